@@ -1,0 +1,160 @@
+"""Every way a call can fail, as one hierarchy of exceptions.
+
+    WireError                      anything wire raises on purpose
+    ├── ProtocolError              the peer's bytes break HTTP/1.1 or SSE rules
+    │   └── IncompleteMessage      the bytes stopped before the message ended
+    ├── InvalidHeader              we were asked to *send* a field we must not
+    ├── NetworkError               DNS, connect, send or receive failed
+    │   ├── TLSError               the TLS handshake or a TLS record failed
+    │   └── Timeout                a phase took longer than its limit
+    ├── APIError                   the server answered, but with an error
+    └── ConfigError                settings are missing or malformed
+
+Each exception keeps its evidence (``received``, ``offset``, ``phase``,
+``exchange``) as attributes, so a learner can inspect what arrived before
+things went wrong, the way ``http.client.IncompleteRead.partial`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# How many received bytes an error message quotes; the attribute keeps them all.
+_QUOTE_BYTES = 40
+
+
+def _quote(data: bytes, limit: int = _QUOTE_BYTES) -> str:
+    """A short, escaped preview of ``data`` for an error message."""
+    if len(data) <= limit:
+        return repr(bytes(data))
+    return repr(bytes(data[-limit:]))[:-1] + "'" + f" (last {limit} of {len(data)} bytes)"
+
+
+class WireError(Exception):
+    """Base class of every error wire raises on purpose."""
+
+
+class ProtocolError(WireError):
+    """The peer sent bytes that break a protocol rule.
+
+    ``rule`` names the rule (with its RFC 9112 / RFC 9110 / WHATWG section),
+    ``offset`` is the byte offset in the stream where the fault was seen, and
+    ``received`` holds the bytes that had arrived up to that point.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int | None = None,
+        rule: str | None = None,
+        received: bytes = b"",
+        state: str | None = None,
+    ) -> None:
+        self.message = message
+        self.offset = offset
+        self.rule = rule
+        self.received = bytes(received)
+        self.state = state
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        text = self.message
+        if self.offset is not None:
+            text += f" at byte {self.offset}"
+        if self.rule:
+            text += f" ({self.rule})"
+        if self.offset is not None and self.received:
+            start = max(0, self.offset - 20)
+            text += f"; bytes near it: {_quote(self.received[start:self.offset + 20])}"
+        return text
+
+
+class IncompleteMessage(ProtocolError):
+    """The input ended (the peer closed) before the message was complete.
+
+    ``partial`` is what had arrived, as ``http.client.IncompleteRead.partial``.
+    """
+
+    @property
+    def partial(self) -> bytes:
+        return self.received
+
+
+class InvalidHeader(WireError, ValueError):
+    """A header field we were asked to send is not valid HTTP.
+
+    The message names the field and the rule, never the value of a secret
+    field (``Authorization``, ``Proxy-Authorization``, API keys).
+    """
+
+    def __init__(self, message: str, *, name: str | None = None) -> None:
+        self.name = name
+        super().__init__(message)
+
+
+class NetworkError(WireError):
+    """The network failed in one ``phase``: dns, connect, tls, send or receive.
+
+    ``received`` keeps the bytes that had arrived before the failure.
+    """
+
+    def __init__(self, message: str, *, phase: str, received: bytes = b"", hint: str | None = None) -> None:
+        self.phase = phase
+        self.received = bytes(received)
+        self.hint = hint
+        self.exchange: Any = None  # the partial Exchange, set by the client
+        text = f"{phase}: {message}"
+        if hint:
+            text += f" — {hint}"
+        super().__init__(text)
+
+
+class TLSError(NetworkError):
+    """The TLS handshake failed (untrusted certificate, wrong host, old version, ...)."""
+
+    def __init__(self, message: str, *, received: bytes = b"", hint: str | None = None) -> None:
+        super().__init__(message, phase="tls", received=received, hint=hint)
+
+
+class Timeout(NetworkError):
+    """A phase (connect, tls, read, total) took longer than its limit."""
+
+    def __init__(self, message: str, *, phase: str, received: bytes = b"", limit: float | None = None) -> None:
+        self.limit = limit
+        super().__init__(message, phase=phase, received=received)
+
+
+class APIError(WireError):
+    """The server answered with a non-2xx status, or an error event in a stream.
+
+    Carries the fields of the error body ``{"error": {...}}`` when present,
+    the raw body text otherwise, the ``x-request-id`` and the whole exchange.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        type: str | None = None,
+        param: str | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: bytes = b"",
+        exchange: Any = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.type = type
+        self.param = param
+        self.code = code
+        self.request_id = request_id
+        self.body = body
+        self.exchange = exchange
+        prefix = f"Error {status}: " if status is not None else "Error: "
+        super().__init__(prefix + message)
+
+
+class ConfigError(WireError):
+    """Settings are missing or malformed (say, no ``OPENAI_API_KEY`` anywhere)."""
