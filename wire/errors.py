@@ -2,7 +2,8 @@
 
     WireError                      anything wire raises on purpose
     ├── ProtocolError              the peer's bytes break HTTP/1.1 or SSE rules
-    │   └── IncompleteMessage      the bytes stopped before the message ended
+    │   ├── IncompleteMessage      the bytes stopped before the message ended
+    │   └── StreamError            a streamed reply's events make no sense
     ├── InvalidHeader              we were asked to *send* a field we must not
     ├── NetworkError               DNS, connect, send or receive failed
     │   ├── TLSError               the TLS handshake or a TLS record failed
@@ -79,6 +80,30 @@ class IncompleteMessage(ProtocolError):
     @property
     def partial(self) -> bytes:
         return self.received
+
+
+class StreamError(ProtocolError):
+    """A streamed reply broke the Chat Completions stream format.
+
+    Examples: a ``data:`` payload that is not JSON, a chunk without
+    ``choices``, a stream that ends without ``data: [DONE]``. ``events`` keeps
+    the Server-Sent Events received so far and ``chunks`` the decoded chunk
+    objects, so what did arrive stays inspectable.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        events: list[Any] | None = None,
+        chunks: list[Any] | None = None,
+        offset: int | None = None,
+        rule: str | None = None,
+        received: bytes = b"",
+    ) -> None:
+        self.events = list(events or [])
+        self.chunks = list(chunks or [])
+        super().__init__(message, offset=offset, rule=rule, received=received)
 
 
 class InvalidHeader(WireError, ValueError):
