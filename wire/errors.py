@@ -67,7 +67,7 @@ class ProtocolError(WireError):
             text += f" ({self.rule})"
         if self.offset is not None and self.received:
             start = max(0, self.offset - 20)
-            text += f"; bytes near it: {_quote(self.received[start:self.offset + 20])}"
+            text += f"; bytes near it: {_quote(self.received[start : self.offset + 20])}"
         return text
 
 

@@ -1,0 +1,942 @@
+"""HTTP/1.1 responses, parsed from bytes as they arrive (RFC 9112).
+
+A response crosses the wire in this order, and the parser reads it in the
+same order, one state at a time::
+
+    status line     HTTP/1.1 200 OK CRLF                       (RFC 9112 §4)
+    fields          content-type: application/json CRLF        (RFC 9112 §5)
+                    ...
+    end of head     CRLF
+    body, framed one of three ways                             (RFC 9112 §6.3)
+      Content-Length: exactly N bytes
+      chunked:        1a;ext=v CRLF <26 bytes> CRLF ... 0 CRLF [trailers] CRLF  (§7.1)
+      until close:    everything until the server closes the connection
+
+The parser is *sans-I/O*: it never touches a socket. ``feed(data)`` takes
+whatever bytes arrived and returns the events they complete; ``feed_eof()``
+says the peer closed. Any way of splitting the same bytes gives the same
+events (only ``Data`` events may be cut differently), so the same parser
+serves the client, the tests and the examples.
+
+Choices this parser makes where RFC 9112 lets a recipient choose:
+- A bare LF ends a line in the status line and fields (§2.2 "MAY recognize
+  a single LF"), as h11 and llhttp do. A bare CR is rejected (§2.2). Chunk
+  size lines and the CRLF after chunk data must be CRLF exactly.
+- Obsolete line folding is rejected (§5.2 allows a user agent to replace it
+  with SP; strict is simpler and safer).
+- A status line with no SP after the code (``HTTP/1.1 200`` CRLF) is
+  accepted as an empty reason, as h11 and llhttp do; the grammar in §4 wants
+  the SP, but the reason carries no meaning for a client.
+- Control characters other than HTAB in a field value are rejected (RFC 9110
+  §5.5 lets a recipient retain them; a client showing bytes to a learner
+  should not).
+- A transfer coding other than ``chunked`` is rejected: wire never asks for
+  one (it sends no ``TE`` field), so a server must not use one (RFC 9112 §7).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+from typing import NoReturn
+
+from wire.errors import IncompleteMessage, ProtocolError
+
+# --- limits: every one a named constant with its reason, overridable per parser ---
+
+# 64 KiB of status line + fields: the real API sends about 1 KiB; nginx's
+# default large_client_header_buffers is 4 x 8 KiB, node's 16 KiB, Apache's 8 KiB per line.
+MAX_HEAD_BYTES = 64 * 1024
+# 100 fields, as http.client's _MAXHEADERS: far above any real API reply (about 20).
+MAX_FIELDS = 100
+# 4 KiB for one chunk-size line with its extensions; real servers send a few hex digits.
+MAX_CHUNK_LINE_BYTES = 4 * 1024
+# A chunk size or Content-Length must fit a signed 64-bit integer, as in llhttp and Go.
+MAX_BODY_SIZE = 2**63 - 1
+
+
+# --- the grammar, each rule above the pattern that applies it ---
+
+# RFC 9110 §5.6.2:  token = 1*tchar
+#   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+#           "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+_TCHAR = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]"
+_TOKEN = re.compile(_TCHAR + rb"+")
+
+# RFC 9112 §4:  status-line = HTTP-version SP status-code SP [ reason-phrase ]
+#   HTTP-version = "HTTP" "/" DIGIT "." DIGIT      status-code = 3DIGIT
+#   reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
+_STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
+
+# RFC 9112 §5:  field-line = field-name ":" OWS field-value OWS
+# RFC 9110 §5.5:  field-value = *field-content
+#   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
+#   field-vchar = VCHAR / obs-text
+_VCHAR = rb"[\x21-\x7e\x80-\xff]"
+_FIELD_LINE = re.compile(
+    rb"(" + _TCHAR + rb"+):[ \t]*((?:" + _VCHAR + rb"(?:[ \t\x21-\x7e\x80-\xff]*" + _VCHAR + rb")?)?)[ \t]*"
+)
+
+# RFC 9112 §7.1:  chunk-size = 1*HEXDIG
+# RFC 9112 §7.1.1:  chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+#   chunk-ext-name = token      chunk-ext-val = token / quoted-string
+# RFC 9110 §5.6.4:  quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+_QUOTED_STRING = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t !-~\x80-\xff])*"'
+_CHUNK_EXT = rb"[ \t]*;[ \t]*(" + _TCHAR + rb"+)(?:[ \t]*=[ \t]*(" + _TCHAR + rb"+|" + _QUOTED_STRING + rb"))?"
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]+)((?:" + _CHUNK_EXT + rb")*)\r\n")
+_CHUNK_EXT_ONE = re.compile(_CHUNK_EXT)
+
+# Bytes no field value may hold: CTLs but HTAB, and DEL (RFC 9110 §5.5).
+_BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class State(enum.Enum):
+    """Where the parser is in the response; ``parser.state`` after each feed."""
+
+    STATUS_LINE = "status line"
+    FIELDS = "fields"
+    BODY_LENGTH = "body (Content-Length)"
+    BODY_UNTIL_CLOSE = "body (until close)"
+    CHUNK_SIZE = "chunk size line"
+    CHUNK_DATA = "chunk data"
+    CHUNK_DATA_END = "CRLF after chunk data"
+    TRAILERS = "trailer fields"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Framing(enum.Enum):
+    """How the end of the body is found (RFC 9112 §6.3)."""
+
+    NONE = "no body"
+    CONTENT_LENGTH = "Content-Length"
+    CHUNKED = "chunked"
+    UNTIL_CLOSE = "until close"
+
+
+# --- events: what the parser hands back, in wire order ---
+
+
+class Event:
+    """Base of the parser's events; each knows the byte offset where it began."""
+
+    __slots__ = ("offset",)
+    offset: int
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields())
+        return f"{type(self).__name__}({fields})"
+
+    def _fields(self) -> Iterator[str]:
+        for cls in reversed(type(self).__mro__):
+            yield from getattr(cls, "__slots__", ())
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._fields())
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class StatusLine(Event):
+    """``HTTP/1.1 200 OK`` CRLF: the version, the status code and the reason phrase."""
+
+    __slots__ = ("http_version", "status", "reason", "raw")
+
+    def __init__(self, http_version: str, status: int, reason: str, raw: bytes, offset: int) -> None:
+        self.http_version = http_version
+        self.status = status
+        self.reason = reason
+        self.raw = raw
+        self.offset = offset
+
+
+class Field(Event):
+    """One field line, ``Name: value`` CRLF, with the name's original case.
+
+    ``value`` has its surrounding whitespace (OWS) removed; ``raw`` is the
+    whole line as it arrived, line end included.
+    """
+
+    __slots__ = ("name", "value", "raw")
+
+    def __init__(self, name: str, value: str, raw: bytes, offset: int) -> None:
+        self.name = name
+        self.value = value
+        self.raw = raw
+        self.offset = offset
+
+
+class Trailer(Field):
+    """A field sent after the last chunk of a chunked body (RFC 9112 §7.1.2)."""
+
+    __slots__ = ()
+
+
+class EndOfHead(Event):
+    """The empty line that ends the head; says how the body is framed.
+
+    For an interim 1xx response (``informational`` is true) the parser then
+    reads the next status line: the final response is still to come.
+    """
+
+    __slots__ = ("framing", "content_length", "informational", "raw")
+
+    def __init__(
+        self, framing: Framing, content_length: int | None, informational: bool, raw: bytes, offset: int
+    ) -> None:
+        self.framing = framing
+        self.content_length = content_length
+        self.informational = informational
+        self.raw = raw
+        self.offset = offset
+
+
+class Chunk(Event):
+    """The size line that starts a chunk frame: ``1a;name=value`` CRLF.
+
+    ``size`` is the chunk's data length (0 for the last chunk), ``extensions``
+    the ``;name[=value]`` pairs in order, ``raw`` the line as it arrived.
+    """
+
+    __slots__ = ("size", "extensions", "raw")
+
+    def __init__(self, size: int, extensions: list[tuple[str, str | None]], raw: bytes, offset: int) -> None:
+        self.size = size
+        self.extensions = extensions
+        self.raw = raw
+        self.offset = offset
+
+
+class Data(Event):
+    """Body bytes (chunk data already unwrapped from its frame)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes, offset: int) -> None:
+        self.data = data
+        self.offset = offset
+
+
+class ChunkEnd(Event):
+    """The CRLF that closes a chunk's data."""
+
+    __slots__ = ()
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+class EndOfMessage(Event):
+    """The response is complete; ``keep_alive`` says if the connection may be reused."""
+
+    __slots__ = ("keep_alive",)
+
+    def __init__(self, keep_alive: bool, offset: int) -> None:
+        self.keep_alive = keep_alive
+        self.offset = offset
+
+
+# --- the parsed response ---
+
+
+class ChunkFrame:
+    """One chunk frame of a chunked body: its size line, data and closing CRLF."""
+
+    __slots__ = ("size", "extensions", "size_line", "offset", "end", "_source")
+
+    def __init__(self, size: int, extensions: list[tuple[str, str | None]], size_line: bytes, offset: int) -> None:
+        self.size = size
+        self.extensions = extensions
+        self.size_line = size_line
+        self.offset = offset  # stream offset of the size line's first byte
+        self.end = offset + len(size_line)  # one past the frame's last byte, set when it ends
+        self._source: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The frame's exact bytes (size line, data, CRLF); only the size line when the body was not kept."""
+        if self._source is None:
+            return self.size_line
+        return self._source[self.offset : self.end]
+
+    def __repr__(self) -> str:
+        return f"ChunkFrame(size={self.size}, extensions={self.extensions!r}, offset={self.offset})"
+
+
+class Response:
+    """A whole HTTP/1.1 response as parsed: status line, fields, body, trailers.
+
+    ``headers`` keeps the fields in wire order with their original case;
+    ``header(name)`` looks one up ignoring case and joins repeats with ", "
+    (RFC 9110 §5.3). ``body`` is de-chunked. ``raw`` is every byte of the
+    response as it arrived (only the head when the body was not kept).
+    """
+
+    def __init__(self) -> None:
+        self.http_version = ""
+        self.status = 0
+        self.reason = ""
+        self.headers: list[tuple[str, str]] = []
+        self.trailers: list[tuple[str, str]] = []
+        self.body = b""
+        self.raw = b""
+        self.frames: list[ChunkFrame] = []
+        self.framing = Framing.UNTIL_CLOSE
+        self.content_length: int | None = None
+        self.keep_alive = False
+        self.informational: list[Response] = []
+        self.warnings: list[str] = []
+
+    def header(self, name: str) -> str | None:
+        """The value of field ``name`` (any case), repeats joined with ", "; None when absent."""
+        lname = name.lower()
+        values = [v for n, v in self.headers if n.lower() == lname]
+        return ", ".join(values) if values else None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Response {self.http_version} {self.status} {self.reason!r}, {len(self.headers)} fields, "
+            f"{len(self.body)} body bytes, framing={self.framing.value}>"
+        )
+
+
+def _list_elements(value: str) -> list[str]:
+    """Split a list-valued field (RFC 9110 §5.6.1): commas, OWS, empty elements ignored."""
+    return [item.strip(" \t") for item in value.split(",") if item.strip(" \t")]
+
+
+class ResponseParser:
+    """Incremental HTTP/1.1 response parser (sans-I/O).
+
+    ``feed(data)`` returns the events the new bytes complete; ``feed_eof()``
+    the events the peer's close completes (or raises ``IncompleteMessage``).
+    ``state`` tells where the parser is; ``response`` is set once the
+    message is complete. With ``keep_body=False`` body bytes are handed on as
+    ``Data`` events only and never kept, so a long body streams through in
+    constant memory.
+
+    ``request_method`` matters for framing: a reply to HEAD has no body, and a
+    2xx reply to CONNECT ends with its head (the tunnel follows).
+    """
+
+    def __init__(
+        self,
+        *,
+        keep_body: bool = True,
+        request_method: str = "POST",
+        max_head_bytes: int = MAX_HEAD_BYTES,
+        max_fields: int = MAX_FIELDS,
+        max_chunk_line_bytes: int = MAX_CHUNK_LINE_BYTES,
+        max_body_size: int = MAX_BODY_SIZE,
+    ) -> None:
+        self.keep_body = keep_body
+        self.request_method = request_method.upper()
+        self.max_head_bytes = max_head_bytes
+        self.max_fields = max_fields
+        self.max_chunk_line_bytes = max_chunk_line_bytes
+        self.max_body_size = max_body_size
+
+        self.state = State.STATUS_LINE
+        self.response: Response | None = None  # set when the message is complete
+        self.trailing_data = b""  # bytes after the end of a response on a persistent connection
+        self.error: ProtocolError | None = None
+
+        self._buf = bytearray()  # received and not yet consumed
+        self._base = 0  # stream offset of _buf[0]
+        self._scan = 0  # where the search for the end of head / trailers resumes in _buf
+        self._received_any = False
+        self._raw = bytearray()  # every byte, when keep_body
+        self._head_raw = bytearray()  # the head(s), always
+        self._body_parts: list[bytes] = []
+        self._remaining = 0  # bytes left in a Content-Length body or in the current chunk
+        self._resp = Response()
+        self._frame: ChunkFrame | None = None
+        self._fields: list[Field] = []
+
+    # -- public --
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Take the next bytes from the peer; return the events they complete."""
+        if self.error is not None:
+            raise self.error
+        if not data:
+            return []
+        if self.state is State.DONE:
+            return self._after_done(bytes(data))
+        self._received_any = True
+        self._buf += data
+        if self.keep_body:
+            self._raw += data
+        events: list[Event] = []
+        try:
+            self._run(events)
+        except ProtocolError as exc:
+            self._fail(exc)
+        return events
+
+    def feed_eof(self) -> list[Event]:
+        """The peer closed the connection: finish the message or raise ``IncompleteMessage``."""
+        if self.error is not None:
+            raise self.error
+        state = self.state
+        if state is State.DONE:
+            return []
+        if state is State.BODY_UNTIL_CLOSE:
+            # RFC 9112 §6.3 rule 8: the close is the end of this body.
+            events: list[Event] = []
+            self._finish(events, self._base + len(self._buf), keep_alive=False)
+            return events
+        end = self._base + len(self._buf)
+        if state is State.STATUS_LINE and not self._received_any:
+            message = "the connection closed before any response byte arrived"
+        elif state in (State.STATUS_LINE, State.FIELDS):
+            message = f"the connection closed inside the header section ({len(self._buf)} bytes of head so far)"
+        elif state is State.BODY_LENGTH:
+            got = (self._resp.content_length or 0) - self._remaining
+            message = f"the connection closed after {got} of {self._resp.content_length} body bytes (Content-Length)"
+        elif state is State.CHUNK_DATA:
+            message = f"the connection closed inside chunk data ({self._remaining} bytes of the chunk missing)"
+        else:
+            message = f"the connection closed inside the chunked body (in the {state.value})"
+        exc = IncompleteMessage(
+            message, offset=end, rule="RFC 9112 §8: incomplete message", received=self._received(), state=state.value
+        )
+        self._fail(exc)
+        raise exc
+
+    # -- the loop: each state has a reader that consumes what it can --
+
+    def _run(self, events: list[Event]) -> None:
+        while True:
+            state = self.state
+            if state is State.STATUS_LINE or state is State.FIELDS:
+                progressed = self._read_head(events)
+            elif state is State.CHUNK_DATA:
+                progressed = self._read_chunk_data(events)
+            elif state is State.CHUNK_SIZE:
+                progressed = self._read_chunk_size(events)
+            elif state is State.CHUNK_DATA_END:
+                progressed = self._read_chunk_data_end(events)
+            elif state is State.BODY_LENGTH:
+                progressed = self._read_length_body(events)
+            elif state is State.BODY_UNTIL_CLOSE:
+                progressed = self._read_until_close(events)
+            elif state is State.TRAILERS:
+                progressed = self._read_trailers(events)
+            else:  # DONE
+                if self._buf:
+                    rest = bytes(self._buf)
+                    self._buf.clear()
+                    self._after_done(rest)
+                return
+            if not progressed:
+                return
+
+    def _find_section_end(self) -> int:
+        """Index in _buf just past the empty line ending a head or trailer section, or -1.
+
+        The empty line is CRLF, or a bare LF (RFC 9112 §2.2), right after a line end.
+        """
+        buf, scan = self._buf, self._scan
+        crlf = buf.find(b"\n\r\n", scan)
+        lf = buf.find(b"\n\n", scan, crlf + 2 if crlf >= 0 else len(buf))
+        if lf >= 0:
+            return lf + 2
+        if crlf >= 0:
+            return crlf + 3
+        # Resume two bytes back next time: the end may straddle this feed and the next.
+        self._scan = max(0, len(buf) - 2)
+        return -1
+
+    def _read_head(self, events: list[Event]) -> bool:
+        end = self._find_section_end()
+        limit = self.max_head_bytes
+        # The empty line that ends the head (up to 2 bytes) does not count toward the
+        # limit; checking "more than limit + 2 buffered" when the end is not yet
+        # found gives the same verdict however the bytes were split.
+        if end < 0:
+            if len(self._buf) > limit + 2:
+                self._too_big_head(self._base + limit)
+            return False
+        if end > limit + 2:
+            self._too_big_head(self._base + limit)
+        head = bytes(self._buf[:end])
+        del self._buf[:end]
+        base = self._base
+        self._base += end
+        self._scan = 0
+        self._head_raw += head
+        self._parse_head(head, base, events)
+        return True
+
+    def _too_big_head(self, offset: int) -> NoReturn:
+        raise ProtocolError(
+            f"the header section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
+            offset=offset,
+            rule="limit: MAX_HEAD_BYTES",
+            received=self._received(),
+            state=self.state.value,
+        )
+
+    def _lines(self, section: bytes, base: int) -> list[tuple[bytes, bytes, int]]:
+        """Split a head or trailer section into (line, line with its end, offset), dropping the empty line."""
+        out = []
+        pos = 0
+        for piece in section.split(b"\n")[:-2]:
+            line = piece[:-1] if piece[-1:] == b"\r" else piece
+            if b"\r" in line:
+                # RFC 9112 §2.2: a bare CR is not a line end; reject the element.
+                self._error("bare CR (a CR not followed by LF)", base + pos + line.index(b"\r"), "RFC 9112 §2.2")
+            out.append((line, piece + b"\n", base + pos))
+            pos += len(piece) + 1
+        return out
+
+    def _parse_head(self, head: bytes, base: int, events: list[Event]) -> None:
+        self.state = State.STATUS_LINE
+        lines = self._lines(head, base)
+        if not lines:
+            self._error("expected a status line, got an empty line", base, "RFC 9112 §4")
+        line, raw, offset = lines[0]
+        events.append(self._parse_status_line(line, raw, offset))
+        self.state = State.FIELDS
+        if len(lines) - 1 > self.max_fields:
+            self._error(
+                f"more than {self.max_fields} header fields (max_fields)",
+                lines[self.max_fields + 1][2],
+                "limit: MAX_FIELDS",
+            )
+        fields = self._parse_fields(lines[1:], Field, "header section")
+        events.extend(fields)
+        self._fields = fields
+        end_offset = base + len(head) - (2 if head.endswith(b"\r\n") else 1)
+        self._end_of_head(events, head[end_offset - base :], end_offset)
+
+    def _parse_status_line(self, line: bytes, raw: bytes, offset: int) -> StatusLine:
+        m = _STATUS_LINE.fullmatch(line)
+        if m is None:
+            self._diagnose_status_line(line, offset)
+        major, minor, code, reason = m.groups()
+        if major != b"1":
+            self._error(f"unsupported HTTP version HTTP/{major.decode()}.{minor.decode()}", offset + 5, "RFC 9112 §2.3")
+        status = int(code)
+        if status < 100:
+            self._error(f"status code {status} is below 100", offset + 9, "RFC 9110 §15")
+        event = StatusLine(
+            f"HTTP/{major.decode()}.{minor.decode()}", status, (reason or b"").decode("latin-1"), raw, offset
+        )
+        resp = self._resp
+        resp.http_version, resp.status, resp.reason = event.http_version, event.status, event.reason
+        return event
+
+    def _diagnose_status_line(self, line: bytes, offset: int) -> NoReturn:
+        """Name exactly what is wrong with a status line that did not match."""
+        rule = "RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]"
+        if not line.startswith(b"HTTP/"):
+            self._error(f"the status line does not start with 'HTTP/' (got {line[:12]!r})", offset, rule)
+        if not re.match(rb"HTTP/[0-9]\.[0-9]", line):
+            self._error("malformed HTTP-version: expected HTTP/DIGIT.DIGIT", offset + 5, "RFC 9112 §2.3")
+        if line[8:9] != b" ":
+            self._error(f"expected SP after the HTTP-version, got {line[8:9]!r}", offset + 8, rule)
+        if not re.match(rb"[0-9]{3}(?: |$)", line[9:]):
+            self._error("the status code is not 3 digits followed by SP", offset + 9, rule)
+        bad = _BAD_VALUE_BYTE.search(line, 13)
+        where = bad.start() if bad else 13
+        self._error(f"control character {line[where : where + 1]!r} in the reason phrase", offset + where, rule)
+
+    def _parse_fields(self, lines: list[tuple[bytes, bytes, int]], kind: type[Field], section: str) -> list[Field]:
+        fields: list[Field] = []
+        match = _FIELD_LINE.fullmatch
+        for line, raw, offset in lines:
+            m = match(line)
+            if m is None:
+                self._diagnose_field(line, offset, section)
+            name, value = m.groups()
+            fields.append(kind(name.decode("ascii"), value.decode("latin-1"), raw, offset))
+        return fields
+
+    def _diagnose_field(self, line: bytes, offset: int, section: str) -> NoReturn:
+        """Name exactly what is wrong with a field line that did not match."""
+        if line[:1] in (b" ", b"\t"):
+            self._error(
+                f"obsolete line folding (a line starting with whitespace) in the {section}",
+                offset,
+                "RFC 9112 §5.2: obs-fold is rejected",
+            )
+        colon = line.find(b":")
+        if colon < 0:
+            self._error(f"a line with no colon in the {section}: {line[:40]!r}", offset, "RFC 9112 §5")
+        if colon == 0:
+            self._error(f"empty field name in the {section}", offset, "RFC 9110 §5.1: field-name = token")
+        name = line[:colon]
+        if name[-1:] in (b" ", b"\t"):
+            self._error(
+                f"whitespace between field name and colon in the {section}",
+                offset + colon - 1,
+                "RFC 9112 §5.1: no whitespace is allowed between the field name and colon",
+            )
+        bad_name = re.search(rb"[^-!#$%&'*+.^_`|~0-9A-Za-z]", name)
+        if bad_name is not None:
+            self._error(
+                f"field name {name[:40]!r} is not a token in the {section}",
+                offset + bad_name.start(),
+                "RFC 9110 §5.1: field-name = token",
+            )
+        bad = _BAD_VALUE_BYTE.search(line, colon + 1)
+        where = bad.start() if bad else colon + 1
+        what = {0: "NUL", 0x0D: "CR"}.get(line[where], f"control character {line[where : where + 1]!r}")
+        self._error(
+            f"{what} in the value of field {name.decode('ascii')!r}",
+            offset + where,
+            "RFC 9110 §5.5: field values hold no CR, LF, NUL or other control characters",
+        )
+
+    def _end_of_head(self, events: list[Event], raw: bytes, offset: int) -> None:
+        """Decide the framing of the body (RFC 9112 §6.3) and move to its state."""
+        resp = self._resp
+        status = resp.status
+        resp.headers = [(f.name, f.value) for f in self._fields]
+        informational = 100 <= status < 200 and status != 101
+        framing, length = self._framing(status)
+        events.append(EndOfHead(framing, length, informational, raw, offset))
+        if informational:
+            # RFC 9110 §15.2: a client must parse any number of 1xx replies before the final one.
+            interim = resp
+            self._resp = Response()
+            self._resp.informational = interim.informational + [interim]
+            interim.informational = []
+            interim.framing = Framing.NONE
+            self.state = State.STATUS_LINE
+            return
+        resp.framing, resp.content_length = framing, length
+        resp.keep_alive = self._keep_alive(framing)
+        if framing is Framing.NONE:
+            self._finish(events, offset + len(raw), keep_alive=resp.keep_alive)
+        elif framing is Framing.CONTENT_LENGTH:
+            self._remaining = length or 0
+            self.state = State.BODY_LENGTH
+            if not length:
+                self._finish(events, offset + len(raw), keep_alive=resp.keep_alive)
+        elif framing is Framing.CHUNKED:
+            self.state = State.CHUNK_SIZE
+        else:
+            self.state = State.BODY_UNTIL_CLOSE
+
+    def _framing(self, status: int) -> tuple[Framing, int | None]:
+        resp = self._resp
+        te_fields = [f for f in self._fields if f.name.lower() == "transfer-encoding"]
+        cl_fields = [f for f in self._fields if f.name.lower() == "content-length"]
+        # RFC 9112 §6.3 rules 1-2: these replies never have a body, whatever their fields say.
+        if status < 200 or status in (204, 304) or self.request_method == "HEAD":
+            return Framing.NONE, None
+        if self.request_method == "CONNECT" and status < 300:
+            return Framing.NONE, None
+        if te_fields:
+            if resp.http_version == "HTTP/1.0":
+                self._error(
+                    "Transfer-Encoding in an HTTP/1.0 response",
+                    te_fields[0].offset,
+                    "RFC 9112 §6.1: treat the framing as faulty",
+                )
+            codings = [c.lower() for f in te_fields for c in _list_elements(f.value)]
+            if not codings or codings[-1] != "chunked":
+                self._error(
+                    f"the final transfer coding is not chunked ({', '.join(codings) or 'empty'})",
+                    te_fields[-1].offset,
+                    "RFC 9112 §6.3 rule 4: the length cannot be determined",
+                )
+            if len(codings) > 1:
+                self._error(
+                    f"unsupported transfer coding {codings[0]!r}: wire sends no TE field, so only chunked may be used",
+                    te_fields[0].offset,
+                    "RFC 9112 §6.1 and §7",
+                )
+            if cl_fields:
+                # RFC 9112 §6.3 rule 3: Transfer-Encoding overrides Content-Length; the
+                # pair can signal request smuggling, so the connection is not reused.
+                resp.warnings.append(
+                    "both Transfer-Encoding and Content-Length were sent; Transfer-Encoding "
+                    "wins and the connection will not be reused (RFC 9112 §6.3 rule 3)"
+                )
+            return Framing.CHUNKED, None
+        if cl_fields:
+            return Framing.CONTENT_LENGTH, self._content_length(cl_fields)
+        return Framing.UNTIL_CLOSE, None
+
+    def _content_length(self, fields: list[Field]) -> int:
+        """RFC 9110 §8.6: Content-Length = 1*DIGIT; identical repeats may be merged, differing ones are fatal."""
+        values = set()
+        for f in fields:
+            for item in f.value.split(","):
+                item = item.strip(" \t")
+                if not item.isdigit() or not item.isascii():
+                    self._error(
+                        f"Content-Length {f.value!r} is not a non-negative decimal number",
+                        f.offset,
+                        "RFC 9110 §8.6: Content-Length = 1*DIGIT",
+                    )
+                values.add(int(item))
+        if len(values) > 1:
+            self._error(
+                f"conflicting Content-Length values {sorted(values)}",
+                fields[-1].offset,
+                "RFC 9112 §6.3 rule 5: an unrecoverable framing error",
+            )
+        length = values.pop()
+        if length > self.max_body_size:
+            self._error(
+                f"Content-Length {length} is larger than {self.max_body_size} (max_body_size)",
+                fields[0].offset,
+                "limit: MAX_BODY_SIZE",
+            )
+        return length
+
+    def _keep_alive(self, framing: Framing) -> bool:
+        """RFC 9112 §9.3: may this connection carry another request after this response?"""
+        resp = self._resp
+        if framing is Framing.UNTIL_CLOSE or resp.warnings or resp.status == 101:
+            return False
+        tokens = {t.lower() for f in self._fields if f.name.lower() == "connection" for t in _list_elements(f.value)}
+        if "close" in tokens:
+            return False
+        if resp.http_version == "HTTP/1.0":
+            return "keep-alive" in tokens
+        return True
+
+    # -- bodies --
+
+    def _take(self, n: int) -> tuple[bytes, int]:
+        """Remove up to n bytes from the front of the buffer; return them and their offset."""
+        offset = self._base
+        if n >= len(self._buf):
+            data = bytes(self._buf)
+            self._buf.clear()
+        else:
+            data = bytes(self._buf[:n])
+            del self._buf[:n]
+        self._base += len(data)
+        return data, offset
+
+    def _deliver(self, events: list[Event], n: int) -> None:
+        data, offset = self._take(n)
+        if self.keep_body:
+            self._body_parts.append(data)
+        events.append(Data(data, offset))
+
+    def _read_length_body(self, events: list[Event]) -> bool:
+        if not self._buf:
+            return False
+        n = min(self._remaining, len(self._buf))
+        self._deliver(events, n)
+        self._remaining -= n
+        if self._remaining == 0:
+            self._finish(events, self._base, keep_alive=self._resp.keep_alive)
+        return True
+
+    def _read_until_close(self, events: list[Event]) -> bool:
+        if not self._buf:
+            return False
+        self._deliver(events, len(self._buf))
+        return True
+
+    def _read_chunk_size(self, events: list[Event]) -> bool:
+        buf = self._buf
+        lf = buf.find(b"\n", 0, self.max_chunk_line_bytes)
+        if lf < 0:
+            if len(buf) >= self.max_chunk_line_bytes:
+                self._error(
+                    f"a chunk size line longer than {self.max_chunk_line_bytes} bytes (max_chunk_line_bytes)",
+                    self._base + self.max_chunk_line_bytes,
+                    "limit: MAX_CHUNK_LINE_BYTES",
+                )
+            return False
+        line = bytes(buf[: lf + 1])
+        offset = self._base
+        m = _CHUNK_LINE.fullmatch(line)
+        if m is None:
+            self._diagnose_chunk_line(line, offset)
+        digits, ext_text = m.group(1, 2)
+        if len(digits.lstrip(b"0")) > 16 or int(digits, 16) > self.max_body_size:
+            self._error(
+                f"chunk size 0x{digits[:20].decode()} is larger than {self.max_body_size} (max_body_size)",
+                offset,
+                "limit: MAX_BODY_SIZE",
+            )
+        size = int(digits, 16)
+        extensions: list[tuple[str, str | None]] = []
+        if ext_text:
+            for em in _CHUNK_EXT_ONE.finditer(ext_text):
+                extensions.append(
+                    (em.group(1).decode("ascii"), None if em.group(2) is None else em.group(2).decode("latin-1"))
+                )
+        del buf[: lf + 1]
+        self._base += lf + 1
+        events.append(Chunk(size, extensions, line, offset))
+        frame = ChunkFrame(size, extensions, line, offset)
+        self._resp.frames.append(frame)
+        self._frame = frame
+        if size == 0:
+            self.state = State.TRAILERS
+            self._scan = 0
+        else:
+            self._remaining = size
+            self.state = State.CHUNK_DATA
+        return True
+
+    def _diagnose_chunk_line(self, line: bytes, offset: int) -> NoReturn:
+        rule = "RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF"
+        m = re.match(rb"[0-9A-Fa-f]+", line)
+        if m is None:
+            self._error(f"the chunk size is not a hexadecimal number (got {line[:20]!r})", offset, rule)
+        if not line.endswith(b"\r\n"):
+            self._error("the chunk size line ends in a bare LF, not CRLF", offset + len(line) - 1, rule)
+        self._error(
+            f"invalid chunk extension after the chunk size (got {line[m.end() : m.end() + 30]!r})",
+            offset + m.end(),
+            'RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )',
+        )
+
+    def _read_chunk_data(self, events: list[Event]) -> bool:
+        if not self._buf:
+            return False
+        n = min(self._remaining, len(self._buf))
+        self._deliver(events, n)
+        self._remaining -= n
+        if self._remaining == 0:
+            self.state = State.CHUNK_DATA_END
+        return True
+
+    def _read_chunk_data_end(self, events: list[Event]) -> bool:
+        buf = self._buf
+        if not buf:
+            return False
+        # Check byte by byte so the error names the same offset however the input was split.
+        if buf[0] != 0x0D:
+            self._error(
+                f"chunk data not followed by CRLF (got {bytes(buf[:2])!r})",
+                self._base,
+                "RFC 9112 §7.1: chunk-data CRLF",
+            )
+        if len(buf) < 2:
+            return False
+        if buf[1] != 0x0A:
+            self._error(
+                f"chunk data not followed by CRLF (got {bytes(buf[:2])!r})",
+                self._base + 1,
+                "RFC 9112 §7.1: chunk-data CRLF",
+            )
+        events.append(ChunkEnd(self._base))
+        del buf[:2]
+        self._base += 2
+        if self._frame is not None:
+            self._frame.end = self._base
+        self.state = State.CHUNK_SIZE
+        return True
+
+    def _read_trailers(self, events: list[Event]) -> bool:
+        buf = self._buf
+        if buf[:2] == b"\r\n" or buf[:1] == b"\n":
+            end = 2 if buf[:1] == b"\r" else 1  # no trailer fields: just the final empty line
+        elif buf[:1] == b"\r" and len(buf) < 2:
+            return False
+        else:
+            end = self._find_section_end()
+            if end < 0:
+                if len(buf) > self.max_head_bytes + 2:
+                    self._error(
+                        f"the trailer section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
+                        self._base + self.max_head_bytes,
+                        "limit: MAX_HEAD_BYTES",
+                    )
+                return False
+        section = bytes(buf[:end])
+        base = self._base
+        del buf[:end]
+        self._base += end
+        self._scan = 0
+        lines = self._lines(section, base) if end > 2 else []
+        trailers = self._parse_fields(lines, Trailer, "trailer section")
+        if len(trailers) > self.max_fields:
+            self._error(
+                f"more than {self.max_fields} trailer fields (max_fields)",
+                trailers[self.max_fields].offset,
+                "limit: MAX_FIELDS",
+            )
+        events.extend(trailers)
+        self._resp.trailers = [(t.name, t.value) for t in trailers]
+        if self._frame is not None:
+            self._frame.end = self._base
+        self._finish(events, self._base, keep_alive=self._resp.keep_alive)
+        return True
+
+    # -- the end --
+
+    def _finish(self, events: list[Event], offset: int, *, keep_alive: bool) -> None:
+        resp = self._resp
+        resp.keep_alive = keep_alive
+        if self.keep_body:
+            raw = bytes(self._raw[:offset])
+            resp.raw = raw
+            resp.body = b"".join(self._body_parts)
+            for frame in resp.frames:
+                frame._source = raw
+        else:
+            resp.raw = bytes(self._head_raw)
+        self._body_parts = []
+        self._raw = bytearray()
+        self.response = resp
+        self.state = State.DONE
+        events.append(EndOfMessage(keep_alive, offset))
+
+    def _after_done(self, rest: bytes) -> list[Event]:
+        """Bytes after a complete response: the start of another, or a protocol violation."""
+        if self._resp.keep_alive:
+            self.trailing_data += rest
+            return []
+        exc = ProtocolError(
+            f"{len(rest)} bytes arrived after the end of a response on a closing connection ({rest[:20]!r})",
+            offset=self._base,
+            rule="RFC 9112 §9.6: nothing follows the last response on a connection being closed",
+            received=bytes(self._resp.raw) + rest,
+            state=State.DONE.value,
+        )
+        self._fail(exc)
+        raise exc
+
+    # -- errors --
+
+    def _received(self) -> bytes:
+        if self.keep_body:
+            return bytes(self._raw)
+        return bytes(self._head_raw) + bytes(self._buf)
+
+    def _error(self, message: str, offset: int, rule: str) -> NoReturn:
+        raise ProtocolError(message, offset=offset, rule=rule, received=self._received(), state=self.state.value)
+
+    def _fail(self, exc: ProtocolError) -> NoReturn:
+        self.state = State.ERROR
+        self.error = exc
+        raise exc
+
+
+def parse_response(data: bytes, *, request_method: str = "POST") -> Response:
+    """Parse one whole response, as if the peer closed right after ``data``.
+
+    Raises ``ProtocolError`` for malformed bytes and ``IncompleteMessage``
+    when ``data`` ends before the response does. Bytes after the end of the
+    response are an error too: one request gets one response.
+    """
+    parser = ResponseParser(request_method=request_method)
+    parser.feed(data)
+    parser.feed_eof()
+    if parser.trailing_data:
+        raise ProtocolError(
+            f"{len(parser.trailing_data)} bytes follow the end of the response",
+            offset=len(data) - len(parser.trailing_data),
+            rule="RFC 9112 §9.6: one request, one response",
+            received=bytes(data),
+        )
+    assert parser.response is not None
+    return parser.response
