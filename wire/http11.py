@@ -460,6 +460,8 @@ class ResponseParser:
         if end < 0:
             if len(self._buf) > limit + 2:
                 self._too_big_head(self._base + limit)
+            if self.state is State.STATUS_LINE and b"\n" in self._buf:
+                self.state = State.FIELDS  # the status line is in; it is checked with the whole head
             return False
         if end > limit + 2:
             self._too_big_head(self._base + limit)
