@@ -39,7 +39,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from wire.errors import IncompleteMessage, ProtocolError
 
@@ -73,10 +73,13 @@ _STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x
 # RFC 9110 §5.5:  field-value = *field-content
 #   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
 #   field-vchar = VCHAR / obs-text
-_VCHAR = rb"[\x21-\x7e\x80-\xff]"
-_FIELD_LINE = re.compile(
-    rb"(" + _TCHAR + rb"+):[ \t]*((?:" + _VCHAR + rb"(?:[ \t\x21-\x7e\x80-\xff]*" + _VCHAR + rb")?)?)[ \t]*"
-)
+# OWS + field-value + OWS is exactly "any run of SP, HTAB, VCHAR and obs-text", so the
+# pattern takes that run in one go (no backtracking) and the parser strips the trailing OWS.
+_FIELD_LINE = re.compile(rb"(" + _TCHAR + rb"+):[ \t]*([\t\x20-\x7e\x80-\xff]*)")
+# The same two rules, matched against the head decoded as latin-1 with the line end
+# included (CRLF, or a bare LF: RFC 9112 §2.2): one regex call per line.
+_STATUS_LINE_TEXT = re.compile(_STATUS_LINE.pattern.decode("latin-1") + r"\r?\n")
+_FIELD_LINE_TEXT = re.compile(_FIELD_LINE.pattern.decode("latin-1") + r"\r?\n")
 
 # RFC 9112 §7.1:  chunk-size = 1*HEXDIG
 # RFC 9112 §7.1.1:  chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
@@ -497,40 +500,65 @@ class ResponseParser:
         return out
 
     def _parse_head(self, head: bytes, base: int, events: list[Event]) -> None:
+        """Check and split a whole head: status line, fields, empty line."""
         self.state = State.STATUS_LINE
+        # Decode once: latin-1 maps each byte to one character, so offsets stay byte
+        # offsets and each field's name and value come out of the regex as str (fast).
+        text = head.decode("latin-1")
+        m = _STATUS_LINE_TEXT.match(text)
+        if m is None:
+            self._diagnose_head(head, base)
+        pos = m.end()
+        events.append(self._status_line(m.group(1, 2, 3, 4), head[:pos], base))
+        self.state = State.FIELDS
+        end = len(head) - (2 if head.endswith(b"\r\n") else 1)
+        fields = self._read_fields(text, head, pos, end, base, Field)
+        events.extend(fields)
+        self._fields = fields
+        self._end_of_head(events, head[end:], base + end)
+
+    def _read_fields(self, text: str, section: bytes, pos: int, end: int, base: int, kind: type[Field]) -> list[Field]:
+        """The field lines in text[pos:end], as Field (or Trailer) events."""
+        fields: list[Field] = []
+        match = _FIELD_LINE_TEXT.match
+        limit = self.max_fields
+        while pos < end:
+            if len(fields) == limit:
+                what = "header" if kind is Field else "trailer"
+                self._error(f"more than {limit} {what} fields (max_fields)", base + pos, "limit: MAX_FIELDS")
+            m = match(text, pos, end)
+            if m is None:
+                self._diagnose_section(section, base, pos, kind)
+            start, pos = m.span()
+            name, value = m.group(1, 2)
+            fields.append(kind(name, value.rstrip(" \t"), section[start:pos], base + start))
+        return fields
+
+    def _diagnose_head(self, head: bytes, base: int) -> NoReturn:
+        """The head did not match: find its first bad line and say what is wrong with it."""
         lines = self._lines(head, base)
         if not lines:
             self._error("expected a status line, got an empty line", base, "RFC 9112 §4")
-        line, raw, offset = lines[0]
-        events.append(self._parse_status_line(line, raw, offset))
-        self.state = State.FIELDS
-        if len(lines) - 1 > self.max_fields:
-            self._error(
-                f"more than {self.max_fields} header fields (max_fields)",
-                lines[self.max_fields + 1][2],
-                "limit: MAX_FIELDS",
-            )
-        fields = self._parse_fields(lines[1:], Field, "header section")
-        events.extend(fields)
-        self._fields = fields
-        end_offset = base + len(head) - (2 if head.endswith(b"\r\n") else 1)
-        self._end_of_head(events, head[end_offset - base :], end_offset)
+        self._diagnose_status_line(lines[0][0], lines[0][2])
 
-    def _parse_status_line(self, line: bytes, raw: bytes, offset: int) -> StatusLine:
-        m = _STATUS_LINE.fullmatch(line)
-        if m is None:
-            self._diagnose_status_line(line, offset)
-        major, minor, code, reason = m.groups()
-        if major != b"1":
-            self._error(f"unsupported HTTP version HTTP/{major.decode()}.{minor.decode()}", offset + 5, "RFC 9112 §2.3")
+    def _diagnose_section(self, section: bytes, base: int, pos: int, kind: type[Field]) -> NoReturn:
+        """A field line from ``pos`` on did not match: say exactly what is wrong with it."""
+        name = "header section" if kind is Field else "trailer section"
+        for line, _raw, offset in self._lines(section[pos:], base + pos):
+            if _FIELD_LINE.fullmatch(line) is None:
+                self._diagnose_field(line, offset, name)
+        raise AssertionError("a field line failed the fast match but passed the slow one")  # pragma: no cover
+
+    def _status_line(self, groups: tuple[str | Any, ...], raw: bytes, offset: int) -> StatusLine:
+        major, minor, code, reason = groups
+        if major != "1":
+            self._error(f"unsupported HTTP version HTTP/{major}.{minor}", offset + 5, "RFC 9112 §2.3")
         status = int(code)
         if status < 100:
             self._error(f"status code {status} is below 100", offset + 9, "RFC 9110 §15")
-        event = StatusLine(
-            f"HTTP/{major.decode()}.{minor.decode()}", status, (reason or b"").decode("latin-1"), raw, offset
-        )
+        event = StatusLine(f"HTTP/{major}.{minor}", status, reason or "", raw, offset)
         resp = self._resp
-        resp.http_version, resp.status, resp.reason = event.http_version, event.status, event.reason
+        resp.http_version, resp.status, resp.reason = event.http_version, status, event.reason
         return event
 
     def _diagnose_status_line(self, line: bytes, offset: int) -> NoReturn:
@@ -547,17 +575,6 @@ class ResponseParser:
         bad = _BAD_VALUE_BYTE.search(line, 13)
         where = bad.start() if bad else 13
         self._error(f"control character {line[where : where + 1]!r} in the reason phrase", offset + where, rule)
-
-    def _parse_fields(self, lines: list[tuple[bytes, bytes, int]], kind: type[Field], section: str) -> list[Field]:
-        fields: list[Field] = []
-        match = _FIELD_LINE.fullmatch
-        for line, raw, offset in lines:
-            m = match(line)
-            if m is None:
-                self._diagnose_field(line, offset, section)
-            name, value = m.groups()
-            fields.append(kind(name.decode("ascii"), value.decode("latin-1"), raw, offset))
-        return fields
 
     def _diagnose_field(self, line: bytes, offset: int, section: str) -> NoReturn:
         """Name exactly what is wrong with a field line that did not match."""
@@ -600,8 +617,14 @@ class ResponseParser:
         resp = self._resp
         status = resp.status
         resp.headers = [(f.name, f.value) for f in self._fields]
+        # One pass to pick out the three fields that decide framing and reuse.
+        picked: dict[str, list[Field]] = {"transfer-encoding": [], "content-length": [], "connection": []}
+        for f in self._fields:
+            bucket = picked.get(f.name.lower())
+            if bucket is not None:
+                bucket.append(f)
         informational = 100 <= status < 200 and status != 101
-        framing, length = self._framing(status)
+        framing, length = self._framing(status, picked["transfer-encoding"], picked["content-length"])
         events.append(EndOfHead(framing, length, informational, raw, offset))
         if informational:
             # RFC 9110 §15.2: a client must parse any number of 1xx replies before the final one.
@@ -613,7 +636,7 @@ class ResponseParser:
             self.state = State.STATUS_LINE
             return
         resp.framing, resp.content_length = framing, length
-        resp.keep_alive = self._keep_alive(framing)
+        resp.keep_alive = self._keep_alive(framing, picked["connection"])
         if framing is Framing.NONE:
             self._finish(events, offset + len(raw), keep_alive=resp.keep_alive)
         elif framing is Framing.CONTENT_LENGTH:
@@ -626,10 +649,8 @@ class ResponseParser:
         else:
             self.state = State.BODY_UNTIL_CLOSE
 
-    def _framing(self, status: int) -> tuple[Framing, int | None]:
+    def _framing(self, status: int, te_fields: list[Field], cl_fields: list[Field]) -> tuple[Framing, int | None]:
         resp = self._resp
-        te_fields = [f for f in self._fields if f.name.lower() == "transfer-encoding"]
-        cl_fields = [f for f in self._fields if f.name.lower() == "content-length"]
         # RFC 9112 §6.3 rules 1-2: these replies never have a body, whatever their fields say.
         if status < 200 or status in (204, 304) or self.request_method == "HEAD":
             return Framing.NONE, None
@@ -695,12 +716,12 @@ class ResponseParser:
             )
         return length
 
-    def _keep_alive(self, framing: Framing) -> bool:
+    def _keep_alive(self, framing: Framing, connection: list[Field]) -> bool:
         """RFC 9112 §9.3: may this connection carry another request after this response?"""
         resp = self._resp
         if framing is Framing.UNTIL_CLOSE or resp.warnings or resp.status == 101:
             return False
-        tokens = {t.lower() for f in self._fields if f.name.lower() == "connection" for t in _list_elements(f.value)}
+        tokens = {t.lower() for f in connection for t in _list_elements(f.value)}
         if "close" in tokens:
             return False
         if resp.http_version == "HTTP/1.0":
@@ -709,20 +730,17 @@ class ResponseParser:
 
     # -- bodies --
 
-    def _take(self, n: int) -> tuple[bytes, int]:
-        """Remove up to n bytes from the front of the buffer; return them and their offset."""
-        offset = self._base
-        if n >= len(self._buf):
-            data = bytes(self._buf)
-            self._buf.clear()
-        else:
-            data = bytes(self._buf[:n])
-            del self._buf[:n]
-        self._base += len(data)
-        return data, offset
-
     def _deliver(self, events: list[Event], n: int) -> None:
-        data, offset = self._take(n)
+        """Hand on the first n buffered bytes as a Data event."""
+        offset = self._base
+        buf = self._buf
+        if n >= len(buf):
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = bytes(buf[:n])
+            del buf[:n]
+        self._base += n
         if self.keep_body:
             self._body_parts.append(data)
         events.append(Data(data, offset))
@@ -760,13 +778,13 @@ class ResponseParser:
         if m is None:
             self._diagnose_chunk_line(line, offset)
         digits, ext_text = m.group(1, 2)
-        if len(digits.lstrip(b"0")) > 16 or int(digits, 16) > self.max_body_size:
+        size = int(digits, 16)  # at most MAX_CHUNK_LINE_BYTES digits: hex parsing is linear
+        if size > self.max_body_size:
             self._error(
                 f"chunk size 0x{digits[:20].decode()} is larger than {self.max_body_size} (max_body_size)",
                 offset,
                 "limit: MAX_BODY_SIZE",
             )
-        size = int(digits, 16)
         extensions: list[tuple[str, str | None]] = []
         if ext_text:
             for em in _CHUNK_EXT_ONE.finditer(ext_text):
@@ -858,14 +876,8 @@ class ResponseParser:
         del buf[:end]
         self._base += end
         self._scan = 0
-        lines = self._lines(section, base) if end > 2 else []
-        trailers = self._parse_fields(lines, Trailer, "trailer section")
-        if len(trailers) > self.max_fields:
-            self._error(
-                f"more than {self.max_fields} trailer fields (max_fields)",
-                trailers[self.max_fields].offset,
-                "limit: MAX_FIELDS",
-            )
+        fields_end = end - (2 if section.endswith(b"\r\n") else 1)
+        trailers = self._read_fields(section.decode("latin-1"), section, 0, fields_end, base, Trailer)
         events.extend(trailers)
         self._resp.trailers = [(t.name, t.value) for t in trailers]
         if self._frame is not None:
