@@ -32,7 +32,13 @@ def _quote(data: bytes, limit: int = _QUOTE_BYTES) -> str:
 
 
 class WireError(Exception):
-    """Base class of every error wire raises on purpose."""
+    """Base class of every error wire raises on purpose.
+
+    ``exchange`` is set by the client when the error ends a call: the partial
+    ``Exchange`` with every byte and layer result it had reached.
+    """
+
+    exchange: Any = None
 
 
 class ProtocolError(WireError):
@@ -128,7 +134,6 @@ class NetworkError(WireError):
         self.phase = phase
         self.received = bytes(received)
         self.hint = hint
-        self.exchange: Any = None  # the partial Exchange, set by the client
         text = f"{phase}: {message}"
         if hint:
             text += f" — {hint}"

@@ -1,0 +1,167 @@
+"""Settings: the API key, the base URL and the model, and where each came from.
+
+Three places are read, the first that has a value wins:
+
+1. the process environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_MODEL``),
+2. a ``.env`` file (an explicit path, else the nearest one from the current
+   directory upward), read with ``dotenv_values`` so ``os.environ`` is never
+   modified,
+3. the defaults below (there is no default key).
+
+Nothing here touches the network. The key is kept exactly as written: a stray
+``\\r`` from a Windows-edited ``.env`` is not stripped here but rejected by the
+request writer (``wire/request.py``), with a message that does not repeat it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values, find_dotenv
+
+from wire.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-4o-mini"
+
+ENV_API_KEY = "OPENAI_API_KEY"
+ENV_BASE_URL = "OPENAI_BASE_URL"
+ENV_MODEL = "OPENAI_MODEL"
+
+# Key prefixes that say what kind of key it is but nothing secret; longest first.
+# "sk-proj-…" and "sk-…" keys are both shown as "sk-…abcd".
+_KEY_PREFIXES = ("sk-proj-", "sk-svcacct-", "sk-admin-", "sk-")
+# A secret shorter than this is shown as "***": four visible characters of a
+# short secret would give away too much of it.
+_MIN_REDACT_LEN = 12
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def redact(secret: str) -> str:
+    """Return ``secret`` safe to show: ``"sk-…abcd"`` (known prefix, ellipsis, last 4).
+
+    Only ``"sk-"`` of a known prefix is kept; an unknown prefix is dropped
+    (``"…abcd"``); a secret shorter than 12 characters becomes ``"***"``.
+    """
+    if len(secret) < _MIN_REDACT_LEN:
+        return "***"
+    shown = "sk-" if secret.startswith(_KEY_PREFIXES) else ""
+    return f"{shown}…{secret[-4:]}"
+
+
+@dataclass
+class Settings:
+    """What a call needs before it can open a socket, plus where each value came from.
+
+    ``sources`` maps ``"api_key"``, ``"base_url"`` and ``"model"`` to
+    ``"environment"``, ``".env at /path"`` or ``"default"`` (``api_key`` is
+    absent from it when no key was found). ``env_file`` is the ``.env`` path
+    read, if any; ``searched`` lists the ``.env`` paths tried.
+    """
+
+    api_key: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    model: str = DEFAULT_MODEL
+    env_file: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    searched: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        key = None if self.api_key is None else redact(self.api_key)
+        return (
+            f"Settings(api_key={key!r}, base_url={self.base_url!r}, model={self.model!r}, "
+            f"env_file={self.env_file!r}, sources={self.sources!r})"
+        )
+
+    @classmethod
+    def load(
+        cls,
+        env_file: str | os.PathLike[str] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Read the environment and a ``.env`` file; the environment wins.
+
+        ``env_file`` names the ``.env`` to read (a missing file is a
+        ``ConfigError``); without it the nearest ``.env`` from the current
+        directory upward is used, if there is one. ``environ`` replaces
+        ``os.environ`` (tests pass a dict). Nothing is written to ``os.environ``.
+        """
+        env = os.environ if environ is None else environ
+        searched: list[str] = []
+        if env_file is not None:
+            path = os.path.abspath(os.fspath(env_file))
+            searched.append(path)
+            if not os.path.isfile(path):
+                raise ConfigError(f"the .env file {path} does not exist (pass an existing path, or none to search)")
+        else:
+            found = find_dotenv(usecwd=True)
+            path = os.path.abspath(found) if found else ""
+            searched.append(path if found else f"no .env file found from {os.getcwd()} upward")
+        file_values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path else {}
+
+        settings = cls(env_file=path or None, searched=searched)
+        for attr, name in (("api_key", ENV_API_KEY), ("base_url", ENV_BASE_URL), ("model", ENV_MODEL)):
+            if env.get(name):
+                setattr(settings, attr, env[name])
+                settings.sources[attr] = "environment"
+            elif file_values.get(name):
+                setattr(settings, attr, file_values[name])
+                settings.sources[attr] = f".env at {path}"
+            elif attr != "api_key":
+                settings.sources[attr] = "default"
+        return settings
+
+    def require_key(self) -> str:
+        """Return the API key, or raise ``ConfigError`` saying where wire looked and how to fix it."""
+        if self.api_key:
+            return self.api_key
+        looked = [f"the environment variable {ENV_API_KEY}"]
+        looked += [s if s.startswith("no .env") else f"the .env file {s}" for s in self.searched]
+        if not self.searched:
+            looked.append("no .env file (these Settings were not made by Settings.load)")
+        raise ConfigError(
+            f"no API key: wire looked in {'; '.join(looked)}. "
+            f"Fix: put a line {ENV_API_KEY}=sk-... in a .env file in this directory, "
+            f"or run `export {ENV_API_KEY}=sk-...`, or pass api_key=... explicitly."
+        )
+
+    # -- the base URL, taken apart ------------------------------------------
+
+    def _url(self) -> tuple[str, str, int, str]:
+        parts = urlsplit(self.base_url)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS:
+            raise ConfigError(
+                f"base_url {self.base_url!r} must start with https:// or http:// (got scheme {parts.scheme!r})"
+            )
+        if not parts.hostname:
+            raise ConfigError(f"base_url {self.base_url!r} has no host; expected e.g. {DEFAULT_BASE_URL}")
+        try:
+            port = parts.port or _DEFAULT_PORTS[scheme]
+        except ValueError as exc:
+            raise ConfigError(f"base_url {self.base_url!r} has a bad port: {exc}") from None
+        return scheme, parts.hostname, port, parts.path.rstrip("/")
+
+    @property
+    def scheme(self) -> str:
+        """``"https"`` or ``"http"``: whether the connection is wrapped in TLS."""
+        return self._url()[0]
+
+    @property
+    def host(self) -> str:
+        """The host name (lower-cased, IPv6 without brackets): DNS name, SNI name and ``Host`` field."""
+        return self._url()[1]
+
+    @property
+    def port(self) -> int:
+        """The TCP port: the one in the URL, else 443 for https and 80 for http."""
+        return self._url()[2]
+
+    @property
+    def base_path(self) -> str:
+        """The path prefix without a trailing slash (``"/v1"``); ``""`` for none."""
+        return self._url()[3]

@@ -1,0 +1,572 @@
+"""DNS, TCP, TLS, then bytes out and bytes in, each one recorded with a timestamp.
+
+    getaddrinfo(host, port)      DNS: a name becomes a list of addresses
+    socket.connect(address)      TCP: three-way handshake with the first address that answers
+    context.wrap_socket(...)     TLS: handshake, certificate check, ALPN, SNI
+    sendall(data) / recv(n)      application bytes, after TLS decryption
+
+``Connection.records`` holds every ``sendall`` and every ``recv`` as it crossed
+the socket API: the *plaintext* HTTP bytes. With TLS, what TCP carries is
+ciphertext; set ``SSLKEYLOGFILE`` to let Wireshark decrypt a capture of it.
+
+This is the only module that imports ``socket`` and ``ssl``, and
+``_convert_error`` is the one place where their exceptions become wire errors
+that say what failed and how to fix it (httpcore's ``map_exceptions`` idea).
+No bare ``OSError`` or ``ssl.SSLError`` leaves this module.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import certifi
+
+from wire.errors import ConfigError, NetworkError, Timeout, TLSError
+
+# The socket.recv size: one read takes at most this many bytes. 64 KiB holds
+# a typical JSON reply in one or two reads without a large buffer per call.
+RECV_SIZE = 65536
+
+
+@dataclass
+class Timeouts:
+    """Limits in seconds for each phase; ``None`` means no limit.
+
+    ``connect`` bounds the TCP handshake (per address tried), ``tls`` the TLS
+    handshake, ``read`` each wait for the next bytes (an idle limit, not the
+    whole body), ``total`` the whole life of the connection. DNS has no limit
+    of its own: ``getaddrinfo`` cannot be interrupted.
+    """
+
+    connect: float | None = 10.0
+    tls: float | None = 10.0
+    read: float | None = 60.0
+    total: float | None = None
+
+    @classmethod
+    def coerce(cls, value: float | Timeouts | None) -> Timeouts:
+        """``Timeouts`` as given; a number for every phase (``total`` stays None); None for the defaults."""
+        if isinstance(value, Timeouts):
+            return value
+        if value is None:
+            return cls()
+        seconds = float(value)
+        return cls(connect=seconds, tls=seconds, read=seconds, total=None)
+
+
+@dataclass
+class Timings:
+    """Points in time, in seconds since the connection attempt started (``time.perf_counter``).
+
+    Each is ``None`` until reached. ``started_at`` is the wall-clock start
+    (``time.time()``). ``request_sent`` is the end of the latest ``sendall``;
+    ``first_byte`` the first ``recv`` that returned data; ``done`` the end of
+    the response (EOF, ``mark_done()`` or ``close()``, whichever came first).
+    """
+
+    started_at: float = 0.0
+    dns: float | None = None
+    connect: float | None = None
+    tls: float | None = None
+    request_sent: float | None = None
+    first_byte: float | None = None
+    done: float | None = None
+
+    def phases(self) -> dict[str, float | None]:
+        """How long each phase took: dns, connect, tls (handshake), send, wait (time to first byte), receive."""
+
+        def between(start: float | None, end: float | None) -> float | None:
+            return None if start is None or end is None else end - start
+
+        ready = self.tls if self.tls is not None else self.connect
+        return {
+            "dns": self.dns,
+            "connect": between(self.dns, self.connect),
+            "tls": between(self.connect, self.tls),
+            "send": between(ready, self.request_sent),
+            "wait": between(self.request_sent, self.first_byte),
+            "receive": between(self.first_byte, self.done),
+        }
+
+
+@dataclass
+class TLSInfo:
+    """What the TLS handshake settled, as the client saw it.
+
+    ``peer_subject`` and ``peer_issuer`` read like ``"CN=localhost, O=..."``;
+    ``peer_sans`` like ``["DNS:localhost", "IP:127.0.0.1"]``. ``ca_file_used``
+    is certifi's bundle (always loaded); ``extra_ca_file`` the ``ca_file``
+    added to it, if any. ``verified`` is True: wire never skips the check.
+    """
+
+    version: str
+    cipher: str
+    cipher_bits: int
+    alpn: str | None
+    server_hostname: str
+    peer_subject: str
+    peer_issuer: str
+    peer_sans: list[str]
+    not_before: str
+    not_after: str
+    ca_file_used: str
+    extra_ca_file: str | None
+    verified: bool
+
+
+@dataclass(slots=True)
+class Record:
+    """One ``sendall`` (``"out"``) or ``recv`` (``"in"``): seconds since start, direction, bytes."""
+
+    time: float
+    direction: str
+    data: bytes
+
+
+class Connection:
+    """One TCP (and maybe TLS) connection that records every byte it sends and receives.
+
+    Open it with ``Connection.open(...)``; use it as a context manager to
+    close it. ``records``, ``timings``, ``tls``, ``peer``, ``local`` and
+    ``addresses`` stay readable after ``close()``.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        timeouts: Timeouts,
+        timings: Timings,
+        start: float,
+        addresses: list[tuple[str, int]],
+        peer: tuple[str, int],
+        local: tuple[str, int],
+        tls: TLSInfo | None = None,
+    ) -> None:
+        self.sock = sock
+        self.timeouts = timeouts
+        self.timings = timings
+        self.addresses = addresses
+        self.tls = tls
+        self.records: list[Record] = []
+        self.peer = peer
+        self.local = local
+        self.closed = False
+        self._start = start
+        self._deadline = None if timeouts.total is None else start + timeouts.total
+        if self._deadline is None:
+            sock.settimeout(timeouts.read)  # fixed from now on; recv() need not reset it
+
+    @classmethod
+    def open(
+        cls,
+        host: str,
+        port: int,
+        *,
+        tls: bool,
+        ca_file: str | None = None,
+        timeouts: Timeouts | float | None = None,
+        server_hostname: str | None = None,
+        keylog_file: str | None = None,
+    ) -> Connection:
+        """Resolve ``host``, connect to ``port``, and (``tls=True``) do the TLS handshake.
+
+        ``ca_file`` adds a trust root (a private CA) next to certifi's bundle;
+        it never turns verification off. ``server_hostname`` is the name sent
+        as SNI and checked against the certificate (default ``host``).
+        ``keylog_file`` (default ``$SSLKEYLOGFILE``) receives the TLS secrets
+        in NSS key log format, for Wireshark.
+        """
+        limits = Timeouts.coerce(timeouts)
+        context = _tls_context(ca_file, keylog_file) if tls else None
+        timings = Timings(started_at=time.time())
+        start = time.perf_counter()
+        deadline = None if limits.total is None else start + limits.total
+        addresses = _resolve(host, port)
+        timings.dns = time.perf_counter() - start
+        sock, peer, local = _connect_tcp(host, addresses, limits.connect, deadline)
+        timings.connect = time.perf_counter() - start
+        info = None
+        if context is not None:
+            sni = server_hostname or host
+            sock, info = _start_tls(sock, context, sni, peer[1], ca_file, limits.tls, deadline)
+            timings.tls = time.perf_counter() - start
+        return cls(
+            sock,
+            timeouts=limits,
+            timings=timings,
+            start=start,
+            addresses=[address for _, address in addresses],
+            peer=peer,
+            local=local,
+            tls=info,
+        )
+
+    # -- bytes out, bytes in ---------------------------------------------------
+
+    def sendall(self, data: bytes) -> None:
+        """Write all of ``data`` to the socket (encrypted by TLS if on), and record it."""
+        try:
+            if self._deadline is not None:
+                self.sock.settimeout(self._limit(self.timeouts.read))
+            self.sock.sendall(data)
+        except (OSError, ssl.SSLError) as exc:
+            raise self._error(exc, "send") from exc
+        now = time.perf_counter() - self._start
+        self.timings.request_sent = now
+        self.records.append(Record(now, "out", data))
+
+    def recv(self, max_bytes: int = RECV_SIZE) -> bytes:
+        """Read up to ``max_bytes`` that have arrived; ``b""`` means the peer closed (EOF).
+
+        Waits at most ``timeouts.read`` for the next bytes, and never past
+        ``timeouts.total`` from the start of the connection.
+        """
+        try:
+            if self._deadline is not None:
+                self.sock.settimeout(self._limit(self.timeouts.read))
+            data = self.sock.recv(max_bytes)
+        except (OSError, ssl.SSLError) as exc:
+            raise self._error(exc, "receive") from exc
+        now = time.perf_counter() - self._start
+        if data:
+            if self.timings.first_byte is None:
+                self.timings.first_byte = now
+            self.records.append(Record(now, "in", data))
+        elif self.timings.done is None:
+            self.timings.done = now
+        return data
+
+    @property
+    def bytes_sent(self) -> bytes:
+        """Every byte written so far, in order."""
+        return b"".join(r.data for r in self.records if r.direction == "out")
+
+    @property
+    def bytes_received(self) -> bytes:
+        """Every byte read so far, in order."""
+        return b"".join(r.data for r in self.records if r.direction == "in")
+
+    def mark_done(self) -> None:
+        """Note the time the response was complete (the HTTP layer knows; the socket does not)."""
+        if self.timings.done is None:
+            self.timings.done = time.perf_counter() - self._start
+
+    def close(self) -> None:
+        """Close the socket. TLS sends no close_notify here: HTTP framing already said where the reply ends."""
+        if not self.closed:
+            self.mark_done()
+            self.closed = True
+            self.sock.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        version = f" {self.tls.version}" if self.tls else ""
+        return f"<Connection {state}{version} {self.local} -> {self.peer}, {len(self.records)} records>"
+
+    # -- limits and errors ---------------------------------------------------
+
+    def _limit(self, phase_limit: float | None) -> float | None:
+        """The socket timeout for the next wait: the phase limit, cut short by the total deadline."""
+        return _remaining(phase_limit, self._deadline)
+
+    def _error(self, exc: BaseException, phase: str) -> NetworkError:
+        received = self.bytes_received
+        if isinstance(exc, TimeoutError):
+            read = self.timeouts.read
+            if self._deadline is not None and (read is None or time.perf_counter() + 1e-3 >= self._deadline):
+                return Timeout(
+                    f"the connection's total time limit of {self.timeouts.total}s ran out during {phase}",
+                    phase="total",
+                    received=received,
+                    limit=self.timeouts.total,
+                )
+            what = "no bytes arrived" if phase == "receive" else "the peer did not accept our bytes"
+            return Timeout(
+                f"{what} for {read}s ({len(received)} bytes received so far)",
+                phase="read" if phase == "receive" else "send",
+                received=received,
+                limit=read,
+            )
+        return _convert_error(exc, phase, received=received, host=str(self.peer[0]), port=self.peer[1])
+
+
+# -- the steps of open(), one function each --------------------------------------
+
+
+def _resolve(host: str, port: int) -> list[tuple[Any, tuple[str, int]]]:
+    """DNS: ``getaddrinfo`` turns ``host`` into ``(family, (ip, port))`` pairs, in the order to try them."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise _convert_error(exc, "dns", host=host, port=port) from exc
+    return [(family, (str(sockaddr[0]), int(sockaddr[1]))) for family, _, _, _, sockaddr in infos]
+
+
+def _connect_tcp(
+    host: str, addresses: list[tuple[Any, tuple[str, int]]], limit: float | None, deadline: float | None
+) -> tuple[socket.socket, tuple[str, int], tuple[str, int]]:
+    """TCP: try each address in order until one completes the handshake; return the socket, peer and local address.
+
+    ``localhost`` often resolves to ``::1`` first while a test server listens
+    on ``127.0.0.1`` only; the first refusal is then normal, not an error.
+    """
+    failures: list[tuple[tuple[str, int], BaseException]] = []
+    for family, address in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(_remaining(limit, deadline))
+            sock.connect(address)
+            # Send small writes at once instead of waiting to batch them (Nagle's algorithm, RFC 896).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock, sock.getpeername()[:2], sock.getsockname()[:2]
+        except OSError as exc:
+            sock.close()
+            failures.append((address, exc))
+    tried = "; ".join(f"{ip} port {port}: {_reason(exc)}" for (ip, port), exc in failures)
+    address, last = failures[-1]
+    if isinstance(last, TimeoutError):
+        total = deadline is not None and time.perf_counter() + 1e-3 >= deadline
+        return_limit = None if total else limit
+        raise Timeout(
+            f"TCP connect to {host} did not complete ({tried})",
+            phase="total" if total else "connect",
+            limit=return_limit,
+        ) from last
+    raise _convert_error(last, "connect", host=host, port=address[1], detail=tried) from last
+
+
+def _tls_context(ca_file: str | None, keylog_file: str | None) -> ssl.SSLContext:
+    """The client's TLS settings, made before any packet is sent.
+
+    certifi's CA bundle (+ ``ca_file`` as one more trust root), hostname
+    checking on, TLS 1.2 at least (RFC 8996 retires 1.0 and 1.1), ALPN
+    offering only ``http/1.1`` (RFC 7301).
+    """
+    context = ssl.create_default_context(cafile=certifi.where())  # CERT_REQUIRED + check_hostname
+    if ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"ca_file {ca_file!r} could not be loaded as PEM certificates: {_reason(exc)}") from exc
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["http/1.1"])
+    keylog = keylog_file or os.environ.get("SSLKEYLOGFILE")
+    if keylog:
+        # NSS key log format: the handshake secrets, which let Wireshark decrypt a capture.
+        try:
+            context.keylog_filename = keylog
+        except OSError as exc:
+            raise ConfigError(f"cannot write the TLS key log file {keylog!r}: {_reason(exc)}") from exc
+    return context
+
+
+def _start_tls(
+    sock: socket.socket,
+    context: ssl.SSLContext,
+    server_hostname: str,
+    port: int,
+    ca_file: str | None,
+    limit: float | None,
+    deadline: float | None,
+) -> tuple[ssl.SSLSocket, TLSInfo]:
+    """TLS: send the ClientHello with SNI ``server_hostname`` (RFC 6066 §3), finish the handshake, check the cert."""
+    try:
+        tls_sock = context.wrap_socket(sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        sock.close()
+        raise TLSError(f"could not start TLS with server name {server_hostname!r}: {_reason(exc)}") from exc
+    try:
+        tls_sock.settimeout(_remaining(limit, deadline))
+        tls_sock.do_handshake()
+    except TimeoutError as exc:
+        tls_sock.close()
+        total = deadline is not None and time.perf_counter() + 1e-3 >= deadline
+        raise Timeout(
+            "the TLS handshake did not finish in time (is the server speaking TLS on this port?)",
+            phase="total" if total else "tls",
+            limit=None if total else limit,
+        ) from exc
+    except (OSError, ssl.SSLError) as exc:
+        tls_sock.close()
+        raise _convert_error(exc, "tls", host=server_hostname, port=port) from exc
+    return tls_sock, _tls_info(tls_sock, server_hostname, ca_file)
+
+
+def _tls_info(tls_sock: ssl.SSLSocket, server_hostname: str, ca_file: str | None) -> TLSInfo:
+    """Read the settled handshake: version, cipher, ALPN, and the server's certificate."""
+    cert: dict[str, Any] = dict(tls_sock.getpeercert() or {})
+    cipher_name, _, bits = tls_sock.cipher() or ("", "", 0)
+    return TLSInfo(
+        version=tls_sock.version() or "",
+        cipher=cipher_name,
+        cipher_bits=int(bits or 0),
+        alpn=tls_sock.selected_alpn_protocol(),
+        server_hostname=server_hostname,
+        peer_subject=_name(cert.get("subject", ())),
+        peer_issuer=_name(cert.get("issuer", ())),
+        peer_sans=[
+            f"{'IP' if kind == 'IP Address' else kind}:{value.strip()}"
+            for kind, value in cert.get("subjectAltName", ())
+        ],
+        not_before=str(cert.get("notBefore", "")),
+        not_after=str(cert.get("notAfter", "")),
+        ca_file_used=certifi.where(),
+        extra_ca_file=ca_file,
+        verified=True,
+    )
+
+
+_SHORT_NAMES = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "stateOrProvinceName": "ST",
+    "localityName": "L",
+    "emailAddress": "E",
+}
+
+
+def _name(rdns: Any) -> str:
+    """``(( ("commonName", "x"),), ...)`` from ``getpeercert()`` as ``"CN=x, O=y"``."""
+    return ", ".join(f"{_SHORT_NAMES.get(key, key)}={value}" for rdn in rdns for key, value in rdn)
+
+
+def _remaining(limit: float | None, deadline: float | None) -> float | None:
+    """The smaller of a phase ``limit`` and the time left before ``deadline`` (never below 0)."""
+    if deadline is None:
+        return limit
+    left = max(0.0, deadline - time.perf_counter())
+    return left if limit is None else min(limit, left)
+
+
+def _reason(exc: BaseException) -> str:
+    """The short reason inside an OS or OpenSSL error, without Python's noise."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return str(exc.verify_message)
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(exc.reason).replace("_", " ").lower()
+    if isinstance(exc, OSError) and exc.strerror:
+        return str(exc.strerror)
+    return str(exc) or type(exc).__name__
+
+
+# -- socket and ssl errors -> wire errors: the one place ---------------------------
+
+_DOING = {"send": "sending", "receive": "receiving"}
+_PLAIN_HTTP_HINT = "is this port speaking plain HTTP? use http:// (or the right port for https)"
+
+# OpenSSL verify codes (X509_V_ERR_*) from ssl.SSLCertVerificationError.verify_code.
+_UNKNOWN_CA = {2, 18, 19, 20, 21}  # issuer unknown, self-signed, unable to get/verify the issuer
+_EXPIRED, _NOT_YET_VALID = 10, 9
+_HOSTNAME_MISMATCH, _IP_MISMATCH = 62, 64
+
+# OpenSSL reasons meaning "the two sides share no TLS version".
+_VERSION_REASONS = {
+    "UNSUPPORTED_PROTOCOL",
+    "TLSV1_ALERT_PROTOCOL_VERSION",
+    "NO_PROTOCOLS_AVAILABLE",
+    "WRONG_SSL_VERSION",
+    "VERSION_TOO_LOW",
+    "TLSV1_ALERT_INSUFFICIENT_SECURITY",
+}
+
+
+def _convert_error(
+    exc: BaseException, phase: str, *, received: bytes = b"", host: str = "", port: int = 0, detail: str = ""
+) -> NetworkError:
+    """Turn a socket/ssl exception raised in ``phase`` into a wire error with a reason and a fix.
+
+    Timeouts are handled by the callers, which know the limit that ran out.
+    """
+    where = f"{host} port {port}" if host else "the server"
+    if phase == "dns":
+        return NetworkError(
+            f"could not resolve {host!r}: {_reason(exc)}",
+            phase="dns",
+            hint="check the host name in base_url (OPENAI_BASE_URL) and your network or DNS settings",
+        )
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _certificate_error(exc, host)
+    if isinstance(exc, ssl.SSLError):
+        reason = str(exc.reason or "")
+        if reason in _VERSION_REASONS:
+            return TLSError(
+                f"no TLS version both sides accept ({_reason(exc)})",
+                received=received,
+                hint="the server offers only TLS older than 1.2, which wire refuses (RFC 8996); upgrade the server",
+            )
+        if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"):
+            return TLSError(
+                f"the reply from {where} is not TLS ({_reason(exc)})", received=received, hint=_PLAIN_HTTP_HINT
+            )
+        if reason == "SSLV3_ALERT_HANDSHAKE_FAILURE":
+            return TLSError(
+                f"{where} refused the handshake ({_reason(exc)})",
+                received=received,
+                hint="no TLS version or cipher suite in common; wire requires TLS 1.2 or newer (RFC 8996)",
+            )
+        if phase != "tls":
+            return TLSError(f"a TLS record failed while {_DOING[phase]} ({_reason(exc)})", received=received)
+        closed = isinstance(exc, ssl.SSLEOFError) or reason == "UNEXPECTED_EOF_WHILE_READING"
+        if not closed:
+            return TLSError(f"the TLS handshake with {where} failed ({_reason(exc)})", received=received)
+    if phase == "tls":
+        # The peer closed or reset the connection instead of answering our ClientHello.
+        return TLSError(
+            f"{where} closed the connection during the TLS handshake ({_reason(exc)})",
+            received=received,
+            hint=_PLAIN_HTTP_HINT + "; or the server rejected our TLS settings",
+        )
+    if phase == "connect":
+        hint = None
+        if isinstance(exc, ConnectionRefusedError):
+            hint = "is the server running on that port?"
+        elif isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            hint = "no route to that address; check your network (or IPv6 support)"
+        return NetworkError(f"could not connect to {where} ({detail or _reason(exc)})", phase="connect", hint=hint)
+    if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+        return NetworkError(
+            f"{where} closed the connection while we were {_DOING[phase]} "
+            f"({_reason(exc)}; {len(received)} bytes received before)",
+            phase=phase,
+            received=received,
+            hint="the server may have rejected the request early; see the bytes received" if received else None,
+        )
+    return NetworkError(f"{phase} failed: {_reason(exc)}", phase=phase, received=received)
+
+
+def _certificate_error(exc: ssl.SSLCertVerificationError, host: str) -> TLSError:
+    """Name why the server's certificate was refused, and what to do about it."""
+    code = exc.verify_code
+    reason = _reason(exc)
+    if code in _UNKNOWN_CA:
+        hint = "the server's certificate is not signed by a CA wire trusts — pass ca_file=… for a private CA"
+        return TLSError(f"certificate not trusted ({reason})", hint=hint)
+    if code in (_HOSTNAME_MISMATCH, _IP_MISMATCH):
+        return TLSError(
+            f"the certificate is not valid for the name {host!r} (hostname mismatch, RFC 6125)",
+            hint="connect with the name the certificate was issued for, or pass server_hostname=…",
+        )
+    if code in (_EXPIRED, _NOT_YET_VALID):
+        return TLSError(
+            f"the certificate is outside its validity period ({reason})",
+            hint="the server must renew its certificate; also check this machine's clock",
+        )
+    return TLSError(f"certificate verification failed ({reason})")
