@@ -144,7 +144,8 @@ def test_bare_lf_in_head_is_tolerated() -> None:
 
 INVALID = [
     # (name, bytes, error offset, words in the message)
-    ("version", b"HTP/1.1 200 OK\r\n\r\n", 0, "does not start with 'HTTP/'"),
+    ("version", b"HTP/1.1 200 OK\r\n\r\n", 2, "does not start with 'HTTP/'"),
+    ("garbage", b"SSH-2.0-OpenSSH\r\n", 0, "not an HTTP/1.x response"),
     ("version digits", b"HTTP/1.01 200 OK\r\n\r\n", 8, "expected SP"),
     ("major 2", b"HTTP/2.0 200 OK\r\n\r\n", 5, "unsupported HTTP version"),
     ("two digit status", b"HTTP/1.1 20 OK\r\n\r\n", 9, "3 digits"),

@@ -94,6 +94,10 @@ _CHUNK_EXT_ONE = re.compile(_CHUNK_EXT)
 _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
+_STATUS_RULE = "RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]"
+_NOT_HTTP = "the status line does not start with 'HTTP/': this is not an HTTP/1.x response"
+
+
 class State(enum.Enum):
     """Where the parser is in the response; ``parser.state`` after each feed."""
 
@@ -455,6 +459,13 @@ class ResponseParser:
         return -1
 
     def _read_head(self, events: list[Event]) -> bool:
+        if self.state is State.STATUS_LINE:
+            # Check the first bytes at once: a server speaking something else
+            # (TLS, SSH, garbage) fails here, not after 64 KiB or at the close.
+            start = bytes(self._buf[:5])
+            if not b"HTTP/".startswith(start):
+                bad = next(i for i, b in enumerate(start) if b != b"HTTP/"[i])
+                self._error(_NOT_HTTP, self._base + bad, _STATUS_RULE)
         end = self._find_section_end()
         limit = self.max_head_bytes
         # The empty line that ends the head (up to 2 bytes) does not count toward the
@@ -563,17 +574,18 @@ class ResponseParser:
 
     def _diagnose_status_line(self, line: bytes, offset: int) -> NoReturn:
         """Name exactly what is wrong with a status line that did not match."""
-        rule = "RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]"
+        rule = _STATUS_RULE
         if not line.startswith(b"HTTP/"):
-            self._error(f"the status line does not start with 'HTTP/' (got {line[:12]!r})", offset, rule)
+            bad = next((i for i, b in enumerate(line[:5]) if b != b"HTTP/"[i]), len(line))
+            self._error(_NOT_HTTP, offset + bad, rule)
         if not re.match(rb"HTTP/[0-9]\.[0-9]", line):
             self._error("malformed HTTP-version: expected HTTP/DIGIT.DIGIT", offset + 5, "RFC 9112 §2.3")
         if line[8:9] != b" ":
             self._error(f"expected SP after the HTTP-version, got {line[8:9]!r}", offset + 8, rule)
         if not re.match(rb"[0-9]{3}(?: |$)", line[9:]):
             self._error("the status code is not 3 digits followed by SP", offset + 9, rule)
-        bad = _BAD_VALUE_BYTE.search(line, 13)
-        where = bad.start() if bad else 13
+        ctl = _BAD_VALUE_BYTE.search(line, 13)
+        where = ctl.start() if ctl else 13
         self._error(f"control character {line[where : where + 1]!r} in the reason phrase", offset + where, rule)
 
     def _diagnose_field(self, line: bytes, offset: int, section: str) -> NoReturn:

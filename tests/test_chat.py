@@ -1,0 +1,354 @@
+"""Tests for wire.chat: request payloads, reply views, and assembling a streamed reply."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from wire.chat import (
+    DEFAULT_MODEL,
+    SEED_PROMPT,
+    ChatCompletion,
+    Choice,
+    FunctionCall,
+    Message,
+    StreamAssembler,
+    ToolCall,
+    Usage,
+    build_payload,
+    decode_stream_data,
+    encode_payload,
+)
+from wire.errors import APIError, ProtocolError, StreamError
+
+# A reply as the service sends it (shape of a real gpt-4o-mini reply, fields it adds included).
+REPLY: dict[str, Any] = {
+    "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+    "object": "chat.completion",
+    "created": 1741569952,
+    "model": "gpt-4o-mini-2024-07-18",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": "HTTP/1.1 kept connections open by default.",
+                "refusal": None,
+                "annotations": [],
+            },
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {
+        "prompt_tokens": 14,
+        "completion_tokens": 9,
+        "total_tokens": 23,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+    },
+    "service_tier": "default",
+    "system_fingerprint": "fp_06737a9306",
+}
+
+HEAD = {
+    "id": "chatcmpl-stream1",
+    "object": "chat.completion.chunk",
+    "created": 1741569952,
+    "model": "gpt-4o-mini-2024-07-18",
+    "service_tier": "default",
+    "system_fingerprint": "fp_06737a9306",
+}
+
+
+def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+    return {**HEAD, "choices": choices, "usage": None, **extra}
+
+
+USAGE = {"prompt_tokens": 14, "completion_tokens": 9, "total_tokens": 23, "prompt_tokens_details": {"cached_tokens": 0}}
+
+# The same reply, streamed with stream_options.include_usage.
+TEXT_CHUNKS = [
+    chunk({"role": "assistant", "content": "", "refusal": None}),
+    chunk({"content": "HTTP/1.1 kept"}),
+    chunk({"content": " connections open"}),
+    chunk({"content": " by default."}),
+    chunk({}, "stop"),
+    chunk(None, usage=USAGE),
+]
+
+
+# -- payload -------------------------------------------------------------------------
+
+
+def test_constants() -> None:
+    assert DEFAULT_MODEL == "gpt-4o-mini"
+    assert SEED_PROMPT == "Tell me a fun fact about HTTP."
+
+
+def test_build_payload_from_a_string() -> None:
+    payload = build_payload(SEED_PROMPT)
+    assert payload == {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": SEED_PROMPT}]}
+    assert list(payload) == ["model", "messages"]
+
+
+def test_build_payload_key_order_params_then_stream() -> None:
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    payload = build_payload(
+        messages, model="gpt-4o", stream=True, temperature=0, stream_options={"include_usage": True}, max_tokens=5
+    )
+    assert list(payload) == ["model", "messages", "temperature", "stream_options", "max_tokens", "stream"]
+    assert payload["stream"] is True
+    assert payload["stream_options"] == {"include_usage": True}
+    assert payload["messages"] == messages and payload["messages"] is not messages
+
+
+def test_encode_payload_exact_bytes() -> None:
+    body = encode_payload(build_payload("Hi", stream=True))
+    assert body == b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"stream":true}'
+
+
+def test_encode_payload_non_ascii_as_utf8() -> None:
+    body = encode_payload(build_payload("café ☕", temperature=0.5))
+    assert body == (
+        b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"caf\xc3\xa9 \xe2\x98\x95"}],"temperature":0.5}'
+    )
+
+
+def test_encode_payload_refuses_nan() -> None:
+    with pytest.raises(ValueError):
+        encode_payload(build_payload("Hi", temperature=float("nan")))
+
+
+# -- reply views ----------------------------------------------------------------------
+
+
+def test_from_dict_realistic_reply() -> None:
+    reply = ChatCompletion.from_dict(REPLY)
+    assert reply.id == "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"
+    assert reply.object == "chat.completion"
+    assert reply.created == 1741569952
+    assert reply.model == "gpt-4o-mini-2024-07-18"
+    assert reply.system_fingerprint == "fp_06737a9306"
+    assert reply.choices == [
+        Choice(
+            index=0,
+            message=Message(role="assistant", content="HTTP/1.1 kept connections open by default.", tool_calls=[]),
+            finish_reason="stop",
+            logprobs=None,
+        )
+    ]
+    assert reply.usage == Usage(prompt_tokens=14, completion_tokens=9, total_tokens=23)
+    assert reply.usage is not None and reply.usage.raw["prompt_tokens_details"] == {"cached_tokens": 0, "audio_tokens": 0}
+    assert reply.text == "HTTP/1.1 kept connections open by default."
+    assert reply.raw is REPLY
+    assert reply.choices[0].message.raw["annotations"] == []
+
+
+def test_from_dict_tool_call_reply() -> None:
+    d = copy.deepcopy(REPLY)
+    d["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_time", "arguments": '{"tz":"UTC"}'}}
+        ],
+        "refusal": None,
+    }
+    d["choices"][0]["finish_reason"] = "tool_calls"
+    reply = ChatCompletion.from_dict(d)
+    assert reply.text == ""
+    assert reply.choices[0].message.tool_calls == [
+        ToolCall(id="call_1", type="function", function=FunctionCall(name="get_time", arguments='{"tz":"UTC"}'))
+    ]
+
+
+def test_from_dict_without_usage_or_choices_text() -> None:
+    d = {k: v for k, v in REPLY.items() if k != "usage"}
+    d["choices"] = []
+    reply = ChatCompletion.from_dict(d)
+    assert reply.usage is None
+    assert reply.text == ""
+
+
+def test_missing_choices_is_a_protocol_error() -> None:
+    d = {k: v for k, v in REPLY.items() if k != "choices"}
+    with pytest.raises(ProtocolError) as info:
+        ChatCompletion.from_dict(d)
+    assert str(info.value) == "reply JSON: the reply has no 'choices' (Chat Completions reply format)"
+    assert not isinstance(info.value, (KeyError, TypeError))
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        (lambda d: d["choices"].__setitem__(0, "oops"), "choices[0] should be an object, not str"),
+        (lambda d: d["choices"][0]["message"].__setitem__("content", 5), "choices[0].message.content should be str"),
+        (lambda d: d["choices"][0].pop("message"), "choices[0].message should be an object, not NoneType"),
+        (lambda d: d.__setitem__("choices", {"0": {}}), "the reply.choices should be list, not dict"),
+        (lambda d: d.__setitem__("created", True), "the reply.created should be int, not bool"),
+        (lambda d: d["usage"].pop("total_tokens"), "usage has no 'total_tokens'"),
+    ],
+)
+def test_malformed_reply_names_the_part(change: Any, text: str) -> None:
+    d = copy.deepcopy(REPLY)
+    change(d)
+    with pytest.raises(ProtocolError, match=text.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
+        ChatCompletion.from_dict(d)
+
+
+def test_reply_not_an_object() -> None:
+    with pytest.raises(ProtocolError, match="should be an object, not list"):
+        ChatCompletion.from_dict([])
+
+
+# -- streamed replies ----------------------------------------------------------------------
+
+
+def test_assemble_text_stream_equals_the_plain_reply() -> None:
+    assembler = StreamAssembler()
+    deltas = [assembler.add(c) for c in TEXT_CHUNKS]
+    assert deltas == ["", "HTTP/1.1 kept", " connections open", " by default.", "", ""]
+    assert assembler.chunks == TEXT_CHUNKS
+    streamed = assembler.completion()
+    plain = ChatCompletion.from_dict(REPLY)
+    assert streamed.object == "chat.completion"
+    assert streamed.choices == plain.choices
+    assert streamed.usage == plain.usage
+    assert streamed.text == plain.text
+    assert (streamed.id, streamed.created, streamed.model, streamed.system_fingerprint) == (
+        "chatcmpl-stream1",
+        1741569952,
+        "gpt-4o-mini-2024-07-18",
+        "fp_06737a9306",
+    )
+    assert streamed.raw["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "HTTP/1.1 kept connections open by default.",
+        "refusal": None,
+    }
+
+
+def test_assemble_through_event_data_and_done() -> None:
+    assembler = StreamAssembler()
+    texts = [assembler.add_data(json.dumps(c)) for c in TEXT_CHUNKS]
+    assert "".join(texts) == "HTTP/1.1 kept connections open by default."
+    assert not assembler.done
+    assert assembler.add_data("[DONE]") == ""
+    assert assembler.done
+    assert assembler.completion().text == "HTTP/1.1 kept connections open by default."
+
+
+def test_assemble_tool_calls_in_pieces() -> None:
+    def calls(*pieces: dict[str, Any]) -> dict[str, Any]:
+        return chunk({"tool_calls": list(pieces)})
+
+    chunks = [
+        chunk(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"index": 0, "id": "call_A", "type": "function", "function": {"name": "get_weather", "arguments": ""}}
+                ],
+                "refusal": None,
+            }
+        ),
+        calls({"index": 0, "function": {"arguments": '{"loc'}}),
+        calls({"index": 0, "function": {"arguments": 'ation":"Paris"}'}}),
+        calls({"index": 1, "id": "call_B", "type": "function", "function": {"name": "get_time", "arguments": ""}}),
+        calls({"index": 1, "function": {"arguments": '{"tz":'}}),
+        calls({"index": 1, "function": {"arguments": '"CET"}'}}),
+        chunk({}, "tool_calls"),
+        chunk(None, usage=USAGE),
+    ]
+    assembler = StreamAssembler()
+    assert [assembler.add(c) for c in chunks] == [""] * len(chunks)
+    streamed = assembler.completion()
+    plain = copy.deepcopy(REPLY)
+    plain["choices"][0]["finish_reason"] = "tool_calls"
+    plain["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "call_A", "type": "function", "function": {"name": "get_weather", "arguments": '{"location":"Paris"}'}},
+            {"id": "call_B", "type": "function", "function": {"name": "get_time", "arguments": '{"tz":"CET"}'}},
+        ],
+        "refusal": None,
+    }
+    assert streamed.choices == ChatCompletion.from_dict(plain).choices
+    assert streamed.choices[0].message.tool_calls[0].function.arguments == '{"location":"Paris"}'
+    assert streamed.text == ""
+
+
+def test_assemble_refusal() -> None:
+    assembler = StreamAssembler()
+    for c in [
+        chunk({"role": "assistant", "content": None, "refusal": ""}),
+        chunk({"refusal": "I can't"}),
+        chunk({"refusal": " help with that."}),
+        chunk({}, "stop"),
+    ]:
+        assembler.add(c)
+    message = assembler.completion().choices[0].message
+    assert message == Message(role="assistant", content=None, refusal="I can't help with that.")
+    assert assembler.completion().usage is None
+
+
+def test_assemble_several_choices() -> None:
+    assembler = StreamAssembler()
+    two = {**HEAD, "choices": [{"index": 1, "delta": {"role": "assistant", "content": "B"}}]}
+    one = {**HEAD, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "A"}, "finish_reason": "stop"}]}
+    assert assembler.add(two) == ""  # the text returned is the first choice's
+    assert assembler.add(one) == "A"
+    reply = assembler.completion()
+    assert [(c.index, c.message.content, c.finish_reason) for c in reply.choices] == [(0, "A", "stop"), (1, "B", None)]
+
+
+def test_error_chunk_raises_api_error() -> None:
+    assembler = StreamAssembler()
+    assembler.add(TEXT_CHUNKS[0])
+    error = {"error": {"message": "The server had an error", "type": "server_error", "param": None, "code": None}}
+    with pytest.raises(APIError) as info:
+        assembler.add(error)
+    assert info.value.message == "The server had an error"
+    assert info.value.type == "server_error"
+    assert info.value.param is None and info.value.code is None
+    assert info.value.status is None
+    assert json.loads(info.value.body) == error
+    assert assembler.chunks[-1] == error
+
+
+def test_error_chunk_with_code() -> None:
+    with pytest.raises(APIError) as info:
+        StreamAssembler().add({"error": {"message": "slow down", "type": "rate_limit", "param": "x", "code": 429}})
+    assert (info.value.type, info.value.param, info.value.code) == ("rate_limit", "x", "429")
+
+
+def test_chunk_without_choices_raises_stream_error() -> None:
+    assembler = StreamAssembler()
+    assembler.add(TEXT_CHUNKS[0])
+    with pytest.raises(StreamError, match="no 'choices'") as info:
+        assembler.add({"id": "x", "object": "chat.completion.chunk"})
+    assert info.value.chunks == [TEXT_CHUNKS[0], {"id": "x", "object": "chat.completion.chunk"}]
+    assert isinstance(info.value, ProtocolError)
+
+
+def test_completion_without_chunks() -> None:
+    with pytest.raises(StreamError):
+        StreamAssembler().completion()
+
+
+def test_decode_stream_data() -> None:
+    assert decode_stream_data("[DONE]") is None
+    assert decode_stream_data('{"a":1}') == {"a": 1}
+    with pytest.raises(StreamError, match="not JSON"):
+        decode_stream_data('{"a":')
+    with pytest.raises(StreamError, match="not an object"):
+        decode_stream_data("[1, 2]")
+    with pytest.raises(StreamError, match="nested too deeply"):
+        decode_stream_data("[" * 100_000)

@@ -1,0 +1,426 @@
+"""One Chat Completions call, run through every layer, each layer's result kept.
+
+    settings -> payload -> request bytes -> connection (DNS, TCP, TLS)
+             -> bytes out -> bytes in -> HTTP/1.1 events -> body
+             -> JSON (or Server-Sent Events -> chunks) -> ChatCompletion
+
+``Client.chat()`` returns an ``Exchange`` that holds all of it, so a learner
+can look at any layer after the call. ``Client.stream()`` yields the text as
+it arrives and keeps the same ``Exchange`` for afterwards.
+
+Failures, like the official SDK: a non-2xx reply is an ``APIError``; network
+errors before any response byte, and replies 408, 409, 429 and 5xx, are tried
+again (``max_retries``, default 2) after the delay the server asks for
+(``retry-after-ms``, ``retry-after``) or an exponential backoff with jitter.
+Every attempt is kept on ``Exchange.attempts``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from wire.chat import (
+    DEFAULT_MODEL,
+    ChatCompletion,
+    StreamAssembler,
+    build_payload,
+    decode_stream_data,
+    encode_payload,
+)
+from wire.config import Settings
+from wire.errors import APIError, IncompleteMessage, NetworkError, ProtocolError, StreamError, TLSError, WireError
+from wire.http11 import Data, Event, Response, ResponseParser, StatusLine
+from wire.request import Request, chat_request
+from wire.sse import ServerSentEvent, SSEDecoder
+from wire.transport import Connection, Record, Timeouts, Timings, TLSInfo
+
+# Retry policy, as the official openai-python SDK has it.
+DEFAULT_MAX_RETRIES = 2
+INITIAL_RETRY_DELAY = 0.5  # seconds before the first retry when the server names none
+MAX_RETRY_DELAY = 8.0  # backoff never waits longer than this
+MAX_RETRY_AFTER = 60.0  # a server's retry-after beyond this is ignored (use backoff instead)
+RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
+
+# Where the chat endpoint lives under the base URL.
+CHAT_PATH = "/chat/completions"
+
+
+@dataclass
+class Attempt:
+    """One try at the call: the bytes both ways, the timings, and how it ended."""
+
+    number: int
+    request_bytes: bytes = b""
+    records: list[Record] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+    tls: TLSInfo | None = None
+    peer: tuple[str, int] | None = None
+    response: Response | None = None
+    error: WireError | None = None
+    retry_delay: float | None = None  # seconds waited before the next attempt, if there was one
+
+    @property
+    def response_bytes(self) -> bytes:
+        """Every byte received in this attempt, in order."""
+        return b"".join(r.data for r in self.records if r.direction == "in")
+
+
+@dataclass
+class Exchange:
+    """Everything one call did, layer by layer (the last attempt's results at top level)."""
+
+    base_url: str
+    payload: dict[str, Any]
+    request: Request
+    request_bytes: bytes
+    stream: bool = False
+    tls: TLSInfo | None = None
+    timings: Timings = field(default_factory=Timings)
+    records: list[Record] = field(default_factory=list)
+    peer: tuple[str, int] | None = None
+    events: list[Event] = field(default_factory=list)
+    response: Response | None = None
+    json: Any = None
+    completion: ChatCompletion | None = None
+    sse_events: list[ServerSentEvent] = field(default_factory=list)
+    sse_decoder: SSEDecoder | None = None
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def response_bytes(self) -> bytes:
+        """Every byte received in the last attempt, in order."""
+        return b"".join(r.data for r in self.records if r.direction == "in")
+
+    @property
+    def text(self) -> str:
+        """The answer's text (first choice), or "" when there is none."""
+        return self.completion.text if self.completion is not None else ""
+
+    def __repr__(self) -> str:
+        status = self.response.status if self.response is not None else None
+        return (
+            f"<Exchange {self.request.method} {self.base_url}{CHAT_PATH} -> {status}, "
+            f"{len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
+            f"{len(self.attempts)} attempt(s)>"
+        )
+
+
+class Client:
+    """A Chat Completions client that keeps every byte of every call.
+
+    ``settings`` default to ``Settings.load()`` (the environment, then
+    ``.env``); ``base_url`` and ``api_key`` override them. ``ca_file`` adds a
+    trust root for a private CA (it never turns verification off).
+    ``timeout`` is seconds for every phase, or ``Timeouts(connect, tls,
+    read, total)``. ``sleep`` and ``rng`` are injectable so tests never wait.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        ca_file: str | None = None,
+        timeout: float | Timeouts | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        if settings is None:
+            settings = Settings.load()
+        if base_url is not None or api_key is not None or model is not None:
+            settings = Settings(
+                api_key=api_key if api_key is not None else settings.api_key,
+                base_url=base_url if base_url is not None else settings.base_url,
+                model=model if model is not None else settings.model,
+                env_file=settings.env_file,
+                sources=dict(settings.sources),
+            )
+        self.settings = settings
+        self.ca_file = ca_file
+        self.timeouts = Timeouts.coerce(timeout)
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return f"<Client {self.settings.base_url} key={self.settings!r}>"
+
+    # -- the two calls ------------------------------------------------------
+
+    def prepare(
+        self, messages: str | list[dict[str, Any]], *, model: str | None = None, stream: bool = False, **params: Any
+    ) -> Exchange:
+        """Build the payload and the exact request bytes, without connecting (a dry run)."""
+        s = self.settings
+        payload = build_payload(messages, model=model or s.model or DEFAULT_MODEL, stream=stream, **params)
+        request = chat_request(
+            host=s.host,
+            port=s.port,
+            scheme=s.scheme,
+            path=s.base_path + CHAT_PATH,
+            api_key=s.require_key(),
+            body=encode_payload(payload),
+            accept="text/event-stream" if stream else "application/json",
+        )
+        return Exchange(
+            base_url=s.base_url, payload=payload, request=request, request_bytes=request.to_bytes(), stream=stream
+        )
+
+    def chat(
+        self, messages: str | list[dict[str, Any]], *, model: str | None = None, stream: bool = False, **params: Any
+    ) -> Exchange:
+        """Send one chat request and return the whole ``Exchange``.
+
+        With ``stream=True`` the reply is read as Server-Sent Events and
+        assembled; the result is the same ``Exchange`` ``stream()`` leaves.
+        """
+        if stream:
+            chat_stream = self.stream(messages, model=model, **params)
+            for _ in chat_stream:
+                pass
+            return chat_stream.exchange
+        exchange = self.prepare(messages, model=model, **params)
+        for _ in self._attempts(exchange):
+            pass
+        return exchange
+
+    def stream(self, messages: str | list[dict[str, Any]], *, model: str | None = None, **params: Any) -> ChatStream:
+        """Send a streamed chat request; iterate the result for text deltas as they arrive."""
+        exchange = self.prepare(messages, model=model, stream=True, **params)
+        return ChatStream(exchange, self._attempts(exchange))
+
+    # -- attempts and retries ---------------------------------------------
+
+    def _attempts(self, exchange: Exchange) -> Iterator[str]:
+        """Run attempts until one succeeds or the retries run out; yields streamed text deltas."""
+        for number in range(1, self.max_retries + 2):
+            attempt = Attempt(number=number, request_bytes=exchange.request_bytes)
+            exchange.attempts.append(attempt)
+            delivered = False
+            try:
+                for delta in self._one_attempt(exchange, attempt):
+                    delivered = True
+                    yield delta
+                return
+            except WireError as exc:
+                attempt.error = exc
+                exc.exchange = exchange
+                delay = None if delivered else self._retry_delay(exc, attempt, number)
+                if delay is None:
+                    raise
+                attempt.retry_delay = delay
+                self._sleep(delay)
+
+    def _retry_delay(self, exc: WireError, attempt: Attempt, number: int) -> float | None:
+        """Seconds to wait before trying again, or None when this failure is final."""
+        if number > self.max_retries:
+            return None
+        response = attempt.response
+        if isinstance(exc, APIError) and response is not None:
+            should = (response.header("x-should-retry") or "").strip().lower()
+            if should == "false":
+                return None
+            if should != "true" and not (response.status in RETRY_STATUSES or response.status >= 500):
+                return None
+            asked = _retry_after(response)
+            if asked is not None:
+                return asked
+        elif isinstance(exc, NetworkError) and not isinstance(exc, TLSError):
+            if attempt.response_bytes:  # the server said something: sending again could repeat work
+                return None
+        elif isinstance(exc, IncompleteMessage) and not attempt.response_bytes:
+            pass  # closed before any response byte: as a network error
+        else:
+            return None
+        backoff = min(INITIAL_RETRY_DELAY * 2 ** (number - 1), MAX_RETRY_DELAY)
+        return float(backoff * (1 - 0.25 * self._rng()))
+
+    def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
+        """Connect, send, read the reply; yield text deltas when streaming."""
+        s = self.settings
+        conn = Connection.open(s.host, s.port, tls=s.scheme == "https", ca_file=self.ca_file, timeouts=self.timeouts)
+        # Records and timings are shared with the attempt from here on, so even a
+        # failure part-way leaves every byte inspectable.
+        attempt.records, attempt.timings, attempt.tls, attempt.peer = conn.records, conn.timings, conn.tls, conn.peer
+        exchange.records, exchange.timings, exchange.tls, exchange.peer = (
+            conn.records,
+            conn.timings,
+            conn.tls,
+            conn.peer,
+        )
+        exchange.events = []
+        exchange.response = None
+        try:
+            conn.sendall(exchange.request_bytes)
+            parser = ResponseParser(keep_body=True)
+            if exchange.stream:
+                yield from self._read_stream(conn, parser, exchange, attempt)
+            else:
+                self._read_all(conn, parser, exchange)
+            attempt.response = exchange.response
+            conn.mark_done()
+        finally:
+            conn.close()
+        self._finish(exchange, attempt)
+
+    def _read_all(self, conn: Connection, parser: ResponseParser, exchange: Exchange) -> None:
+        """Feed the parser until the response is complete (or the peer closes)."""
+        events = exchange.events
+        while parser.response is None:
+            data = conn.recv()
+            events += parser.feed(data) if data else parser.feed_eof()
+        exchange.response = parser.response
+
+    def _read_stream(
+        self, conn: Connection, parser: ResponseParser, exchange: Exchange, attempt: Attempt
+    ) -> Iterator[str]:
+        """Feed bytes -> HTTP events -> SSE events -> chunks, yielding each text delta at once."""
+        decoder = SSEDecoder()
+        assembler = StreamAssembler()
+        exchange.sse_decoder = decoder
+        exchange.sse_events = []
+        exchange.chunks = assembler.chunks
+        events = exchange.events
+        done = False
+        ok = False  # a 2xx reply: its body is an event stream (an error body is read whole)
+        while parser.response is None:
+            data = conn.recv()
+            new = parser.feed(data) if data else parser.feed_eof()
+            events += new
+            for ev in new:
+                if isinstance(ev, StatusLine):
+                    ok = 200 <= ev.status < 300
+                if not ok or not isinstance(ev, Data):
+                    continue
+                for sse in decoder.feed(ev.data):
+                    exchange.sse_events.append(sse)
+                    if done:
+                        continue
+                    chunk = self._decode_chunk(sse, exchange, assembler, attempt)
+                    if chunk is None:  # data: [DONE]
+                        done = True
+                        continue
+                    delta = assembler.add(chunk)
+                    if delta:
+                        yield delta
+        exchange.response = parser.response
+        if ok:
+            for sse in decoder.flush():
+                exchange.sse_events.append(sse)
+            if not done:
+                raise StreamError(
+                    "the stream ended without 'data: [DONE]'",
+                    events=exchange.sse_events,
+                    chunks=assembler.chunks,
+                    received=attempt.response_bytes,
+                )
+            exchange.completion = assembler.completion()
+
+    @staticmethod
+    def _decode_chunk(
+        sse: ServerSentEvent, exchange: Exchange, assembler: StreamAssembler, attempt: Attempt
+    ) -> dict[str, Any] | None:
+        """The JSON chunk object in one event's data (None for [DONE]); a StreamError keeps what came so far."""
+        try:
+            return decode_stream_data(sse.data)
+        except StreamError as exc:
+            raise StreamError(
+                exc.message,
+                events=exchange.sse_events,
+                chunks=assembler.chunks,
+                offset=sse.offset,
+                rule=exc.rule,
+                received=attempt.response_bytes,
+            ) from None
+
+    def _finish(self, exchange: Exchange, attempt: Attempt) -> None:
+        """Turn the complete response into JSON and a ChatCompletion, or an APIError."""
+        response = exchange.response
+        assert response is not None
+        if not 200 <= response.status < 300:
+            raise _api_error(response, exchange)
+        if exchange.stream:
+            return
+        try:
+            exchange.json = json.loads(response.body)
+        except ValueError as exc:
+            raise ProtocolError(
+                f"the reply body is not JSON ({exc})", received=response.body, rule="Chat Completions reply format"
+            ) from None
+        exchange.completion = ChatCompletion.from_dict(exchange.json)
+
+
+class ChatStream:
+    """The text deltas of a streamed reply, as they arrive; ``.exchange`` holds the rest.
+
+    Iterate it once. After the loop (or ``read()``), ``exchange.completion``
+    is the assembled reply.
+    """
+
+    def __init__(self, exchange: Exchange, deltas: Iterator[str]) -> None:
+        self.exchange = exchange
+        self._deltas = deltas
+
+    def __iter__(self) -> Iterator[str]:
+        return self._deltas
+
+    def read(self) -> str:
+        """Consume the whole stream and return its text."""
+        return "".join(self._deltas)
+
+
+def _retry_after(response: Response) -> float | None:
+    """The delay the server asks for, in seconds, when it is sane (0 < delay <= MAX_RETRY_AFTER)."""
+    ms = response.header("retry-after-ms")
+    if ms is not None:
+        try:
+            delay = float(ms) / 1000
+        except ValueError:
+            delay = -1.0
+        if 0 < delay <= MAX_RETRY_AFTER:
+            return delay
+    after = response.header("retry-after")
+    if after is None:
+        return None
+    try:
+        delay = float(after)
+    except ValueError:
+        # RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds
+        when = email.utils.parsedate_to_datetime(after) if after.strip() else None
+        if when is None:
+            return None
+        delay = when.timestamp() - time.time()
+    return delay if 0 < delay <= MAX_RETRY_AFTER else None
+
+
+def _api_error(response: Response, exchange: Exchange) -> APIError:
+    """An APIError from a non-2xx reply: the error body's fields, or its raw text."""
+    body = response.body
+    info: dict[str, Any] = {}
+    try:
+        parsed = json.loads(body)
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            info = parsed["error"]
+    except ValueError:
+        pass
+    message = info.get("message") or body.decode("utf-8", "replace").strip() or response.reason or "no message"
+    return APIError(
+        str(message),
+        status=response.status,
+        type=info.get("type"),
+        param=info.get("param"),
+        code=info.get("code"),
+        request_id=response.header("x-request-id"),
+        body=body,
+        exchange=exchange,
+    )

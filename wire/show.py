@@ -1,0 +1,466 @@
+"""Every layer of an exchange as text for people: bytes with visible CRLF, hexdumps, frames, timings.
+
+Pure functions: each takes a layer's result and returns a string. Nothing here
+prints (only ``cli.py`` does) and nothing here touches the network.
+
+How bytes are shown (curl's ``--trace-ascii`` and HTTPie's ``--offline`` in spirit):
+
+    > POST /v1/chat/completions HTTP/1.1\\r\\n     ">" = we sent it, "<" = we received it
+    < HTTP/1.1 200 OK\\r\\n                        line ends shown as the two bytes \\r\\n
+
+UTF-8 text is shown as its characters; any other byte that is not printable
+ASCII is shown as ``\\xNN``. Secrets (the API key) are redacted as
+``sk-…abcd`` everywhere unless ``show_secrets=True``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from wire.config import redact
+from wire.http11 import ChunkFrame, Framing, Response
+from wire.sse import ServerSentEvent
+
+if TYPE_CHECKING:
+    from wire.client import Exchange
+    from wire.config import Settings
+    from wire.transport import Timings, TLSInfo
+
+# The layers, in wire order: the names ``--show`` accepts.
+LAYERS = ("settings", "payload", "request", "connection", "response", "body", "events", "json", "answer", "timings")
+
+# How much of one chunk's data the frame view quotes before "…".
+PREVIEW_BYTES = 72
+
+_STYLES = {
+    "out": "36",  # cyan: bytes we sent
+    "in": "32",  # green: bytes we received
+    "crlf": "2",  # dim: the line-end bytes
+    "title": "1;4",  # bold underline: section titles
+    "name": "1",  # bold: field names, labels
+    "note": "2",  # dim: explanations
+    "error": "31",  # red
+    "bar": "35",  # magenta: timing bars
+}
+
+
+def paint(text: str, style: str, color: bool) -> str:
+    """``text`` in an ANSI style when ``color`` is on, else unchanged."""
+    if not color or not text:
+        return text
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m"
+
+
+# --- secrets ---
+
+
+def secrets_of(exchange: Exchange) -> list[str]:
+    """The credentials an exchange carries: the bearer token of its Authorization field."""
+    value = exchange.request.header("Authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return [token] if scheme.lower() == "bearer" and token else []
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each secret replaced by its redacted form (``sk-…abcd``)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, redact(secret))
+    return text
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    """``data`` with each secret's bytes replaced by its redacted form, UTF-8 encoded."""
+    for secret in secrets:
+        if secret:
+            data = data.replace(secret.encode("utf-8", "replace"), redact(secret).encode())
+    return data
+
+
+# --- bytes ---
+
+
+def escape(data: bytes) -> str:
+    """Bytes as readable text: printable ASCII and valid UTF-8 as is, CR/LF/TAB as ``\\r \\n \\t``, others ``\\xNN``."""
+    text = data.decode("utf-8", "backslashreplace")
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\r":
+            out.append("\\r")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """``data`` cut after each LF, line ends kept (the last piece may have none)."""
+    lines = data.split(b"\n")
+    out = [line + b"\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+def byte_lines(data: bytes, marker: str, *, color: bool = False, direction: str = "out") -> str:
+    """One line of output per line of ``data``, after ``marker``, line ends made visible."""
+    rows = []
+    for line in split_lines(data):
+        body = line
+        end = b""
+        if line.endswith(b"\r\n"):
+            body, end = line[:-2], line[-2:]
+        elif line.endswith(b"\n"):
+            body, end = line[:-1], line[-1:]
+        rows.append(paint(marker, direction, color) + " " + escape(body) + paint(escape(end), "crlf", color))
+    return "\n".join(rows)
+
+
+def hexdump(data: bytes, marker: str = "", *, start: int = 0) -> str:
+    """A classic hexdump: offset, 16 bytes in hex, the same bytes as ASCII (``.`` for the rest)."""
+    rows = []
+    for i in range(0, len(data), 16):
+        row = data[i : i + 16]
+        hexes = " ".join(f"{b:02x}" for b in row)
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in row)
+        prefix = f"{marker} " if marker else ""
+        rows.append(f"{prefix}{start + i:08x}  {hexes:<47}  |{text}|")
+    return "\n".join(rows)
+
+
+def raw_trace(exchange: Exchange, *, show_secrets: bool = False) -> bytes:
+    """The exact bytes both ways, in the order they crossed the socket (for ``--raw``)."""
+    secrets = [] if show_secrets else secrets_of(exchange)
+    return redact_bytes(b"".join(r.data for r in exchange.records), secrets)
+
+
+# --- one function per layer ---
+
+
+def title(number: int, name: str, where: str, color: bool) -> str:
+    """A section heading: the layer's number, name and the module that owns it."""
+    text = f"── {number}. {name} "
+    return paint(text + "─" * max(3, 60 - len(text)), "title", color) + " " + paint(where, "note", color)
+
+
+def settings_view(settings: Settings, *, show_secrets: bool = False, color: bool = False) -> str:
+    """Where the call goes and where each setting came from."""
+    key = settings.api_key
+    shown_key = "(none)" if key is None else key if show_secrets else redact(key)
+    rows = [
+        ("base URL", settings.base_url, settings.sources.get("base_url", "default")),
+        ("model", settings.model, settings.sources.get("model", "default")),
+        ("API key", shown_key, settings.sources.get("api_key", "not found")),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        f"  {paint(n.ljust(width), 'name', color)}  {v}  {paint('(' + s + ')', 'note', color)}" for n, v, s in rows
+    ]
+    return "\n".join(lines)
+
+
+def payload_view(payload: dict[str, Any]) -> str:
+    """The request JSON, pretty-printed (it goes on the wire compact)."""
+    return _indent(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def request_view(exchange: Exchange, *, show_secrets: bool = False, color: bool = False) -> str:
+    """The request bytes exactly as sent: request line, fields, empty line, body."""
+    secrets = [] if show_secrets else secrets_of(exchange)
+    data = redact_bytes(exchange.request_bytes, secrets)
+    head_end = data.find(b"\r\n\r\n") + 4
+    head, body = data[:head_end], data[head_end:]
+    out = [byte_lines(head, ">", color=color, direction="out")]
+    if body:
+        out.append(byte_lines(body, ">", color=color, direction="out"))
+    out.append(
+        paint(
+            f"  ({len(exchange.request_bytes)} bytes: {head_end} of head, {len(exchange.request.body)} of body)",
+            "note",
+            color,
+        )
+    )
+    return "\n".join(out)
+
+
+def connection_view(exchange: Exchange, *, color: bool = False) -> str:
+    """DNS, TCP and TLS: where we connected and what the handshake settled."""
+    t = exchange.timings
+    lines = []
+    if exchange.peer:
+        lines.append(_kv("TCP", f"connected to {exchange.peer[0]} port {exchange.peer[1]}", color))
+    phases = t.phases()
+    lines.append(
+        _kv(
+            "took",
+            f"DNS {_ms(phases['dns'])}, TCP connect {_ms(phases['connect'])}, TLS handshake {_ms(phases['tls'])}",
+            color,
+        )
+    )
+    if exchange.tls is not None:
+        lines.append(tls_view(exchange.tls, color=color))
+    else:
+        lines.append(_kv("TLS", "none: plain HTTP, the bytes below crossed the network as they are", color))
+    return "\n".join(lines)
+
+
+def tls_view(tls: TLSInfo, *, color: bool = False) -> str:
+    """The facts of a TLS session, one per line."""
+    rows = [
+        ("TLS", f"{tls.version}, cipher {tls.cipher} ({tls.cipher_bits} bits)"),
+        ("ALPN", tls.alpn or "(none: the server chose no protocol)"),
+        ("SNI", tls.server_hostname),
+        ("subject", tls.peer_subject),
+        ("issuer", tls.peer_issuer),
+        ("names", ", ".join(tls.peer_sans) or "(none)"),
+        ("valid", f"{tls.not_before} to {tls.not_after}"),
+        ("trusted", "verified against " + (f"{tls.extra_ca_file} and " if tls.extra_ca_file else "") + "certifi"),
+    ]
+    return "\n".join(_kv(n, v, color) for n, v in rows)
+
+
+def response_head_view(response: Response, *, color: bool = False) -> str:
+    """The status line and each field line as received, interim 1xx replies first."""
+    out = []
+    for interim in response.informational:
+        out.append(byte_lines(_head_bytes(interim), "<", color=color, direction="in"))
+        out.append(paint(f"  (an interim {interim.status} reply; the final one follows)", "note", color))
+    out.append(byte_lines(_head_bytes(response), "<", color=color, direction="in"))
+    ka = "kept open for another request" if response.keep_alive else "closed after this response"
+    out.append(paint(f"  (body framing: {response.framing.value}; connection {ka})", "note", color))
+    for warning in response.warnings:
+        out.append(paint(f"  warning: {warning}", "error", color))
+    return "\n".join(out)
+
+
+def _head_bytes(response: Response) -> bytes:
+    """The head of a response: its raw bytes up to and including the empty line."""
+    raw = response.raw
+    end = raw.find(b"\r\n\r\n")
+    end_lf = raw.find(b"\n\n")
+    candidates = [e + 4 for e in (end,) if e >= 0] + [e + 2 for e in (end_lf,) if e >= 0]
+    return raw[: min(candidates)] if candidates else raw
+
+
+def body_view(response: Response, *, color: bool = False, preview: int = PREVIEW_BYTES) -> str:
+    """How the body was framed: each chunk frame with its size line, or the Content-Length body."""
+    if response.framing is Framing.CHUNKED:
+        return "\n".join(frame_view(i, frame, color=color, preview=preview) for i, frame in enumerate(response.frames))
+    if response.framing is Framing.NONE:
+        return paint("  (no body: this status has none)", "note", color)
+    how = (
+        f"Content-Length: {response.content_length}"
+        if response.framing is Framing.CONTENT_LENGTH
+        else "read until the server closed the connection"
+    )
+    return "\n".join(
+        [paint(f"  {len(response.body)} body bytes ({how})", "note", color), _preview(response.body, preview, color)]
+    )
+
+
+def frame_view(index: int, frame: ChunkFrame, *, color: bool = False, preview: int = PREVIEW_BYTES) -> str:
+    """One chunk frame: its size line, a preview of its data, and its closing CRLF."""
+    size_line = byte_lines(frame.size_line, "<", color=color, direction="in")
+    ext = f", extensions {frame.extensions}" if frame.extensions else ""
+    if frame.size == 0:
+        rest = frame.raw[len(frame.size_line) :]
+        lines = [
+            paint(f"  frame {index}: the last chunk (size 0){ext}: the body ends here", "note", color),
+            size_line,
+        ]
+        if rest:
+            lines.append(byte_lines(rest, "<", color=color, direction="in"))
+        return "\n".join(lines)
+    raw = frame.raw
+    data = raw[len(frame.size_line) : len(frame.size_line) + frame.size] if len(raw) > len(frame.size_line) else b""
+    lines = [
+        paint(
+            f"  frame {index}: size line 0x{frame.size_line.split(b';')[0].strip().decode()} = {frame.size} bytes{ext}",
+            "note",
+            color,
+        ),
+        size_line,
+    ]
+    if data:
+        lines.append(_preview(data, preview, color))
+        lines.append(paint("<", "in", color) + " " + paint("\\r\\n", "crlf", color))
+    return "\n".join(lines)
+
+
+def _preview(data: bytes, limit: int, color: bool) -> str:
+    shown = escape(data[:limit])
+    more = paint(f"… (+{len(data) - limit} bytes)", "note", color) if len(data) > limit else ""
+    return paint("<", "in", color) + " " + shown + more
+
+
+def events_view(exchange: Exchange, *, color: bool = False) -> str:
+    """The Server-Sent Events of a streamed reply, each in the chunk frame it began in."""
+    response = exchange.response
+    events: list[Any] = list(exchange.sse_events)
+    comments: list[Any] = list(exchange.sse_decoder.comments) if exchange.sse_decoder is not None else []
+    if response is None or not (events or comments):
+        return paint("  (no events: the reply was not streamed)", "note", color)
+    frames = [f for f in response.frames if f.size] if response.framing is Framing.CHUNKED else []
+    out = []
+    if frames:
+        start = 0
+        for i, frame in enumerate(frames):
+            end = start + frame.size
+            inside = [e for e in events if start <= e.offset < end]
+            notes = [c for c in comments if start <= c.offset < end]
+            out.append(paint(f"  frame {i} ({frame.size} bytes): {len(inside)} event(s)", "note", color))
+            for item in sorted([*inside, *notes], key=lambda e: e.offset):
+                out.append(_event_line(item, end, color))
+            start = end
+    else:
+        for item in sorted([*events, *comments], key=lambda e: e.offset):
+            out.append(_event_line(item, None, color))
+    return "\n".join(out)
+
+
+def _event_line(item: Any, frame_end: int | None, color: bool) -> str:
+    if isinstance(item, ServerSentEvent):
+        cont = ""
+        if frame_end is not None and item.offset + len(item.raw) > frame_end:
+            cont = paint("  (continues in the next frame)", "note", color)
+        return "    " + byte_lines(item.raw, "<", color=color, direction="in").replace("\n", "\n    ") + cont
+    return (
+        "    "
+        + byte_lines(item.raw, "<", color=color, direction="in")
+        + paint("  (a comment: not a message)", "note", color)
+    )
+
+
+def chunks_view(exchange: Exchange, *, color: bool = False) -> str:
+    """The JSON of each streamed chunk, one compact line each, with the delta it carries."""
+    out = []
+    for i, chunk in enumerate(exchange.chunks):
+        choices = chunk.get("choices") or []
+        delta = choices[0].get("delta", {}) if choices else {}
+        what = "usage" if not choices and chunk.get("usage") else ", ".join(sorted(delta)) or "finish"
+        out.append(
+            f"  {paint(str(i).rjust(3), 'name', color)} {paint(what.ljust(16), 'note', color)} "
+            f"{json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))}"
+        )
+    return "\n".join(out)
+
+
+def json_view(exchange: Exchange) -> str:
+    """The reply body's JSON, pretty-printed (streamed: the assembled completion)."""
+    if exchange.json is not None:
+        return _indent(json.dumps(exchange.json, indent=2, ensure_ascii=False))
+    if exchange.completion is not None:
+        return _indent(json.dumps(exchange.completion.raw, indent=2, ensure_ascii=False))
+    return "  (no JSON)"
+
+
+def answer_view(exchange: Exchange, *, color: bool = False) -> str:
+    """The answer's text, why it stopped, and the token usage."""
+    completion = exchange.completion
+    if completion is None:
+        return "  (no answer)"
+    lines = []
+    for choice in completion.choices:
+        message = choice.message
+        if message.content:
+            lines.append(_indent(message.content))
+        for call in message.tool_calls:
+            lines.append(f"  tool call {call.id}: {call.function.name}({call.function.arguments})")
+        lines.append(paint(f"  (role {message.role}, finish_reason {choice.finish_reason})", "note", color))
+    usage = completion.usage
+    if usage is not None:
+        lines.append(
+            _kv(
+                "usage",
+                f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens",
+                color,
+            )
+        )
+    return "\n".join(lines)
+
+
+def timings_view(timings: Timings, *, color: bool = False, width: int = 40) -> str:
+    """A waterfall of the phases (as curl ``-w`` reports them): each bar starts where the last ended."""
+    phases = timings.phases()
+    total = max((v for v in (timings.done, timings.first_byte, timings.request_sent) if v is not None), default=0.0)
+    scale = width / total if total > 0 else 0.0
+    lines = []
+    at = 0.0
+    for name in ("dns", "connect", "tls", "send", "wait", "receive"):
+        took = phases[name]
+        if took is None:
+            continue
+        pad = int(at * scale)
+        bar = "█" * max(1, round(took * scale)) if took > 0 else "▏"
+        lines.append(f"  {name:<8} {' ' * pad}{paint(bar, 'bar', color)} {_ms(took)}")
+        at += took
+    lines.append(f"  {'total':<8} {_ms(total)}")
+    return "\n".join(lines)
+
+
+def exchange_view(
+    exchange: Exchange,
+    *,
+    layers: Iterable[str] = LAYERS,
+    settings: Settings | None = None,
+    show_secrets: bool = False,
+    color: bool = False,
+) -> str:
+    """Every chosen layer of an exchange, in wire order, each under its numbered title."""
+    chosen = set(layers)
+    sections: list[tuple[str, str, str]] = []
+    if "settings" in chosen and settings is not None:
+        sections.append(("settings", "wire/config.py", settings_view(settings, show_secrets=show_secrets, color=color)))
+    if "payload" in chosen:
+        sections.append(("payload (JSON)", "wire/chat.py", payload_view(exchange.payload)))
+    if "request" in chosen:
+        sections.append(
+            ("request bytes", "wire/request.py", request_view(exchange, show_secrets=show_secrets, color=color))
+        )
+    if "connection" in chosen and exchange.records:
+        sections.append(("connection: DNS, TCP, TLS", "wire/transport.py", connection_view(exchange, color=color)))
+    response = exchange.response
+    if response is not None:
+        if "response" in chosen:
+            sections.append(
+                ("response head: status line and fields", "wire/http11.py", response_head_view(response, color=color))
+            )
+        if "body" in chosen:
+            sections.append(
+                (f"body framing: {response.framing.value}", "wire/http11.py", body_view(response, color=color))
+            )
+        if "events" in chosen and exchange.stream and exchange.sse_events:
+            sections.append(("server-sent events", "wire/sse.py", events_view(exchange, color=color)))
+            sections.append(("chunk objects", "wire/chat.py", chunks_view(exchange, color=color)))
+        if "json" in chosen and not exchange.stream:
+            sections.append(("JSON body", "wire/chat.py", json_view(exchange)))
+        if "answer" in chosen:
+            sections.append(("answer", "wire/chat.py", answer_view(exchange, color=color)))
+    if "timings" in chosen and exchange.records:
+        sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
+    secrets = [] if show_secrets else secrets_of(exchange)
+    text = "\n\n".join(f"{title(i, name, where, color)}\n{body}" for i, (name, where, body) in enumerate(sections, 1))
+    return redact_text(text, secrets)
+
+
+# --- small helpers ---
+
+
+def _kv(name: str, value: str, color: bool) -> str:
+    return f"  {paint(name.ljust(8), 'name', color)} {value}"
+
+
+def _ms(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
