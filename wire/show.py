@@ -16,6 +16,7 @@ ASCII is shown as ``\\xNN``. Secrets (the API key) are redacted as
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -222,7 +223,12 @@ def tls_view(tls: TLSInfo, *, color: bool = False) -> str:
         ("issuer", tls.peer_issuer),
         ("names", ", ".join(tls.peer_sans) or "(none)"),
         ("valid", f"{tls.not_before} to {tls.not_after}"),
-        ("trusted", "verified against " + (f"{tls.extra_ca_file} and " if tls.extra_ca_file else "") + "certifi"),
+        (
+            "trusted",
+            "verified against "
+            + (f"{os.path.basename(tls.extra_ca_file)} (ca_file) and " if tls.extra_ca_file else "")
+            + "certifi's CA bundle",
+        ),
     ]
     return "\n".join(_kv(n, v, color) for n, v in rows)
 
