@@ -57,11 +57,13 @@ class ProtocolError(WireError):
         rule: str | None = None,
         received: bytes = b"",
         state: str | None = None,
+        received_offset: int = 0,
     ) -> None:
         self.message = message
         self.offset = offset
         self.rule = rule
         self.received = bytes(received)
+        self.received_offset = received_offset  # the stream offset of received[0]
         self.state = state
         super().__init__(self._text())
 
@@ -72,8 +74,10 @@ class ProtocolError(WireError):
         if self.rule:
             text += f" ({self.rule})"
         if self.offset is not None and self.received:
-            start = max(0, self.offset - 20)
-            text += f"; bytes near it: {_quote(self.received[start : self.offset + 20])}"
+            at = self.offset - self.received_offset
+            near = self.received[max(0, at - 20) : at + 20]
+            if near:
+                text += f"; bytes near it: {_quote(near)}"
         return text
 
 
