@@ -34,7 +34,16 @@ from wire.chat import (
     encode_payload,
 )
 from wire.config import Settings
-from wire.errors import APIError, IncompleteMessage, NetworkError, ProtocolError, StreamError, TLSError, WireError
+from wire.errors import (
+    APIError,
+    IncompleteMessage,
+    NetworkError,
+    ProtocolError,
+    StreamError,
+    Timeout,
+    TLSError,
+    WireError,
+)
 from wire.http11 import Data, Event, Response, ResponseParser, StatusLine
 from wire.request import Request, chat_request
 from wire.sse import ServerSentEvent, SSEDecoder
@@ -293,10 +302,22 @@ class Client:
         events = exchange.events
         done = False
         ok = False  # a 2xx reply: its body is an event stream (an error body is read whole)
+        idle_limit = self.timeouts.read
+        last_event = time.monotonic()
         while parser.response is None:
             data = conn.recv()
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
+            now = time.monotonic()
+            if idle_limit is not None and ok and not done and now - last_event > idle_limit:
+                # Keep-alive comments keep the socket busy but carry no answer: they do not reset the clock.
+                raise Timeout(
+                    f"no event for {now - last_event:.1f}s (read limit {idle_limit}s); the server sent only "
+                    f"{len(decoder.comments)} keep-alive comment(s)",
+                    phase="read",
+                    received=attempt.response_bytes,
+                    limit=idle_limit,
+                )
             for ev in new:
                 if isinstance(ev, StatusLine):
                     ok = 200 <= ev.status < 300
@@ -304,6 +325,7 @@ class Client:
                     continue
                 for sse in decoder.feed(ev.data):
                     exchange.sse_events.append(sse)
+                    last_event = now
                     if done:
                         continue
                     chunk = self._decode_chunk(sse, exchange, assembler, attempt)

@@ -34,6 +34,8 @@ LAYERS = ("settings", "payload", "request", "connection", "response", "body", "e
 
 # How much of one chunk's data the frame view quotes before "…".
 PREVIEW_BYTES = 72
+# How many characters of one event line the events view shows (the chunk view has the rest).
+EVENT_WIDTH = 100
 
 _STYLES = {
     "out": "36",  # cyan: bytes we sent
@@ -111,8 +113,13 @@ def split_lines(data: bytes) -> list[bytes]:
     return out
 
 
-def byte_lines(data: bytes, marker: str, *, color: bool = False, direction: str = "out") -> str:
-    """One line of output per line of ``data``, after ``marker``, line ends made visible."""
+def byte_lines(
+    data: bytes, marker: str, *, color: bool = False, direction: str = "out", width: int | None = None
+) -> str:
+    """One line of output per line of ``data``, after ``marker``, line ends made visible.
+
+    With ``width``, a line longer than that many characters is cut, and says how much was left out.
+    """
     rows = []
     for line in split_lines(data):
         body = line
@@ -121,7 +128,10 @@ def byte_lines(data: bytes, marker: str, *, color: bool = False, direction: str 
             body, end = line[:-2], line[-2:]
         elif line.endswith(b"\n"):
             body, end = line[:-1], line[-1:]
-        rows.append(paint(marker, direction, color) + " " + escape(body) + paint(escape(end), "crlf", color))
+        text = escape(body)
+        if width is not None and len(text) > width:
+            text = text[:width] + paint(f"…(+{len(text) - width} chars)", "note", color)
+        rows.append(paint(marker, direction, color) + " " + text + paint(escape(end), "crlf", color))
     return "\n".join(rows)
 
 
@@ -337,7 +347,8 @@ def _event_line(item: Any, frame_end: int | None, color: bool) -> str:
         cont = ""
         if frame_end is not None and item.offset + len(item.raw) > frame_end:
             cont = paint("  (continues in the next frame)", "note", color)
-        return "    " + byte_lines(item.raw, "<", color=color, direction="in").replace("\n", "\n    ") + cont
+        lines = byte_lines(item.raw, "<", color=color, direction="in", width=EVENT_WIDTH)
+        return "    " + lines.replace("\n", "\n    ") + cont
     return (
         "    "
         + byte_lines(item.raw, "<", color=color, direction="in")
@@ -346,17 +357,31 @@ def _event_line(item: Any, frame_end: int | None, color: bool) -> str:
 
 
 def chunks_view(exchange: Exchange, *, color: bool = False) -> str:
-    """The JSON of each streamed chunk, one compact line each, with the delta it carries."""
-    out = []
-    for i, chunk in enumerate(exchange.chunks):
+    """Each streamed chunk object, reduced to what it adds: its delta, finish_reason or usage.
+
+    Every chunk also repeats ``id``, ``object``, ``created`` and ``model``; the first one's are shown once.
+    """
+    chunks = exchange.chunks
+    if not chunks:
+        return "  (no chunks)"
+    first = chunks[0]
+    same = {k: first.get(k) for k in ("id", "object", "created", "model") if k in first}
+    out = [paint(f"  every chunk: {_compact(same)}", "note", color)]
+    for i, chunk in enumerate(chunks):
         choices = chunk.get("choices") or []
-        delta = choices[0].get("delta", {}) if choices else {}
-        what = "usage" if not choices and chunk.get("usage") else ", ".join(sorted(delta)) or "finish"
-        out.append(
-            f"  {paint(str(i).rjust(3), 'name', color)} {paint(what.ljust(16), 'note', color)} "
-            f"{json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))}"
-        )
+        parts = []
+        for choice in choices:
+            parts.append(f"delta={_compact(choice.get('delta', {}))}")
+            if choice.get("finish_reason") is not None:
+                parts.append(f"finish_reason={choice['finish_reason']}")
+        if chunk.get("usage"):
+            parts.append(f"usage={_compact(chunk['usage'])}")
+        out.append(f"  {paint(str(i).rjust(3), 'name', color)}  " + "  ".join(parts or ["(empty)"]))
     return "\n".join(out)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def json_view(exchange: Exchange) -> str:

@@ -1,0 +1,90 @@
+"""A one-shot loopback server that answers any request with bytes the test chose.
+
+For replies the fake server will not send on purpose (a non-JSON event, a
+chunk without choices, a stream cut short): the test writes the exact bytes.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+# Every socket operation here is bounded, so a failing test ends instead of hanging.
+TIMEOUT = 5.0
+
+
+class RawServer:
+    """Accept connections on 127.0.0.1; for each, read one request and send ``steps``.
+
+    A step is bytes to send, an Event to wait on (bounded), or a float: a pause in
+    seconds that paces the server like a slow peer (never used to win a race).
+    """
+
+    def __init__(self, *steps: bytes | threading.Event | float, connections: int = 1) -> None:
+        self.steps = steps
+        self.connections = connections
+        self.requests: list[bytes] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(TIMEOUT)
+        self.port = self._sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self._sock.close()
+        self._thread.join(TIMEOUT)
+
+    def _serve(self) -> None:
+        for _ in range(self.connections):
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(TIMEOUT)
+                try:
+                    self.requests.append(self._read_request(conn))
+                    for step in self.steps:
+                        if isinstance(step, threading.Event):
+                            step.wait(TIMEOUT)
+                        elif isinstance(step, float):
+                            time.sleep(step)
+                        else:
+                            conn.sendall(step)
+                except OSError:
+                    pass  # the client went away (as tests of early ends make it): nothing more to send
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            piece = conn.recv(65536)
+            if not piece:
+                return data
+            data += piece
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            piece = conn.recv(65536)
+            if not piece:
+                break
+            body += piece
+        return head + b"\r\n\r\n" + body
+
+
+def chunked(*pieces: bytes) -> bytes:
+    """A chunked body: one frame per piece, then the last chunk."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+SSE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"

@@ -1,0 +1,179 @@
+"""Streamed replies end to end: frames -> SSE events -> chunks -> deltas, live."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from rawserver import SSE_HEAD, RawServer, chunked
+
+import wire
+from wire.client import Client
+from wire.fake import FakeServer
+from wire.transport import Timeouts
+
+KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+PROMPT = "Tell me a fun fact about HTTP."
+
+
+def client_for(url: str, **kw: object) -> Client:
+    return Client(base_url=url, api_key=KEY, timeout=5, max_retries=0, **kw)  # type: ignore[arg-type]
+
+
+def chunk(content: str | None = None, finish: str | None = None, **extra: object) -> bytes:
+    delta = {} if content is None else {"content": content}
+    obj = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+
+def test_streamed_reply_equals_the_non_streamed_one() -> None:
+    with FakeServer() as server:
+        plain = client_for(server.base_url).chat(PROMPT)
+        stream = client_for(server.base_url).stream(PROMPT, stream_options={"include_usage": True})
+        deltas = list(stream)
+    exchange = stream.exchange
+    assert exchange.completion is not None and plain.completion is not None
+    assert "".join(deltas) == plain.completion.text
+    assert exchange.completion.choices == plain.completion.choices
+    assert exchange.completion.usage == plain.completion.usage
+    assert exchange.request.header("Accept") == "text/event-stream"
+    assert json.loads(exchange.request.body)["stream"] is True
+    assert exchange.sse_events[-1].data == "[DONE]"
+    assert len(exchange.chunks) == len(exchange.sse_events) - 1
+    assert exchange.chunks[-1]["choices"] == [] and exchange.chunks[-1]["usage"]["total_tokens"] > 0
+
+
+def test_chat_with_stream_true_returns_the_assembled_exchange() -> None:
+    with FakeServer() as server:
+        exchange = client_for(server.base_url).chat(PROMPT, stream=True)
+        plain = client_for(server.base_url).chat(PROMPT)
+    assert exchange.stream and exchange.completion is not None and plain.completion is not None
+    assert exchange.completion.text == plain.completion.text
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"events_per_frame": 3},
+        {"split_events": True},
+        {"crlf": True},
+        {"keepalive_comments": True},
+        {"write_size": 1},
+    ],
+    ids=["several-per-frame", "split-across-frames", "crlf", "comments", "one-byte-writes"],
+)
+def test_every_framing_of_events_gives_the_same_text(fields: dict[str, object]) -> None:
+    with FakeServer() as reference:
+        expected = client_for(reference.base_url).chat(PROMPT).completion
+    with FakeServer(**fields) as server:
+        stream = client_for(server.base_url).stream(PROMPT)
+        text = stream.read()
+    assert expected is not None and text == expected.text
+    decoder = stream.exchange.sse_decoder
+    assert decoder is not None
+    if fields.get("keepalive_comments"):
+        assert decoder.comments and decoder.comments[0].text == "keep-alive"
+
+
+def test_deltas_are_yielded_before_the_server_sends_more() -> None:
+    """The server sends the first content event, then waits on a gate that only the first yield opens.
+
+    A client that buffers would wait for more bytes, the gate would time out, and
+    the stream would arrive too late: the assertion on the gate fails fast.
+    """
+    gate = threading.Event()
+    with FakeServer(gate=gate, gate_timeout=5.0) as server:
+        stream = client_for(server.base_url).stream(PROMPT)
+        it = iter(stream)
+        first = next(it)
+        opened_in_time = not gate.is_set()
+        gate.set()
+        rest = "".join(it)
+    assert opened_in_time, "the first delta arrived only after the server's gate had timed out"
+    assert first and (first + rest) == stream.exchange.text
+
+
+def test_tool_call_deltas_are_joined() -> None:
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    with FakeServer() as server:
+        plain = client_for(server.base_url).chat(PROMPT, tools=tools)
+        streamed = client_for(server.base_url).chat(PROMPT, tools=tools, stream=True)
+    assert plain.completion is not None and streamed.completion is not None
+    call = streamed.completion.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert call == plain.completion.choices[0].message.tool_calls[0]
+    assert streamed.completion.choices[0].finish_reason == "tool_calls"
+
+
+def test_mid_stream_error_event_is_api_error_keeping_what_came() -> None:
+    with FakeServer(stream_error=True) as server:
+        stream = client_for(server.base_url).stream(PROMPT)
+        got: list[str] = []
+        with pytest.raises(wire.APIError) as info:
+            for delta in stream:
+                got.append(delta)
+    assert len(got) == 2
+    exchange = info.value.exchange
+    assert exchange is stream.exchange and len(exchange.chunks) >= 3
+    assert info.value.status is None or info.value.status == 200
+
+
+def test_non_json_data_is_stream_error_with_events_so_far() -> None:
+    body = chunked(chunk("Hi"), b"data: {not json\n\n", b"data: [DONE]\n\n")
+    with RawServer(SSE_HEAD + body) as server:
+        stream = client_for(server.base_url).stream(PROMPT)
+        with pytest.raises(wire.StreamError) as info:
+            list(stream)
+    err = info.value
+    assert [e.data for e in err.events][-1] == "{not json"
+    assert err.chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
+    assert err.exchange is stream.exchange
+
+
+def test_chunk_without_choices_is_stream_error() -> None:
+    body = chunked(b'data: {"id":"c1","object":"chat.completion.chunk"}\n\n', b"data: [DONE]\n\n")
+    with RawServer(SSE_HEAD + body) as server:
+        with pytest.raises(wire.StreamError, match="choices"):
+            client_for(server.base_url).chat(PROMPT, stream=True)
+
+
+def test_stream_without_done_is_stream_error() -> None:
+    body = chunked(chunk("Hi"), chunk(None, "stop"))
+    with RawServer(SSE_HEAD + body) as server:
+        with pytest.raises(wire.StreamError, match=r"\[DONE\]") as info:
+            client_for(server.base_url).chat(PROMPT, stream=True)
+    assert len(info.value.events) == 2 and info.value.exchange.response.status == 200
+
+
+def test_stream_cut_mid_chunk_is_incomplete_message() -> None:
+    with RawServer(SSE_HEAD + b"40\r\n" + chunk("Hi")[:20]) as server:
+        with pytest.raises(wire.IncompleteMessage) as info:
+            client_for(server.base_url).chat(PROMPT, stream=True)
+    assert info.value.partial.startswith(SSE_HEAD)
+
+
+def test_error_status_on_a_stream_request_is_api_error_with_the_body() -> None:
+    with FakeServer(status=429, retry_after="0") as server:
+        with pytest.raises(wire.APIError) as info:
+            list(client_for(server.base_url).stream(PROMPT))
+    assert info.value.status == 429 and info.value.code == "rate_limit_exceeded"
+
+
+def test_only_keepalive_comments_hit_the_idle_limit() -> None:
+    """Comments every 20 ms keep the socket busy for 3 s; with no event for 1 s the read limit ends the stream."""
+    comment = b": keep-alive\n\n"
+    frame = b"%x\r\n%s\r\n" % (len(comment), comment)
+    first = chunk("Hi")
+    steps: list[bytes | threading.Event | float] = [SSE_HEAD, b"%x\r\n%s\r\n" % (len(first), first)]
+    for _ in range(150):
+        steps += [0.02, frame]
+    with RawServer(*steps) as server:
+        client = Client(base_url=server.base_url, api_key=KEY, timeout=Timeouts(read=1.0), max_retries=0)
+        stream = client.stream(PROMPT)
+        with pytest.raises(wire.Timeout) as info:
+            list(stream)
+    assert info.value.phase == "read" and "keep-alive comment" in str(info.value)
+    assert stream.exchange.text == "" and stream.exchange.chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
+    assert stream.exchange.sse_decoder is not None and len(stream.exchange.sse_decoder.comments) >= 20
