@@ -73,6 +73,9 @@ class Attempt:
     response: Response | None = None
     error: WireError | None = None
     retry_delay: float | None = None  # seconds waited before the next attempt, if there was one
+    reused: bool = False  # sent on a connection kept from an earlier call (no DNS, TCP, TLS)
+    reopened: bool = False  # the kept connection had been closed by the server: a new one was opened
+    saved_seconds: float = 0.0  # DNS + TCP + TLS time that reusing the connection saved
 
     @property
     def response_bytes(self) -> bytes:
@@ -101,6 +104,8 @@ class Exchange:
     sse_decoder: SSEDecoder | None = None
     chunks: list[dict[str, Any]] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
+    reused: bool = False  # the last attempt reused a kept-alive connection
+    saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
 
     @property
     def response_bytes(self) -> bytes:
@@ -158,6 +163,7 @@ class Client:
         self.ca_file = ca_file
         self.timeouts = Timeouts.coerce(timeout)
         self.max_retries = max_retries
+        self._conn: Connection | None = None  # kept alive after a reply that allows it
         self._sleep = sleep
         self._rng = rng
 
@@ -255,43 +261,113 @@ class Client:
         return float(backoff * (1 - 0.25 * self._rng()))
 
     def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
-        """Connect, send, read the reply; yield text deltas when streaming."""
+        """Connect (or reuse the kept connection), send, read the reply; yield text deltas when streaming."""
+        conn, first = self._send(exchange, attempt)
+        exchange.events = []
+        exchange.response = None
+        keep = False
+        try:
+            parser = ResponseParser(keep_body=True)
+            reads = _reads(conn, first)
+            if exchange.stream:
+                yield from self._read_stream(reads, parser, exchange, attempt)
+            else:
+                self._read_all(reads, parser, exchange)
+            attempt.response = exchange.response
+            conn.mark_done()
+            # RFC 9112 §9.3: keep the connection for the next call when the reply allows it.
+            keep = bool(exchange.response and exchange.response.keep_alive and not parser.trailing_data)
+        finally:
+            if keep:
+                self._conn = conn
+            else:
+                conn.close()
+        self._finish(exchange, attempt)
+
+    def _send(self, exchange: Exchange, attempt: Attempt) -> tuple[Connection, bytes]:
+        """Send the request; return the connection and the first bytes of the reply.
+
+        A kept connection that the server has closed meanwhile (EOF or reset
+        before any response byte) is replaced by a new one once, transparently:
+        that is not a retry, the request never reached a live server.
+        """
+        conn = self._take_kept()
+        if conn is not None:
+            self._watch(conn, exchange, attempt)
+            try:
+                conn.sendall(exchange.request_bytes)
+                first = conn.recv()
+                if first:
+                    return conn, first
+            except NetworkError as exc:
+                if isinstance(exc, Timeout) or exc.received:
+                    raise
+            conn.close()
+            attempt.reopened = True
+        conn = self._open()
+        self._watch(conn, exchange, attempt)
+        conn.sendall(exchange.request_bytes)
+        return conn, conn.recv()
+
+    def _take_kept(self) -> Connection | None:
+        """The connection kept from the last call, ready for a new request, or None."""
+        conn, self._conn = self._conn, None
+        if conn is None or conn.closed:
+            return None
+        if conn.is_stale():
+            conn.close()
+            return None
+        conn.reuse()
+        return conn
+
+    def _open(self) -> Connection:
         s = self.settings
-        conn = Connection.open(s.host, s.port, tls=s.scheme == "https", ca_file=self.ca_file, timeouts=self.timeouts)
-        # Records and timings are shared with the attempt from here on, so even a
-        # failure part-way leaves every byte inspectable.
+        return Connection.open(s.host, s.port, tls=s.scheme == "https", ca_file=self.ca_file, timeouts=self.timeouts)
+
+    @staticmethod
+    def _watch(conn: Connection, exchange: Exchange, attempt: Attempt) -> None:
+        """Share the connection's records and timings with the attempt and the exchange.
+
+        From here on even a failure part-way leaves every byte inspectable.
+        """
         attempt.records, attempt.timings, attempt.tls, attempt.peer = conn.records, conn.timings, conn.tls, conn.peer
+        attempt.reused = conn.reused > 0
+        attempt.saved_seconds = conn.setup_seconds if attempt.reused else 0.0
         exchange.records, exchange.timings, exchange.tls, exchange.peer = (
             conn.records,
             conn.timings,
             conn.tls,
             conn.peer,
         )
-        exchange.events = []
-        exchange.response = None
-        try:
-            conn.sendall(exchange.request_bytes)
-            parser = ResponseParser(keep_body=True)
-            if exchange.stream:
-                yield from self._read_stream(conn, parser, exchange, attempt)
-            else:
-                self._read_all(conn, parser, exchange)
-            attempt.response = exchange.response
-            conn.mark_done()
-        finally:
-            conn.close()
-        self._finish(exchange, attempt)
+        exchange.reused, exchange.saved_seconds = attempt.reused, attempt.saved_seconds
 
-    def _read_all(self, conn: Connection, parser: ResponseParser, exchange: Exchange) -> None:
+    def close(self) -> None:
+        """Close the kept connection, if any."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __del__(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _read_all(self, reads: Iterator[bytes], parser: ResponseParser, exchange: Exchange) -> None:
         """Feed the parser until the response is complete (or the peer closes)."""
         events = exchange.events
         while parser.response is None:
-            data = conn.recv()
+            data = next(reads)
             events += parser.feed(data) if data else parser.feed_eof()
         exchange.response = parser.response
 
     def _read_stream(
-        self, conn: Connection, parser: ResponseParser, exchange: Exchange, attempt: Attempt
+        self, reads: Iterator[bytes], parser: ResponseParser, exchange: Exchange, attempt: Attempt
     ) -> Iterator[str]:
         """Feed bytes -> HTTP events -> SSE events -> chunks, yielding each text delta at once."""
         decoder = SSEDecoder()
@@ -305,7 +381,7 @@ class Client:
         idle_limit = self.timeouts.read
         last_event = time.monotonic()
         while parser.response is None:
-            data = conn.recv()
+            data = next(reads)
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
             now = time.monotonic()
@@ -380,6 +456,13 @@ class Client:
                 f"the reply body is not JSON ({exc})", received=response.body, rule="Chat Completions reply format"
             ) from None
         exchange.completion = ChatCompletion.from_dict(exchange.json)
+
+
+def _reads(conn: Connection, first: bytes) -> Iterator[bytes]:
+    """The reply's bytes read by read: the first read (already made), then the next ones."""
+    yield first
+    while True:
+        yield conn.recv()
 
 
 class ChatStream:

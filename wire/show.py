@@ -206,6 +206,19 @@ def connection_view(exchange: Exchange, *, color: bool = False) -> str:
     """DNS, TCP and TLS: where we connected and what the handshake settled."""
     t = exchange.timings
     lines = []
+    if exchange.reused and exchange.peer:
+        lines.append(
+            _kv(
+                "TCP",
+                f"reused connection to {exchange.peer[0]} port {exchange.peer[1]}, kept open "
+                "after the previous reply (RFC 9112 §9.3)",
+                color,
+            )
+        )
+        lines.append(_kv("saved", f"no DNS, no TCP handshake, no TLS handshake: {_ms(exchange.saved_seconds)}", color))
+        if exchange.tls is not None:
+            lines.append(tls_view(exchange.tls, color=color))
+        return "\n".join(lines)
     if exchange.peer:
         lines.append(_kv("TCP", f"connected to {exchange.peer[0]} port {exchange.peer[1]}", color))
     phases = t.phases()

@@ -1,0 +1,110 @@
+"""Keep-alive: the client reuses a connection the reply allows, and only then."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from rawserver import TIMEOUT, RawServer
+
+from wire.client import Client
+from wire.fake import DEMO_CA_FILE, FakeServer
+from wire.show import connection_view
+
+KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+BODY = (
+    b'{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,'
+    b'"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}'
+)
+
+
+def test_second_call_reuses_the_connection_and_says_so() -> None:
+    with FakeServer(tls=True) as server, Client(base_url=server.base_url, api_key=KEY, ca_file=DEMO_CA_FILE,
+                                                timeout=5) as client:
+        first = client.chat("one")
+        second = client.chat("two")
+    assert not first.reused and second.reused
+    assert first.peer == second.peer
+    assert second.timings.dns is None and second.timings.connect is None and second.timings.tls is None
+    assert second.saved_seconds == first.timings.tls > 0
+    assert second.records[0].data == second.request_bytes  # records start afresh for the new request
+    view = connection_view(second)
+    assert "reused connection" in view and "no TLS handshake" in view
+    assert not second.attempts[0].reopened
+
+
+def test_connection_close_ends_the_connection() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(BODY), BODY)
+    with RawServer(reply, connections=2) as server, Client(base_url=server.base_url, api_key=KEY, timeout=5) as c:
+        c.chat("one")
+        second = c.chat("two")
+    assert not second.reused and len(server.requests) == 2
+
+
+def test_close_delimited_body_is_not_reused() -> None:
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n" + BODY
+    with RawServer(reply, connections=2) as server, Client(base_url=server.base_url, api_key=KEY, timeout=5) as c:
+        first = c.chat("one")
+        second = c.chat("two")
+    assert first.response is not None and not first.response.keep_alive
+    assert not second.reused
+
+
+def test_kept_connection_closed_by_the_server_is_noticed_before_sending() -> None:
+    # RawServer closes each connection after its reply, though the reply allowed keep-alive.
+    with RawServer(OK % (len(BODY), BODY), connections=2) as server:
+        with Client(base_url=server.base_url, api_key=KEY, timeout=5) as client:
+            client.chat("one")
+            second = client.chat("two")
+    assert not second.reused and len(second.attempts) == 1 and not second.attempts[0].reopened
+
+
+class CloseAfterSecondRequest:
+    """Connection 1: answer one request, read the next, then close without a word. Connection 2: answer."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(TIMEOUT)
+        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def read_request(self, conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+            piece = conn.recv(65536)
+            if not piece:
+                return
+            data += piece
+
+    def serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.settimeout(TIMEOUT)
+            self.read_request(conn)
+            conn.sendall(OK % (len(BODY), BODY))
+            self.read_request(conn)
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.settimeout(TIMEOUT)
+            self.read_request(conn)
+            conn.sendall(OK % (len(BODY), BODY))
+
+    def close(self) -> None:
+        self.sock.close()
+        self.thread.join(TIMEOUT)
+
+
+def test_kept_connection_closed_after_the_request_is_reopened_once_not_retried() -> None:
+    server = CloseAfterSecondRequest()
+    waits: list[float] = []
+    try:
+        with Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=0, sleep=waits.append) as client:
+            client.chat("one")
+            second = client.chat("two")
+    finally:
+        server.close()
+    assert second.completion is not None and second.completion.text == "hi"
+    assert len(second.attempts) == 1 and second.attempts[0].reopened and not second.reused
+    assert waits == []
