@@ -28,7 +28,9 @@ def test_second_call_reuses_the_connection_and_says_so() -> None:
     assert first.peer == second.peer
     assert second.timings.dns is None and second.timings.connect is None and second.timings.tls is None
     assert second.saved_seconds == first.timings.tls > 0
-    assert second.records[0].data == second.request_bytes  # records start afresh for the new request
+    # records start afresh for the new request: its head, then its body, then the reply
+    assert [r.direction for r in second.records[:2]] == ["out", "out"]
+    assert second.records[0].data + second.records[1].data == second.request_bytes
     view = connection_view(second)
     assert "reused connection" in view and "no TLS handshake" in view
     assert not second.attempts[0].reopened

@@ -39,6 +39,7 @@ from wire.errors import (
     IncompleteMessage,
     NetworkError,
     ProtocolError,
+    ProxyError,
     StreamError,
     Timeout,
     TLSError,
@@ -47,7 +48,8 @@ from wire.errors import (
 from wire.http11 import Data, Event, Response, ResponseParser, StatusLine
 from wire.request import Request, chat_request
 from wire.sse import ServerSentEvent, SSEDecoder
-from wire.transport import Connection, Record, Timeouts, Timings, TLSInfo
+from wire.trace import TraceCallback, TraceEvent, Tracer
+from wire.transport import Connection, Record, Timeouts, Timings, TLSInfo, TunnelInfo
 
 # Retry policy, as the official openai-python SDK has it.
 DEFAULT_MAX_RETRIES = 2
@@ -69,6 +71,7 @@ class Attempt:
     records: list[Record] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
     tls: TLSInfo | None = None
+    tunnel: TunnelInfo | None = None  # the CONNECT exchange with a proxy, when one was used
     peer: tuple[str, int] | None = None
     response: Response | None = None
     error: WireError | None = None
@@ -93,6 +96,7 @@ class Exchange:
     request_bytes: bytes
     stream: bool = False
     tls: TLSInfo | None = None
+    tunnel: TunnelInfo | None = None  # the CONNECT exchange with a proxy, when one was used
     timings: Timings = field(default_factory=Timings)
     records: list[Record] = field(default_factory=list)
     peer: tuple[str, int] | None = None
@@ -104,6 +108,7 @@ class Exchange:
     sse_decoder: SSEDecoder | None = None
     chunks: list[dict[str, Any]] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
+    tracer: Tracer = field(default_factory=Tracer, repr=False)
     reused: bool = False  # the last attempt reused a kept-alive connection
     saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
 
@@ -111,6 +116,11 @@ class Exchange:
     def response_bytes(self) -> bytes:
         """Every byte received in the last attempt, in order."""
         return b"".join(r.data for r in self.records if r.direction == "in")
+
+    @property
+    def trace(self) -> list[TraceEvent]:
+        """What each layer did, in order (``layer.step`` events; see ``wire.trace``)."""
+        return self.tracer.events
 
     @property
     def text(self) -> str:
@@ -148,6 +158,7 @@ class Client:
         max_retries: int = DEFAULT_MAX_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        on_trace: TraceCallback | None = None,
     ) -> None:
         if settings is None:
             settings = Settings.load()
@@ -158,11 +169,13 @@ class Client:
                 model=model if model is not None else settings.model,
                 env_file=settings.env_file,
                 sources=dict(settings.sources),
+                proxies=dict(settings.proxies),
             )
         self.settings = settings
         self.ca_file = ca_file
         self.timeouts = Timeouts.coerce(timeout)
         self.max_retries = max_retries
+        self.on_trace = on_trace  # called with each TraceEvent as it happens
         self._conn: Connection | None = None  # kept alive after a reply that allows it
         self._sleep = sleep
         self._rng = rng
@@ -187,8 +200,17 @@ class Client:
             body=encode_payload(payload),
             accept="text/event-stream" if stream else "application/json",
         )
+        trace = Tracer(self.on_trace)
+        trace("payload.build", model=payload["model"], messages=len(payload["messages"]), stream=stream)
+        request_bytes = request.to_bytes()
+        trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
         return Exchange(
-            base_url=s.base_url, payload=payload, request=request, request_bytes=request.to_bytes(), stream=stream
+            base_url=s.base_url,
+            payload=payload,
+            request=request,
+            request_bytes=request_bytes,
+            stream=stream,
+            tracer=trace,
         )
 
     def chat(
@@ -218,22 +240,29 @@ class Client:
 
     def _attempts(self, exchange: Exchange) -> Iterator[str]:
         """Run attempts until one succeeds or the retries run out; yields streamed text deltas."""
+        trace = exchange.tracer
         for number in range(1, self.max_retries + 2):
             attempt = Attempt(number=number, request_bytes=exchange.request_bytes)
             exchange.attempts.append(attempt)
+            trace("attempt", "started", number=number)
             delivered = False
             try:
                 for delta in self._one_attempt(exchange, attempt):
                     delivered = True
                     yield delta
+                trace(
+                    "attempt", "complete", number=number, status=exchange.response.status if exchange.response else None
+                )
                 return
             except WireError as exc:
                 attempt.error = exc
                 exc.exchange = exchange
+                trace("attempt", "failed", number=number, error=f"{type(exc).__name__}: {exc}")
                 delay = None if delivered else self._retry_delay(exc, attempt, number)
                 if delay is None:
                     raise
                 attempt.retry_delay = delay
+                trace("attempt.retry", "started", number=number + 1, delay=delay)
                 self._sleep(delay)
 
     def _retry_delay(self, exc: WireError, attempt: Attempt, number: int) -> float | None:
@@ -250,7 +279,7 @@ class Client:
             asked = _retry_after(response)
             if asked is not None:
                 return asked
-        elif isinstance(exc, NetworkError) and not isinstance(exc, TLSError):
+        elif isinstance(exc, NetworkError) and not isinstance(exc, (TLSError, ProxyError)):
             if attempt.response_bytes:  # the server said something: sending again could repeat work
                 return None
         elif isinstance(exc, IncompleteMessage) and not attempt.response_bytes:
@@ -291,11 +320,13 @@ class Client:
         before any response byte) is replaced by a new one once, transparently:
         that is not a retry, the request never reached a live server.
         """
+        trace = exchange.tracer
         conn = self._take_kept()
         if conn is not None:
             self._watch(conn, exchange, attempt)
+            trace("connection.reuse", peer=conn.peer, saved_ms=round(conn.setup_seconds * 1000, 3))
             try:
-                conn.sendall(exchange.request_bytes)
+                self._write(conn, exchange)
                 first = conn.recv()
                 if first:
                     return conn, first
@@ -304,10 +335,25 @@ class Client:
                     raise
             conn.close()
             attempt.reopened = True
-        conn = self._open()
+            trace("connection.reuse", "failed", error="the server had closed the kept connection; opening a new one")
+        conn = self._open(trace)
         self._watch(conn, exchange, attempt)
-        conn.sendall(exchange.request_bytes)
+        self._write(conn, exchange)
         return conn, conn.recv()
+
+    @staticmethod
+    def _write(conn: Connection, exchange: Exchange) -> None:
+        """Send the head, then the body: two writes, so each shows as its own step."""
+        trace = exchange.tracer
+        request = exchange.request
+        head_size = len(exchange.request_bytes) - len(request.body)
+        trace("http11.send_head", "started", bytes=head_size)
+        conn.sendall(exchange.request_bytes[:head_size])
+        trace("http11.send_head", "complete", bytes=head_size)
+        if request.body:
+            trace("http11.send_body", "started", bytes=len(request.body))
+            conn.sendall(exchange.request_bytes[head_size:])
+            trace("http11.send_body", "complete", bytes=len(request.body))
 
     def _take_kept(self) -> Connection | None:
         """The connection kept from the last call, ready for a new request, or None."""
@@ -320,9 +366,33 @@ class Client:
         conn.reuse()
         return conn
 
-    def _open(self) -> Connection:
+    def _open(self, trace: Tracer) -> Connection:
+        """A new connection: DNS, TCP, TLS. Its phases are traced once it is up (or has failed)."""
         s = self.settings
-        return Connection.open(s.host, s.port, tls=s.scheme == "https", ca_file=self.ca_file, timeouts=self.timeouts)
+        trace("connection.open", "started", host=s.host, port=s.port, tls=s.scheme == "https")
+        try:
+            conn = Connection.open(
+                s.host,
+                s.port,
+                tls=s.scheme == "https",
+                ca_file=self.ca_file,
+                timeouts=self.timeouts,
+                proxy=s.proxy_for(),
+            )
+        except WireError as exc:
+            trace("connection.open", "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        phases = conn.timings.phases()
+        trace("connection.dns", addresses=[a[0] for a in conn.addresses], ms=_ms(phases["dns"]))
+        trace("connection.tcp", peer=conn.peer, ms=_ms(phases["connect"]))
+        if conn.tunnel is not None:
+            tunnel = conn.tunnel
+            trace("connection.tunnel", proxy=tunnel.proxy.url, target=tunnel.target, ms=_ms(phases["tunnel"]))
+        if conn.tls is not None:
+            tls = conn.tls
+            trace("connection.tls", version=tls.version, cipher=tls.cipher, alpn=tls.alpn, ms=_ms(phases["tls"]))
+        trace("connection.open", "complete", peer=conn.peer)
+        return conn
 
     @staticmethod
     def _watch(conn: Connection, exchange: Exchange, attempt: Attempt) -> None:
@@ -331,6 +401,7 @@ class Client:
         From here on even a failure part-way leaves every byte inspectable.
         """
         attempt.records, attempt.timings, attempt.tls, attempt.peer = conn.records, conn.timings, conn.tls, conn.peer
+        attempt.tunnel = exchange.tunnel = conn.tunnel
         attempt.reused = conn.reused > 0
         attempt.saved_seconds = conn.setup_seconds if attempt.reused else 0.0
         exchange.records, exchange.timings, exchange.tls, exchange.peer = (
@@ -361,9 +432,12 @@ class Client:
     def _read_all(self, reads: Iterator[bytes], parser: ResponseParser, exchange: Exchange) -> None:
         """Feed the parser until the response is complete (or the peer closes)."""
         events = exchange.events
+        trace = exchange.tracer
         while parser.response is None:
             data = next(reads)
-            events += parser.feed(data) if data else parser.feed_eof()
+            new = parser.feed(data) if data else parser.feed_eof()
+            events += new
+            trace.parser_events(new)
         exchange.response = parser.response
 
     def _read_stream(
@@ -376,6 +450,8 @@ class Client:
         exchange.sse_events = []
         exchange.chunks = assembler.chunks
         events = exchange.events
+        trace = exchange.tracer
+        comments = 0
         done = False
         ok = False  # a 2xx reply: its body is an event stream (an error body is read whole)
         idle_limit = self.timeouts.read
@@ -384,6 +460,7 @@ class Client:
             data = next(reads)
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
+            trace.parser_events(new)
             now = time.monotonic()
             if idle_limit is not None and ok and not done and now - last_event > idle_limit:
                 # Keep-alive comments keep the socket busy but carry no answer: they do not reset the clock.
@@ -401,6 +478,7 @@ class Client:
                     continue
                 for sse in decoder.feed(ev.data):
                     exchange.sse_events.append(sse)
+                    trace("sse.event", event=sse.event, data=sse.data[:60], offset=sse.offset)
                     last_event = now
                     if done:
                         continue
@@ -409,8 +487,12 @@ class Client:
                         done = True
                         continue
                     delta = assembler.add(chunk)
+                    trace("chat.chunk", delta=delta)
                     if delta:
                         yield delta
+                for comment in decoder.comments[comments:]:
+                    trace("sse.comment", text=comment.text, offset=comment.offset)
+                comments = len(decoder.comments)
         exchange.response = parser.response
         if ok:
             for sse in decoder.flush():
@@ -447,7 +529,10 @@ class Client:
         assert response is not None
         if not 200 <= response.status < 300:
             raise _api_error(response, exchange)
+        trace = exchange.tracer
         if exchange.stream:
+            completion = exchange.completion
+            trace("chat.completion", text=completion.text[:60] if completion else "", chunks=len(exchange.chunks))
             return
         try:
             exchange.json = json.loads(response.body)
@@ -455,7 +540,14 @@ class Client:
             raise ProtocolError(
                 f"the reply body is not JSON ({exc})", received=response.body, rule="Chat Completions reply format"
             ) from None
+        trace("json.parse", bytes=len(response.body))
         exchange.completion = ChatCompletion.from_dict(exchange.json)
+        usage = exchange.completion.usage
+        trace("chat.completion", text=exchange.completion.text[:60], tokens=usage.total_tokens if usage else None)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
 
 
 def _reads(conn: Connection, first: bytes) -> Iterator[bytes]:
