@@ -17,7 +17,19 @@ from wire.chat import DEFAULT_MODEL, SEED_PROMPT
 from wire.client import Client, Exchange
 from wire.config import Settings
 from wire.errors import APIError, ConfigError, WireError
-from wire.show import LAYERS, exchange_view, hexdump, paint, raw_trace, redact_text, secrets_of
+from wire.har import write_har
+from wire.show import (
+    LAYERS,
+    curl_command,
+    exchange_view,
+    hexdump,
+    paint,
+    raw_trace,
+    redact_text,
+    secrets_of,
+    trace_line,
+)
+from wire.trace import TraceEvent
 
 # The demo's key: not a real key, but shaped like one, so redaction shows.
 DEMO_API_KEY = "sk-wire-demo-0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -64,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--raw", action="store_true", help="print only the exact bytes, both directions (for piping)")
         p.add_argument("--hex", action="store_true", help="also print a hexdump of the bytes both ways")
         p.add_argument("--show-secrets", action="store_true", help="do not redact the API key")
+        p.add_argument("--dry-run", action="store_true", help="build and print the exact request bytes; do not connect")
+        p.add_argument("--curl", action="store_true", help="print the same request as a curl command; do not connect")
+        p.add_argument("--har", metavar="FILE", help="also save the exchange (every attempt) as an HTTP Archive 1.2")
+        p.add_argument("--trace", action="store_true", help="print each layer's steps as they happen (to stderr)")
+        p.add_argument(
+            "--step",
+            action="store_true",
+            help="pause after each layer (Enter to go on, q to stop); no pauses without a terminal",
+        )
 
     demo = sub.add_parser("demo", help="one whole call against the built-in fake server over TLS (no key, no network)")
     demo.add_argument("--prompt", default=SEED_PROMPT, help=f"the user message (default: {SEED_PROMPT!r})")
@@ -118,7 +139,7 @@ def _demo(args: argparse.Namespace, out: TextIO, color: bool) -> int:
                 "model": "default",
             },
         )
-        if not args.raw:
+        if not (args.raw or args.curl):
             print(
                 paint("wire demo", "name", color)
                 + f": one Chat Completions call to the fake server at {server.base_url},\n"
@@ -153,6 +174,32 @@ def _run(
     color: bool,
 ) -> int:
     """Make the call, print the chosen views; on failure print the error and the layers reached."""
+    if args.dry_run or args.curl:
+        prepared = client.prepare(prompt, model=model, stream=args.stream)
+        if args.curl:
+            print(curl_command(prepared, show_secrets=args.show_secrets, ca_file=client.ca_file), file=out)
+        else:
+            print(
+                exchange_view(
+                    prepared,
+                    layers=["settings", "payload", "request"],
+                    settings=settings,
+                    show_secrets=args.show_secrets,
+                    color=color,
+                ),
+                file=out,
+            )
+            print(paint("\n(dry run: nothing was sent)", "note", color), file=out)
+        return 0
+    stepper = Stepper(out, sys.stdin, color, show_secrets=args.show_secrets) if args.step else None
+    tracers = [t for t in (stepper, _TracePrinter(sys.stderr, color) if args.trace else None) if t is not None]
+    if tracers:
+
+        def on_trace(event: TraceEvent) -> None:
+            for tracer in tracers:
+                tracer(event)
+
+        client.on_trace = on_trace
     exchange: Exchange | None = None
     error: WireError | None = None
     try:
@@ -169,17 +216,88 @@ def _run(
                 print("\n", file=out)
         else:
             exchange = client.chat(prompt, model=model)
+    except ConfigError:
+        raise  # bad settings: main() says so and exits 2
     except WireError as exc:
         error = exc
         exchange = exchange or exc.exchange
+    except StopStepping:
+        print(paint("stopped: the connection is closed, nothing more is read", "note", color), file=out)
+        return 0
+    finally:
+        client.close()
     if exchange is not None:
         _print_exchange(exchange, settings, args, layers, out, color)
+        if args.har:
+            write_har(exchange, args.har, show_secrets=args.show_secrets)
+            print(paint(f"\nHAR written to {args.har} ({len(exchange.attempts)} attempt(s))", "note", color), file=out)
     if error is not None:
         secrets = [] if args.show_secrets or exchange is None else secrets_of(exchange)
         label = "" if isinstance(error, APIError) else f"{type(error).__name__}: "
         print(paint(redact_text(label + str(error), secrets), "error", color), file=sys.stderr)
         return 1
     return 0
+
+
+class _TracePrinter:
+    """``--trace``: each trace event as one line on stderr, as it happens."""
+
+    def __init__(self, err: TextIO, color: bool) -> None:
+        self.err = err
+        self.color = color
+
+    def __call__(self, event: TraceEvent) -> None:
+        print(trace_line(event, color=self.color), file=self.err, flush=True)
+
+
+class StopStepping(Exception):
+    """The user pressed q at a ``--step`` pause."""
+
+
+# Where --step pauses: after these trace events, what happened and what comes next.
+STEPS: dict[str, tuple[str, str]] = {
+    "request.build": ("the request bytes are built", "open a connection: DNS, TCP, then TLS"),
+    "connection.open": ("the connection is open", "send the request head, then the body"),
+    "connection.reuse": ("a kept connection is reused: no DNS, TCP or TLS", "send the request head, then the body"),
+    "http11.send_body": ("the whole request is sent", "wait for the status line"),
+    "http11.end_of_head": ("the response head has arrived", "read the body, framed as the head says"),
+    "http11.chunk": ("a chunk size line has arrived", "read that many bytes of chunk data, then CRLF"),
+    "http11.end_of_message": ("the response is complete", "decode the body"),
+    "chat.completion": ("the answer is assembled", "show every layer"),
+}
+
+
+class Stepper:
+    """``--step``: after each layer, say what happened and what comes next, and wait for Enter.
+
+    It waits only when both ends are a terminal; piped, it just prints the steps.
+    """
+
+    def __init__(self, out: TextIO, inp: TextIO, color: bool, *, show_secrets: bool = False) -> None:
+        self.out = out
+        self.inp = inp
+        self.color = color
+        self.interactive = inp.isatty() and out.isatty()
+        self.count = 0
+
+    def __call__(self, event: TraceEvent) -> None:
+        if event.step != "complete" or event.name not in STEPS:
+            return
+        done, nxt = STEPS[event.name]
+        if event.name == "http11.chunk" and event.info.get("size") == 0:
+            done, nxt = "the last chunk (size 0) has arrived", "read the trailer fields and the final empty line"
+        self.count += 1
+        facts = ", ".join(f"{k}={v!r}" for k, v in event.info.items() if k not in ("offset",))
+        print(
+            paint(f"[step {self.count}] {done}", "name", self.color) + (f"  ({facts})" if facts else ""), file=self.out
+        )
+        print(paint(f"  next: {nxt}", "note", self.color), file=self.out, flush=True)
+        if not self.interactive:
+            return
+        print(paint("  Enter to go on, q to stop: ", "note", self.color), end="", file=self.out, flush=True)
+        answer = self.inp.readline()
+        if answer == "" or answer.strip().lower().startswith("q"):
+            raise StopStepping
 
 
 def _print_exchange(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from wire.sse import ServerSentEvent
 if TYPE_CHECKING:
     from wire.client import Exchange
     from wire.config import Settings
+    from wire.trace import TraceEvent
     from wire.transport import Timings, TLSInfo
 
 # The layers, in wire order: the names ``--show`` accepts.
@@ -508,3 +510,73 @@ def _ms(seconds: float | None) -> str:
 
 def _indent(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
+
+
+def curl_command(exchange: Exchange, *, show_secrets: bool = False, ca_file: str | None = None) -> str:
+    """The same request as a curl command line (curl adds Host and Content-Length itself)."""
+    request = exchange.request
+    url = exchange.base_url.rstrip("/") + request.target[len(_path_of(exchange.base_url)) :]
+    parts = ["curl -sS --http1.1", shlex.quote(url)]
+    if ca_file:
+        parts.append(f"--cacert {shlex.quote(ca_file)}")
+    for name, value in request.headers:
+        if name.lower() in ("host", "content-length"):
+            continue
+        parts.append(f"-H {shlex.quote(f'{name}: {value}')}")
+    if request.body:
+        parts.append(f"--data-raw {shlex.quote(request.body.decode('utf-8', 'replace'))}")
+    text = " \\\n  ".join(parts)
+    return text if show_secrets else redact_text(text, secrets_of(exchange))
+
+
+def _path_of(url: str) -> str:
+    """The path part of a URL: ``https://host:1/v1`` -> ``/v1``."""
+    rest = url.split("://", 1)[-1]
+    slash = rest.find("/")
+    return rest[slash:].rstrip("/") if slash >= 0 else ""
+
+
+def trace_line(event: TraceEvent, *, color: bool = False) -> str:
+    """One trace event as one line: time, ``layer.step``, its facts."""
+    step_style = {"started": "note", "complete": "in", "failed": "error"}.get(event.step, "note")
+    facts = ", ".join(f"{k}={v!r}" for k, v in event.info.items())
+    return (
+        f"{event.time * 1000:9.2f} ms  "
+        + paint(f"{event.name}.{event.step}", step_style, color)
+        + (f"  {facts}" if facts else "")
+    )
+
+
+# --- the proxy tunnel (wire/transport.py: CONNECT through an HTTP proxy) ---
+
+if TYPE_CHECKING:
+    from wire.transport import TunnelInfo
+
+
+def tunnel_view(tunnel: TunnelInfo, *, show_secrets: bool = False, color: bool = False) -> str:
+    """The CONNECT exchange with a proxy, both ways as bytes; the proxy password and credentials as ``***``."""
+    proxy = tunnel.proxy
+    request = tunnel.request_bytes
+    if not show_secrets:
+        for secret in tunnel.secrets:
+            request = request.replace(secret.encode(), b"***")
+    source = f" (from {proxy.source})" if proxy.source else ""
+    lines = [
+        _kv("proxy", f"{proxy.url}{source}", color),
+        _kv("tunnel", f"CONNECT {tunnel.target}: TCP went to the proxy, which connects onward", color),
+        byte_lines(request, ">", color=color, direction="out"),
+    ]
+    if proxy.username is not None and not show_secrets:
+        lines.append(paint(f"  (Basic credentials: base64 of '{proxy.username}:***', RFC 7617)", "note", color))
+    if tunnel.response_bytes:
+        lines.append(byte_lines(tunnel.response_bytes, "<", color=color, direction="in"))
+    if tunnel.status is not None and 200 <= tunnel.status < 300:
+        lines.append(
+            paint(
+                f"  (tunnel open: from here on the bytes go through the proxy to {tunnel.target} unchanged;"
+                " with TLS the proxy sees only ciphertext)",
+                "note",
+                color,
+            )
+        )
+    return "\n".join(lines)

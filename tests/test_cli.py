@@ -1,0 +1,185 @@
+"""The wire command: demo, chat against a fake server, views, raw bytes, stepping through a pty."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wire.cli import DEMO_API_KEY, main
+from wire.fake import FakeServer
+
+KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzQRST"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No .env from the developer's checkout, no colour, no proxies."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+                 "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def test_demo_shows_every_layer_in_wire_order(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    titles = ["1. settings", "2. payload (JSON)", "3. request bytes", "4. connection: DNS, TCP, TLS",
+              "5. response head", "6. body framing: chunked", "7. JSON body", "8. answer", "9. timings"]
+    positions = [out.index(t) for t in titles]
+    assert positions == sorted(positions)
+    assert "> POST /v1/chat/completions HTTP/1.1\\r\\n" in out
+    assert "< HTTP/1.1 200 OK\\r\\n" in out
+    assert "ALPN     http/1.1" in out and "SNI      localhost" in out
+    assert "frame 0: size line 0x" in out and "the last chunk (size 0)" in out
+    assert "usage    " in out and " tokens" in out
+    assert DEMO_API_KEY not in out and "Bearer sk-…ABCD" in out
+    assert "\x1b[" not in out  # NO_COLOR
+
+
+def test_demo_stream_prints_the_answer_then_frames_events_and_chunks(env: None,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--stream"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("answer, as it arrives:") < out.index("server-sent events") < out.index("chunk objects")
+    assert "< data: [DONE]\\n" in out and "finish_reason=stop" in out and "usage={" in out
+
+
+def test_show_picks_layers_and_rejects_unknown_ones(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--show", "request,tls"]) == 0
+    out = capsys.readouterr().out
+    assert "request bytes" in out and "connection: DNS, TCP, TLS" in out and "JSON body" not in out
+    assert main(["demo", "--show", "nonsense"]) == 2
+    assert "unknown layer(s) nonsense" in capsys.readouterr().err
+
+
+def test_chat_raw_is_the_exact_bytes_with_the_key_redacted(env: None, monkeypatch: pytest.MonkeyPatch,
+                                                           capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    with FakeServer() as server:
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        assert main(["chat", "--raw", "Hi"]) == 0
+        raw = capsysbinary.readouterr().out
+        assert main(["chat", "--raw", "--show-secrets", "Hi"]) == 0
+        secret_raw = capsysbinary.readouterr().out
+    assert raw.startswith(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert b"Authorization: Bearer sk-\xe2\x80\xa6QRST\r\n" in raw and KEY.encode() not in raw
+    assert b"\r\n\r\nHTTP/1.1 200 OK\r\n" not in raw  # the body sits between the two heads
+    assert b"HTTP/1.1 200 OK\r\n" in raw and raw.endswith(b"0\r\n\r\n")
+    assert secret_raw.replace(KEY.encode(), "sk-…QRST".encode()) == raw
+
+
+def test_api_error_prints_error_line_and_layers(env: None, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeServer(status=401) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        assert main(["chat", "--base-url", server.base_url, "--max-retries", "0", "Hi"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("Error 401: Incorrect API key provided: sk-…QRST")
+    assert "< HTTP/1.1 401 Unauthorized\\r\\n" in captured.out
+    assert KEY not in captured.out + captured.err
+
+
+def test_missing_key_is_a_config_error_exit_2(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "Hi"]) == 2
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+
+
+def test_dry_run_and_curl_do_not_connect(env: None, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: a connect would fail
+    assert main(["chat", "--dry-run", "Hi"]) == 0
+    out = capsys.readouterr().out
+    assert "> Host: 127.0.0.1:9\\r\\n" in out and "dry run: nothing was sent" in out and KEY not in out
+    assert main(["chat", "--curl", "Hi"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("curl -sS --http1.1 \\\n  http://127.0.0.1:9/v1/chat/completions \\\n")
+    assert "-H 'Authorization: Bearer sk-…QRST'" in out and KEY not in out
+    assert """--data-raw '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}'""" in out
+
+
+def test_har_file_has_every_attempt_and_no_key(env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from wire.fake import Scenario
+
+    har = tmp_path / "call.har"
+    with FakeServer([Scenario(status=429, retry_after="0.01"), Scenario()]) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        assert main(["chat", "--base-url", server.base_url, "--har", str(har), "Hi"]) == 0
+    text = har.read_text()
+    doc = json.loads(text)
+    assert [e["response"]["status"] for e in doc["log"]["entries"]] == [429, 200]
+    assert KEY not in text and "HAR written to" in capsys.readouterr().out
+
+
+def test_trace_prints_each_step_to_stderr(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--trace", "--show", "answer"]) == 0
+    err = capsys.readouterr().err
+    names = [line.split()[2] for line in err.splitlines()]
+    assert names[:4] == ["payload.build.complete", "request.build.complete", "attempt.started",
+                         "connection.open.started"]
+    assert "http11.status_line.complete" in names and names[-1] == "attempt.complete"
+
+
+def test_step_without_a_terminal_prints_steps_and_does_not_wait(env: None,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--step", "--show", "answer"]) == 0
+    out = capsys.readouterr().out
+    assert "[step 1] the request bytes are built" in out and "Enter to go on" not in out
+    assert "[step 9] the answer is assembled" in out
+
+
+def _read_until(fd: int, marker: bytes, deadline: float) -> bytes:
+    seen = b""
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"timed out waiting for {marker!r}; got {seen[-300:]!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                piece = os.read(fd, 4096)
+            except OSError:
+                break
+            if not piece:
+                break
+            seen += piece
+    return seen
+
+
+def test_step_through_a_pty_waits_for_enter_and_stops_on_q(tmp_path: Path) -> None:
+    """Drive `wire demo --step` as a person would: Enter twice, then q."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    env["NO_COLOR"] = "1"
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "wire", "demo", "--step"], stdin=terminal, stdout=terminal,
+                            stderr=terminal, cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}, close_fds=True)
+    os.close(terminal)
+    deadline = time.monotonic() + 30
+    try:
+        first = _read_until(controller, b"q to stop: ", deadline)
+        assert b"[step 1] the request bytes are built" in first and b"[step 2]" not in first
+        os.write(controller, b"\n")
+        second = _read_until(controller, b"q to stop: ", deadline)
+        assert b"[step 2] the connection is open" in second
+        os.write(controller, b"\n")
+        third = _read_until(controller, b"q to stop: ", deadline)
+        assert b"[step 3] the whole request is sent" in third
+        os.write(controller, b"q\n")
+        rest = _read_until(controller, b"stopped", deadline)
+        assert b"stopped: the connection is closed" in rest and b"[step 4]" not in rest
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        os.close(controller)
