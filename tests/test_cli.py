@@ -183,3 +183,34 @@ def test_step_through_a_pty_waits_for_enter_and_stops_on_q(tmp_path: Path) -> No
             proc.kill()
             proc.wait(timeout=10)
         os.close(controller)
+
+
+def test_serve_runs_until_interrupted_and_answers_other_clients(tmp_path: Path) -> None:
+    import signal
+
+    from wire.client import Client
+
+    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    proc = subprocess.Popen([sys.executable, "-m", "wire", "serve", "--port", "0", "--framing", "length"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            env={**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().decode()
+        assert first.startswith("wire fake server at http://127.0.0.1:"), first
+        base_url = first.split()[4]
+        with Client(base_url=base_url, api_key=KEY, timeout=5) as client:
+            exchange = client.chat("Hi")
+        assert exchange.response is not None and exchange.response.content_length is not None
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+        assert proc.returncode == 0 and b"stopped" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+
+
+def test_serve_rejects_an_unknown_fault(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--fault", "nonsense"]) == 2
+    assert "nonsense" in capsys.readouterr().err

@@ -106,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--framing", choices=["chunked", "length"], default="chunked")
     serve.add_argument("--chunk-size", type=int, default=None, help="bytes of body per chunk frame")
     serve.add_argument("--status", type=int, default=200, help="answer every call with this status (401, 429, 500…)")
+    serve.add_argument("--write-size", type=int, default=None, help="bytes per socket write (1: one byte at a time)")
+    serve.add_argument(
+        "--fault",
+        default=None,
+        help="misbehave: close_mid_head, close_mid_body, close_mid_chunk, stall, garbage, "
+        "bad_chunk_size, oversized_head, slow_drip",
+    )
+    serve.add_argument("--keepalive-comments", action="store_true", help="': keep-alive' comments between events")
     return parser
 
 
@@ -320,21 +328,41 @@ def _print_exchange(
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Run the fake server until Ctrl-C, and say how to point other clients at it."""
     import threading
 
     from wire.fake import DEMO_CA_FILE, FakeServer
 
-    with FakeServer(
-        tls=args.tls, port=args.port, framing=args.framing, chunk_size=args.chunk_size, status=args.status
-    ) as server:
+    try:
+        server = FakeServer(
+            tls=args.tls,
+            port=args.port,
+            framing=args.framing,
+            chunk_size=args.chunk_size,
+            status=args.status,
+            write_size=args.write_size,
+            fault=args.fault,
+            keepalive_comments=args.keepalive_comments,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"wire serve: {exc}") from None
+    with server:
+        cacert = f" --cacert {DEMO_CA_FILE}" if args.tls else ""
+        body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}'
         print(f"wire fake server at {server.base_url}  (Ctrl-C to stop)", file=out)
-        if args.tls:
-            print(f"trust its CA with: curl --cacert {DEMO_CA_FILE} …", file=out)
         print(
-            f"try: curl -s {server.base_url}/chat/completions -H 'Authorization: Bearer sk-test' "
-            f"{'--cacert ' + DEMO_CA_FILE + ' ' if args.tls else ''}"
-            "-H 'Content-Type: application/json' "
-            '-d \'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}\'',
+            f"  wire:   wire chat --base-url {server.base_url}{' --ca-file ' + DEMO_CA_FILE if args.tls else ''} "
+            '"Hi"   (any key: OPENAI_API_KEY=sk-anything)',
+            file=out,
+        )
+        print(
+            f"  curl:   curl -s{cacert} {server.base_url}/chat/completions -H 'Authorization: Bearer sk-anything' "
+            f"-H 'Content-Type: application/json' -d '{body}'",
+            file=out,
+        )
+        print(
+            f"  openai: OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-anything python your_script.py"
+            + (f"   (and SSL_CERT_FILE={DEMO_CA_FILE})" if args.tls else ""),
             file=out,
         )
         out.flush()
