@@ -593,9 +593,10 @@ def _retry_after(response: Response) -> float | None:
         delay = float(after)
     except ValueError:
         # RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds
-        when = email.utils.parsedate_to_datetime(after) if after.strip() else None
-        if when is None:
-            return None
+        try:
+            when = email.utils.parsedate_to_datetime(after)
+        except (TypeError, ValueError):
+            return None  # neither seconds nor an HTTP-date: ignore it
         delay = when.timestamp() - time.time()
     return delay if 0 < delay <= MAX_RETRY_AFTER else None
 

@@ -1,0 +1,219 @@
+"""When the network or the API misbehaves: clear wire errors, timeouts by phase, visible retries."""
+
+from __future__ import annotations
+
+import email.utils
+import socket
+import struct
+import threading
+import time
+
+import pytest
+from rawserver import TIMEOUT, RawServer
+
+import wire
+from wire.client import Client
+from wire.fake import FakeServer, Scenario
+from wire.transport import Timeouts
+
+KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+PROMPT = "Hi"
+OK_BODY = (
+    b'{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,'
+    b'"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}'
+)
+
+
+def client(url: str, **kw: object) -> Client:
+    kw.setdefault("timeout", 5)
+    kw.setdefault("sleep", lambda seconds: None)
+    return Client(base_url=url, api_key=KEY, **kw)  # type: ignore[arg-type]
+
+
+def reply(status: int, *fields: str, body: bytes = b'{"error":{"message":"nope"}}') -> bytes:
+    head = f"HTTP/1.1 {status} X\r\n" + "".join(f"{f}\r\n" for f in fields)
+    return head.encode() + b"content-length: %d\r\n\r\n" % len(body) + body
+
+
+# --- API errors ---
+
+
+def test_api_error_with_only_some_fields_and_non_json_body() -> None:
+    with RawServer(reply(400, "x-request-id: req_1", body=b'{"error":{"message":"bad model","param":"model"}}')) as s:
+        with pytest.raises(wire.APIError) as info:
+            client(s.base_url).chat(PROMPT)
+    err = info.value
+    assert (err.status, err.message, err.param, err.type, err.code, err.request_id) == (
+        400, "bad model", "model", None, None, "req_1")
+    with RawServer(reply(502, body=b"<html>Bad Gateway</html>")) as s:
+        with pytest.raises(wire.APIError) as info:
+            client(s.base_url, max_retries=0).chat(PROMPT)
+    assert info.value.message == "<html>Bad Gateway</html>" and str(info.value) == "Error 502: <html>Bad Gateway</html>"
+
+
+# --- retries ---
+
+
+@pytest.mark.parametrize(
+    "fields,expected",
+    [
+        (("retry-after-ms: 250",), 0.25),
+        (("retry-after: 2",), 2.0),
+        (("retry-after: 600",), 0.5),  # beyond the 60 s cap: ignored, backoff instead
+        (("retry-after: soon",), 0.5),  # not a number or date: backoff
+    ],
+)
+def test_retry_delay_follows_the_server_within_a_cap(fields: tuple[str, ...], expected: float) -> None:
+    asked = dict(f.split(": ", 1) for f in fields)
+    first = Scenario(status=429, retry_after=asked.get("retry-after", ""), retry_after_ms=asked.get("retry-after-ms"))
+    waits: list[float] = []
+    with FakeServer([first, Scenario()]) as server:
+        exchange = client(server.base_url, sleep=waits.append, rng=lambda: 0.0).chat(PROMPT)
+    assert waits == [expected]
+    assert [a.response.status for a in exchange.attempts if a.response] == [429, 200]
+
+
+def test_retry_after_as_an_http_date() -> None:
+    when = email.utils.formatdate(time.time() + 3, usegmt=True)
+    waits: list[float] = []
+    with FakeServer([Scenario(status=503, retry_after=when), Scenario()]) as server:
+        client(server.base_url, sleep=waits.append).chat(PROMPT)
+    assert len(waits) == 1 and 1.0 < waits[0] <= 3.0
+
+
+def test_x_should_retry_overrides_the_status() -> None:
+    waits: list[float] = []
+    with FakeServer([Scenario(status=400, should_retry="true"), Scenario()]) as server:
+        exchange = client(server.base_url, sleep=waits.append, rng=lambda: 0.0).chat(PROMPT)
+    assert len(exchange.attempts) == 2 and waits == [0.5]
+    with FakeServer(status=500, should_retry="false") as server:
+        with pytest.raises(wire.APIError) as info:
+            client(server.base_url, sleep=waits.append).chat(PROMPT)
+    assert len(info.value.exchange.attempts) == 1
+
+
+def test_backoff_is_exponential_with_jitter_and_stops_at_max_retries() -> None:
+    waits: list[float] = []
+    with FakeServer(status=500) as server:
+        with pytest.raises(wire.APIError) as info:
+            client(server.base_url, max_retries=3, sleep=waits.append, rng=lambda: 1.0).chat(PROMPT)
+    assert waits == [0.375, 0.75, 1.5]  # 0.5 * 2**n, less 25 % jitter at its largest
+    assert [a.retry_delay for a in info.value.exchange.attempts] == [0.375, 0.75, 1.5, None]
+    assert all(a.response_bytes.startswith(b"HTTP/1.1 500 ") for a in info.value.exchange.attempts)
+
+
+def test_connection_refused_is_retried_then_a_network_error_with_the_phase() -> None:
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens here now
+    waits: list[float] = []
+    with pytest.raises(wire.NetworkError) as info:
+        client(f"http://127.0.0.1:{port}/v1", sleep=waits.append, rng=lambda: 0.0).chat(PROMPT)
+    err = info.value
+    assert err.phase == "connect" and not isinstance(err, wire.Timeout)
+    assert len(err.exchange.attempts) == 3 and waits == [0.5, 1.0]
+    assert "is the server running" in str(err)
+
+
+def test_no_retry_once_a_stream_has_delivered() -> None:
+    with FakeServer([Scenario(fault="close_mid_body", events_per_frame=3), Scenario()]) as server:
+        stream = client(server.base_url).stream(PROMPT)
+        got: list[str] = []
+        with pytest.raises(wire.IncompleteMessage):
+            for delta in stream:
+                got.append(delta)
+    assert got and len(stream.exchange.attempts) == 1
+
+
+# --- the peer closes in each parse state, or sends garbage ---
+
+
+@pytest.mark.parametrize(
+    "fault,state",
+    [("close_mid_head", "fields"), ("close_mid_body", "chunk size line"), ("close_mid_chunk", "chunk data")],
+)
+def test_peer_closes_in_each_state(fault: str, state: str) -> None:
+    with FakeServer(fault=fault) as server:
+        with pytest.raises(wire.IncompleteMessage) as info:
+            client(server.base_url, max_retries=0).chat(PROMPT)
+    err = info.value
+    assert err.state == state, str(err)
+    assert err.partial == err.exchange.response_bytes and err.partial.startswith(b"HTTP/1.1")
+
+
+def test_malformed_chunk_size_is_a_protocol_error_with_offset() -> None:
+    with FakeServer(fault="bad_chunk_size") as server:
+        with pytest.raises(wire.ProtocolError) as info:
+            client(server.base_url, max_retries=0).chat(PROMPT)
+    err = info.value
+    head_end = err.received.index(b"\r\n\r\n") + 4
+    assert err.offset == head_end and "hexadecimal" in str(err)
+
+
+def test_oversized_head_is_rejected_at_the_limit() -> None:
+    with FakeServer(fault="oversized_head") as server:
+        with pytest.raises(wire.ProtocolError, match="max_head_bytes") as info:
+            client(server.base_url, max_retries=0).chat(PROMPT)
+    assert info.value.offset == 64 * 1024
+
+
+def test_reset_mid_body_is_a_network_error_keeping_the_bytes() -> None:
+    ready = threading.Event()
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(TIMEOUT)
+    url = f"http://127.0.0.1:{srv.getsockname()[1]}/v1"
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        conn.settimeout(TIMEOUT)
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"id\":")
+        ready.wait(TIMEOUT)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    c = client(url, max_retries=0)
+    ready.set()
+    try:
+        with pytest.raises((wire.NetworkError, wire.IncompleteMessage)) as info:
+            c.chat(PROMPT)
+    finally:
+        thread.join(TIMEOUT)
+        srv.close()
+    err = info.value
+    received = err.received
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n") or received == b""
+    if isinstance(err, wire.NetworkError):
+        assert err.phase == "receive"
+
+
+# --- timeouts, each naming its phase ---
+
+
+def test_read_timeout_when_the_server_stalls_keeps_the_head() -> None:
+    with FakeServer(fault="stall", stall_seconds=5.0) as server:
+        with pytest.raises(wire.Timeout) as info:
+            client(server.base_url, timeout=Timeouts(read=0.3), max_retries=0).chat(PROMPT)
+    err = info.value
+    assert err.phase == "read" and err.limit == 0.3
+    assert err.received.startswith(b"HTTP/1.1 200 OK\r\n") and err.exchange.response_bytes == err.received
+
+
+def test_total_deadline_cuts_a_slow_drip() -> None:
+    with FakeServer(fault="slow_drip", drip_delay=0.01) as server:
+        with pytest.raises(wire.Timeout) as info:
+            client(server.base_url, timeout=Timeouts(read=5, total=0.4), max_retries=0).chat(PROMPT)
+    assert info.value.phase == "total" and len(info.value.received) > 0
+
+
+def test_tls_handshake_timeout_when_the_server_never_answers_tls() -> None:
+    srv = socket.create_server(("127.0.0.1", 0))  # the kernel completes TCP handshakes; nobody speaks TLS
+    try:
+        url = f"https://127.0.0.1:{srv.getsockname()[1]}/v1"
+        with pytest.raises(wire.Timeout) as info:
+            client(url, timeout=Timeouts(tls=0.3), max_retries=0).chat(PROMPT)
+    finally:
+        srv.close()
+    assert info.value.phase == "tls" and info.value.limit == 0.3
