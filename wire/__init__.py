@@ -4,6 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from wire.chat import ChatCompletion, Choice, Message, StreamAssembler, ToolCall, Usage
+from wire.client import Attempt, ChatStream, Client, Exchange
+from wire.config import Settings
 from wire.errors import (
     APIError,
     ConfigError,
@@ -16,6 +19,7 @@ from wire.errors import (
     TLSError,
     WireError,
 )
+from wire.fake import FakeServer, Scenario
 from wire.http11 import (
     Chunk,
     ChunkEnd,
@@ -33,8 +37,33 @@ from wire.http11 import (
     Trailer,
     parse_response,
 )
+from wire.request import Request
+from wire.sse import ServerSentEvent, SSEDecoder
+from wire.trace import TraceEvent
+from wire.transport import Connection, Timeouts, Timings, TLSInfo
 
 __all__ = [
+    "Attempt",
+    "ChatCompletion",
+    "ChatStream",
+    "Choice",
+    "Client",
+    "Connection",
+    "Exchange",
+    "FakeServer",
+    "Message",
+    "Request",
+    "SSEDecoder",
+    "Scenario",
+    "ServerSentEvent",
+    "Settings",
+    "StreamAssembler",
+    "TLSInfo",
+    "Timeouts",
+    "Timings",
+    "ToolCall",
+    "TraceEvent",
+    "Usage",
     "Chunk",
     "ChunkEnd",
     "ChunkFrame",
