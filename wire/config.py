@@ -11,14 +11,35 @@ Three places are read, the first that has a value wins:
 Nothing here touches the network. The key is kept exactly as written: a stray
 ``\\r`` from a Windows-edited ``.env`` is not stripped here but rejected by the
 request writer (``wire/request.py``), with a message that does not repeat it.
+
+Proxies come from the process environment only (not from ``.env``), with the
+names and rules curl and requests use; ``Settings.proxy_for()`` applies them:
+
+- ``https_proxy`` / ``HTTPS_PROXY`` for an https target, ``http_proxy`` /
+  ``HTTP_PROXY`` for an http one. The lower-case name wins when both are set;
+  an empty value counts as unset (as curl). ``ALL_PROXY`` is not read.
+- the proxy URL is ``http://[user[:password]@]host[:port]`` (no scheme means
+  ``http://``; the default port is 80, as requests and Go, where curl says
+  1080). User and password are percent-decoded. An ``https://`` proxy (TLS to
+  the proxy itself) and SOCKS are not supported: a ``ConfigError`` says so.
+- ``no_proxy`` / ``NO_PROXY`` (lower-case wins): entries split by commas or
+  spaces. ``*`` alone: no proxy for any host. A name matches itself and every
+  name below it (``example.com`` and ``.example.com`` both match
+  ``example.com`` and ``api.example.com``, not ``badexample.com``); ``host:port``
+  matches that port only; an IP address or CIDR block (``10.0.0.0/8``,
+  ``::1``) matches a target given as an IP, never a name (no DNS lookups).
+  ``localhost`` and ``127.0.0.1`` are not exempt unless listed, as in curl
+  and requests: ``NO_PROXY=localhost,127.0.0.1`` is the usual line.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values, find_dotenv
 
@@ -39,6 +60,12 @@ _KEY_PREFIXES = ("sk-proj-", "sk-svcacct-", "sk-admin-", "sk-")
 _MIN_REDACT_LEN = 12
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
+# The proxy variables read from the environment, lower-case first: the first set one wins.
+PROXY_VARS = {"https": ("https_proxy", "HTTPS_PROXY"), "http": ("http_proxy", "HTTP_PROXY")}
+NO_PROXY_VARS = ("no_proxy", "NO_PROXY")
+# A proxy URL without a port: 80, as requests, urllib3 and Go (curl uses 1080).
+DEFAULT_PROXY_PORT = 80
+
 
 def redact(secret: str) -> str:
     """Return ``secret`` safe to show: ``"sk-…abcd"`` (known prefix, ellipsis, last 4).
@@ -52,6 +79,134 @@ def redact(secret: str) -> str:
     return f"{shown}…{secret[-4:]}"
 
 
+@dataclass(frozen=True)
+class ProxyInfo:
+    """An HTTP proxy to tunnel through: from ``http://user:password@host:port`` in ``source``.
+
+    ``username`` and ``password`` are percent-decoded (``None`` when the URL
+    has none). ``url`` shows the proxy with the password as ``***``; so do
+    ``repr()`` and every view and error message.
+    """
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    source: str = ""  # the environment variable it came from, e.g. "https_proxy"
+
+    @property
+    def url(self) -> str:
+        """``http://user:***@host:port``: the proxy without its password, safe to show."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        user = ""
+        if self.username is not None:
+            user = self.username + (":***" if self.password is not None else "") + "@"
+        return f"http://{user}{host}:{self.port}"
+
+    @property
+    def address(self) -> str:
+        """``host:port`` of the proxy, with no credentials."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        return f"ProxyInfo(url={self.url!r}, source={self.source!r})"
+
+
+def proxy_from_url(value: str, source: str = "") -> ProxyInfo:
+    """Parse a proxy URL (``http://user:pass@host:port``; no scheme means http) into a ``ProxyInfo``.
+
+    Raises ``ConfigError`` for an unsupported scheme, no host or a bad port;
+    the message shows the URL with its password as ``***``.
+    """
+    shown = redact_proxy_url(value)
+    where = f" (from {source})" if source else ""
+    text = value.strip()
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme != "http":
+        why = (
+            "TLS to the proxy itself (an https:// proxy) is not supported"
+            if scheme == "https"
+            else f"{scheme}:// proxies are not supported"
+        )
+        raise ConfigError(f"proxy {shown!r}{where}: {why}; use an http:// proxy (wire tunnels TLS through it)")
+    if not parts.hostname:
+        raise ConfigError(f"proxy {shown!r}{where} has no host; expected http://host:port")
+    try:
+        port = parts.port or DEFAULT_PROXY_PORT
+    except ValueError as exc:
+        raise ConfigError(f"proxy {shown!r}{where} has a bad port: {exc}") from None
+    username = None if parts.username is None else unquote(parts.username)
+    password = None if parts.password is None else unquote(parts.password)
+    if username is not None and ":" in username:
+        # RFC 7617 §2: the user-id of Basic authentication cannot contain a colon.
+        raise ConfigError(f"proxy {shown!r}{where}: the user name contains ':' (RFC 7617 §2 forbids it)")
+    return ProxyInfo(host=parts.hostname, port=port, username=username, password=password, source=source)
+
+
+def redact_proxy_url(value: str) -> str:
+    """A proxy URL as safe to show: the password (between ``user:`` and ``@``) replaced by ``***``."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    netloc, tail = rest[:end], rest[end:]
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = userinfo.split(":", 1)[0] + ":***@" + hostport
+    return f"{scheme}{sep}{netloc}{tail}"
+
+
+def no_proxy_match(no_proxy: str, host: str, port: int) -> str | None:
+    """The ``NO_PROXY`` entry that exempts ``host`` (at ``port``) from the proxy, or None.
+
+    The rules are in this module's docstring; matching ignores case and a
+    trailing dot, and never resolves a name.
+    """
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        host_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        host_ip = None
+    for raw in re.split(r"[,\s]+", no_proxy):
+        entry = raw.lower()
+        if not entry:
+            continue
+        if entry == "*":
+            return raw
+        name, entry_port = _split_host_port(entry)
+        if entry_port is not None and entry_port != port:
+            continue
+        try:
+            network = ipaddress.ip_network(name, strict=False)
+        except ValueError:
+            network = None
+        if network is not None:
+            if host_ip is not None and host_ip in network:
+                return raw
+            continue
+        name = name.lstrip("*").strip(".")
+        if name and (host == name or host.endswith("." + name)):
+            return raw
+    return None
+
+
+def _split_host_port(entry: str) -> tuple[str, int | None]:
+    """``"[::1]:8080"`` -> (``"::1"``, 8080); ``"::1"`` -> (``"::1"``, None); ``"h:80"`` -> (``"h"``, 80)."""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+        return host, int(port) if port.isdigit() else None
+    if entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+        if port.isdigit():
+            return host, int(port)
+    return entry, None
+
+
 @dataclass
 class Settings:
     """What a call needs before it can open a socket, plus where each value came from.
@@ -59,7 +214,9 @@ class Settings:
     ``sources`` maps ``"api_key"``, ``"base_url"`` and ``"model"`` to
     ``"environment"``, ``".env at /path"`` or ``"default"`` (``api_key`` is
     absent from it when no key was found). ``env_file`` is the ``.env`` path
-    read, if any; ``searched`` lists the ``.env`` paths tried.
+    read, if any; ``searched`` lists the ``.env`` paths tried. ``proxies``
+    holds the proxy variables found in the environment (name -> value, as
+    set); ``proxy_for()`` decides from them.
     """
 
     api_key: str | None = None
@@ -68,13 +225,18 @@ class Settings:
     env_file: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
     searched: list[str] = field(default_factory=list)
+    proxies: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         key = None if self.api_key is None else redact(self.api_key)
-        return (
+        text = (
             f"Settings(api_key={key!r}, base_url={self.base_url!r}, model={self.model!r}, "
-            f"env_file={self.env_file!r}, sources={self.sources!r})"
+            f"env_file={self.env_file!r}, sources={self.sources!r}"
         )
+        if self.proxies:
+            shown = {name: redact_proxy_url(value) for name, value in self.proxies.items()}
+            text += f", proxies={shown!r}"
+        return text + ")"
 
     @classmethod
     def load(
@@ -113,7 +275,29 @@ class Settings:
                 settings.sources[attr] = f".env at {path}"
             elif attr != "api_key":
                 settings.sources[attr] = "default"
+        names = [name for names in PROXY_VARS.values() for name in names] + list(NO_PROXY_VARS)
+        settings.proxies = {name: env[name] for name in names if env.get(name)}
         return settings
+
+    def proxy_for(
+        self, scheme: str | None = None, host: str | None = None, port: int | None = None
+    ) -> ProxyInfo | None:
+        """The proxy to tunnel through to ``scheme://host:port`` (default: the base URL's), or None to go direct.
+
+        ``https_proxy`` (else ``HTTPS_PROXY``) for https, ``http_proxy`` (else
+        ``HTTP_PROXY``) for http, unless ``no_proxy`` (else ``NO_PROXY``)
+        exempts the host. Raises ``ConfigError`` for a proxy URL wire cannot use.
+        """
+        scheme = (scheme or self.scheme).lower()
+        host = host if host is not None else self.host
+        port = port if port is not None else self.port
+        source = next((name for name in PROXY_VARS.get(scheme, ()) if self.proxies.get(name)), None)
+        if source is None:
+            return None
+        no_proxy = next((self.proxies[name] for name in NO_PROXY_VARS if self.proxies.get(name)), "")
+        if no_proxy and no_proxy_match(no_proxy, host, port) is not None:
+            return None
+        return proxy_from_url(self.proxies[source], source)
 
     def require_key(self) -> str:
         """Return the API key, or raise ``ConfigError`` saying where wire looked and how to fix it."""

@@ -7,7 +7,8 @@
     ├── InvalidHeader              we were asked to *send* a field we must not
     ├── NetworkError               DNS, connect, send or receive failed
     │   ├── TLSError               the TLS handshake or a TLS record failed
-    │   └── Timeout                a phase took longer than its limit
+    │   ├── Timeout                a phase took longer than its limit
+    │   └── ProxyError             the proxy would not open a CONNECT tunnel
     ├── APIError                   the server answered, but with an error
     └── ConfigError                settings are missing or malformed
 
@@ -129,7 +130,7 @@ class InvalidHeader(WireError, ValueError):
 
 
 class NetworkError(WireError):
-    """The network failed in one ``phase``: dns, connect, tls, send or receive.
+    """The network failed in one ``phase``: dns, connect, tunnel, tls, send or receive.
 
     ``received`` keeps the bytes that had arrived before the failure.
     """
@@ -157,6 +158,32 @@ class Timeout(NetworkError):
     def __init__(self, message: str, *, phase: str, received: bytes = b"", limit: float | None = None) -> None:
         self.limit = limit
         super().__init__(message, phase=phase, received=received)
+
+
+class ProxyError(NetworkError):
+    """The proxy answered CONNECT with something other than 2xx, or with bytes that are not HTTP.
+
+    ``proxy`` is the proxy's URL with the password as ``***``; ``status`` the
+    proxy's status code (407: authentication required or refused), when it
+    sent one; ``received`` its reply bytes; ``tunnel`` the ``TunnelInfo``
+    with both sides of the CONNECT exchange. The message never holds the
+    password or the ``Proxy-Authorization`` value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        proxy: str,
+        status: int | None = None,
+        received: bytes = b"",
+        hint: str | None = None,
+        tunnel: Any = None,
+    ) -> None:
+        self.proxy = proxy
+        self.status = status
+        self.tunnel = tunnel
+        super().__init__(message, phase="tunnel", received=received, hint=hint)
 
 
 class APIError(WireError):

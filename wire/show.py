@@ -62,10 +62,14 @@ def paint(text: str, style: str, color: bool) -> str:
 
 
 def secrets_of(exchange: Exchange) -> list[str]:
-    """The credentials an exchange carries: the bearer token of its Authorization field."""
+    """The credentials an exchange carries: the bearer token, and a proxy's password and Basic credentials."""
     value = exchange.request.header("Authorization") or ""
     scheme, _, token = value.partition(" ")
-    return [token] if scheme.lower() == "bearer" and token else []
+    secrets = [token] if scheme.lower() == "bearer" and token else []
+    tunnel = getattr(exchange, "tunnel", None)
+    if tunnel is not None:
+        secrets += [s for s in tunnel.secrets if s]
+    return secrets
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
@@ -440,8 +444,8 @@ def timings_view(timings: Timings, *, color: bool = False, width: int = 40) -> s
     scale = width / total if total > 0 else 0.0
     lines = []
     at = 0.0
-    for name in ("dns", "connect", "tls", "send", "wait", "receive"):
-        took = phases[name]
+    for name in ("dns", "connect", "tunnel", "tls", "send", "wait", "receive"):
+        took = phases.get(name)
         if took is None:
             continue
         pad = int(at * scale)
@@ -470,6 +474,14 @@ def exchange_view(
     if "request" in chosen:
         sections.append(
             ("request bytes", "wire/request.py", request_view(exchange, show_secrets=show_secrets, color=color))
+        )
+    if "connection" in chosen and exchange.tunnel is not None:
+        sections.append(
+            (
+                "proxy tunnel: CONNECT",
+                "wire/transport.py",
+                tunnel_view(exchange.tunnel, show_secrets=show_secrets, color=color),
+            )
         )
     if "connection" in chosen and exchange.records:
         sections.append(("connection: DNS, TCP, TLS", "wire/transport.py", connection_view(exchange, color=color)))

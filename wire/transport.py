@@ -2,12 +2,26 @@
 
     getaddrinfo(host, port)      DNS: a name becomes a list of addresses
     socket.connect(address)      TCP: three-way handshake with the first address that answers
+    CONNECT host:port            through a proxy only: ask it for a tunnel (RFC 9110 §9.3.6)
     context.wrap_socket(...)     TLS: handshake, certificate check, ALPN, SNI
     sendall(data) / recv(n)      application bytes, after TLS decryption
 
 ``Connection.records`` holds every ``sendall`` and every ``recv`` as it crossed
 the socket API: the *plaintext* HTTP bytes. With TLS, what TCP carries is
 ciphertext; set ``SSLKEYLOGFILE`` to let Wireshark decrypt a capture of it.
+
+Through a proxy (``proxy=ProxyInfo``, from ``Settings.proxy_for()``), DNS and
+TCP reach the proxy, not the server. wire writes ``CONNECT host:port
+HTTP/1.1`` (with ``Proxy-Authorization: Basic ...`` when the proxy URL has a
+user), reads the proxy's reply head, and on a 2xx the socket is a tunnel to
+the server: TLS runs inside it, end to end, with SNI and the certificate
+check for the *server's* name; the proxy sees only ciphertext. Both sides
+of the CONNECT exchange are kept on ``Connection.tunnel`` (a ``TunnelInfo``),
+apart from ``records``, which stay the HTTP of the real request. A plain
+``http://`` target is tunnelled the same way (CONNECT, then the request as
+if direct), rather than sent to the proxy in absolute-form: one path, and
+the request bytes are the same with or without a proxy. Some proxies allow
+CONNECT to port 443 only; they answer such a tunnel with 403.
 
 This is the only module that imports ``socket`` and ``ssl``, and
 ``_convert_error`` is the one place where their exceptions become wire errors
@@ -17,19 +31,33 @@ No bare ``OSError`` or ``ssl.SSLError`` leaves this module.
 
 from __future__ import annotations
 
+import base64
 import errno
+import functools
 import os
+import re
 import select
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import certifi
 
-from wire.errors import ConfigError, NetworkError, Timeout, TLSError
+from wire.config import ProxyInfo
+from wire.errors import (
+    ConfigError,
+    IncompleteMessage,
+    InvalidHeader,
+    NetworkError,
+    ProtocolError,
+    ProxyError,
+    Timeout,
+    TLSError,
+)
+from wire.http11 import Response, ResponseParser
 
 # The socket.recv size: one read takes at most this many bytes. 64 KiB holds
 # a typical JSON reply in one or two reads without a large buffer per call.
@@ -40,7 +68,8 @@ RECV_SIZE = 65536
 class Timeouts:
     """Limits in seconds for each phase; ``None`` means no limit.
 
-    ``connect`` bounds the TCP handshake (per address tried), ``tls`` the TLS
+    ``connect`` bounds the TCP handshake (per address tried) and, through a
+    proxy, the CONNECT exchange too (the proxy connects onward), ``tls`` the TLS
     handshake, ``read`` each wait for the next bytes (an idle limit, not the
     whole body), ``total`` the whole life of the connection. DNS has no limit
     of its own: ``getaddrinfo`` cannot be interrupted.
@@ -67,7 +96,8 @@ class Timings:
     """Points in time, in seconds since the connection attempt started (``time.perf_counter``).
 
     Each is ``None`` until reached. ``started_at`` is the wall-clock start
-    (``time.time()``). ``request_sent`` is the end of the latest ``sendall``;
+    (``time.time()``). ``tunnel`` is when a proxy's reply to CONNECT was in
+    (None without a proxy). ``request_sent`` is the end of the latest ``sendall``;
     ``first_byte`` the first ``recv`` that returned data; ``done`` the end of
     the response (EOF, ``mark_done()`` or ``close()``, whichever came first).
     """
@@ -75,26 +105,32 @@ class Timings:
     started_at: float = 0.0
     dns: float | None = None
     connect: float | None = None
+    tunnel: float | None = None
     tls: float | None = None
     request_sent: float | None = None
     first_byte: float | None = None
     done: float | None = None
 
     def phases(self) -> dict[str, float | None]:
-        """How long each phase took: dns, connect, tls (handshake), send, wait (time to first byte), receive."""
+        """How long each phase took: dns, connect, tls (handshake), send, wait (time to first byte), receive.
+
+        Through a proxy there is one more, ``tunnel`` (the CONNECT exchange),
+        right after ``connect``; ``dns`` and ``connect`` then reached the proxy.
+        """
 
         def between(start: float | None, end: float | None) -> float | None:
             return None if start is None or end is None else end - start
 
-        ready = self.tls if self.tls is not None else self.connect
-        return {
-            "dns": self.dns,
-            "connect": between(self.dns, self.connect),
-            "tls": between(self.connect, self.tls),
-            "send": between(ready, self.request_sent),
-            "wait": between(self.request_sent, self.first_byte),
-            "receive": between(self.first_byte, self.done),
-        }
+        opened = self.tunnel if self.tunnel is not None else self.connect
+        ready = self.tls if self.tls is not None else opened
+        phases = {"dns": self.dns, "connect": between(self.dns, self.connect)}
+        if self.tunnel is not None:
+            phases["tunnel"] = between(self.connect, self.tunnel)
+        phases["tls"] = between(opened, self.tls)
+        phases["send"] = between(ready, self.request_sent)
+        phases["wait"] = between(self.request_sent, self.first_byte)
+        phases["receive"] = between(self.first_byte, self.done)
+        return phases
 
 
 @dataclass
@@ -130,13 +166,52 @@ class Record:
     direction: str
     data: bytes
 
+    def __repr__(self) -> str:
+        # The size, not the bytes: an "out" record holds the Authorization field with the API key.
+        return f"Record(time={self.time!r}, direction={self.direction!r}, data=<{len(self.data)} bytes>)"
+
+
+@dataclass(repr=False)
+class TunnelInfo:
+    """A CONNECT tunnel through an HTTP proxy: both sides of the exchange, as bytes.
+
+    ``target`` is ``host:port`` (the request-target of CONNECT, RFC 9110
+    §9.3.6); ``request_bytes`` what wire sent to the proxy (it holds the
+    ``Proxy-Authorization`` credentials: redact ``secrets`` before showing);
+    ``response_bytes`` the proxy's reply head (its whole reply when it
+    refused); ``status`` its status code; ``response`` the parsed reply;
+    ``records`` each send and recv with its time, on the connection's clock.
+    """
+
+    proxy: ProxyInfo
+    target: str
+    request_bytes: bytes
+    response_bytes: bytes = b""
+    status: int | None = None
+    response: Response | None = None
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The strings no view may show: the proxy password and the Basic credentials carrying it."""
+        if self.proxy.username is None:
+            return []
+        return [s for s in (_basic_credentials(self.proxy), self.proxy.password) if s]
+
+    def __repr__(self) -> str:
+        return (
+            f"<TunnelInfo CONNECT {self.target} via {self.proxy.url} -> {self.status}, "
+            f"{len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in>"
+        )
+
 
 class Connection:
     """One TCP (and maybe TLS) connection that records every byte it sends and receives.
 
     Open it with ``Connection.open(...)``; use it as a context manager to
     close it. ``records``, ``timings``, ``tls``, ``peer``, ``local`` and
-    ``addresses`` stay readable after ``close()``.
+    ``addresses`` stay readable after ``close()``. Through a proxy, ``peer``
+    and ``addresses`` are the proxy's and ``tunnel`` holds the CONNECT bytes.
     """
 
     def __init__(
@@ -150,19 +225,21 @@ class Connection:
         peer: tuple[str, int],
         local: tuple[str, int],
         tls: TLSInfo | None = None,
+        tunnel: TunnelInfo | None = None,
     ) -> None:
         self.sock = sock
         self.timeouts = timeouts
         self.timings = timings
         self.addresses = addresses
         self.tls = tls
+        self.tunnel = tunnel
         self.records: list[Record] = []
         self.peer = peer
         self.local = local
         self.closed = False
         self.reused = 0  # how many requests followed the first on this connection
-        # What opening the connection cost (DNS + TCP + TLS): what each reuse saves.
-        ready = timings.tls if timings.tls is not None else timings.connect
+        # What opening the connection cost (DNS + TCP [+ CONNECT] + TLS): what each reuse saves.
+        ready = next((t for t in (timings.tls, timings.tunnel) if t is not None), timings.connect)
         self.setup_seconds = ready if ready is not None else 0.0
         self._start = start
         self._deadline = None if timeouts.total is None else start + timeouts.total
@@ -180,6 +257,7 @@ class Connection:
         timeouts: Timeouts | float | None = None,
         server_hostname: str | None = None,
         keylog_file: str | None = None,
+        proxy: ProxyInfo | None = None,
     ) -> Connection:
         """Resolve ``host``, connect to ``port``, and (``tls=True``) do the TLS handshake.
 
@@ -187,21 +265,28 @@ class Connection:
         it never turns verification off. ``server_hostname`` is the name sent
         as SNI and checked against the certificate (default ``host``).
         ``keylog_file`` (default ``$SSLKEYLOGFILE``) receives the TLS secrets
-        in NSS key log format, for Wireshark.
+        in NSS key log format, for Wireshark. ``proxy`` sends DNS and TCP to
+        that HTTP proxy and asks it for a tunnel to ``host:port`` first (see
+        the module docstring); a refusal is a ``ProxyError``.
         """
         limits = Timeouts.coerce(timeouts)
         context = _tls_context(ca_file, keylog_file) if tls else None
         timings = Timings(started_at=time.time())
         start = time.perf_counter()
         deadline = None if limits.total is None else start + limits.total
-        addresses = _resolve(host, port)
+        tcp_host, tcp_port = (proxy.host, proxy.port) if proxy is not None else (host, port)
+        addresses = _resolve(tcp_host, tcp_port)
         timings.dns = time.perf_counter() - start
-        sock, peer, local = _connect_tcp(host, addresses, limits.connect, deadline)
+        sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
         timings.connect = time.perf_counter() - start
+        tunnel = None
+        if proxy is not None:
+            tunnel = _open_tunnel(sock, proxy, host, port, limits.connect, deadline, start)
+            timings.tunnel = time.perf_counter() - start
         info = None
         if context is not None:
             sni = server_hostname or host
-            sock, info = _start_tls(sock, context, sni, peer[1], ca_file, limits.tls, deadline)
+            sock, info = _start_tls(sock, context, sni, port, ca_file, limits.tls, deadline)
             timings.tls = time.perf_counter() - start
         return cls(
             sock,
@@ -212,6 +297,7 @@ class Connection:
             peer=peer,
             local=local,
             tls=info,
+            tunnel=tunnel,
         )
 
     # -- bytes out, bytes in ---------------------------------------------------
@@ -387,6 +473,158 @@ def _connect_tcp(
     raise _convert_error(last, "connect", host=host, port=address[1], detail=tried) from last
 
 
+# RFC 9110 §9.3.6 / RFC 9112 §3.2.3:  authority-form = uri-host ":" port
+# The host is the target's, checked here because the proxy (not wire) resolves it.
+_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+):[0-9]{1,5}")
+
+
+def connect_request_bytes(proxy: ProxyInfo, host: str, port: int) -> bytes:
+    """The CONNECT request asking ``proxy`` for a tunnel to ``host:port``, as exact bytes.
+
+        CONNECT api.openai.com:443 HTTP/1.1\\r\\n          request-target in authority-form
+        Host: api.openai.com:443\\r\\n                     the same authority (RFC 9110 §7.2)
+        Proxy-Authorization: Basic dXNlcjpwYXNz\\r\\n      only when the proxy URL has a user (RFC 7617)
+        \\r\\n
+
+    No body, no other fields. ``InvalidHeader`` if the host cannot be an authority.
+    """
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if not _AUTHORITY.fullmatch(authority):
+        raise InvalidHeader(f"{authority!r} is not a valid host:port for CONNECT (RFC 9112 §3.2.3)")
+    lines = [f"CONNECT {authority} HTTP/1.1\r\n", f"Host: {authority}\r\n"]
+    credentials = _basic_credentials(proxy)
+    if credentials is not None:
+        lines.append(f"Proxy-Authorization: Basic {credentials}\r\n")
+    lines.append("\r\n")
+    return "".join(lines).encode("ascii")
+
+
+def _basic_credentials(proxy: ProxyInfo) -> str | None:
+    """RFC 7617 §2: base64 of ``user-id ":" password`` in UTF-8, or None when the proxy URL has no user."""
+    if proxy.username is None:
+        return None
+    pair = f"{proxy.username}:{proxy.password or ''}".encode()
+    return base64.b64encode(pair).decode("ascii")
+
+
+def _open_tunnel(
+    sock: socket.socket,
+    proxy: ProxyInfo,
+    host: str,
+    port: int,
+    limit: float | None,
+    deadline: float | None,
+    start: float,
+) -> TunnelInfo:
+    """CONNECT: ask the proxy for a tunnel to ``host:port`` and read its reply head; close ``sock`` on failure.
+
+    RFC 9110 §9.3.6: any 2xx means the tunnel is open; the reply has no body,
+    and every byte after its empty line belongs to the tunnel.
+    """
+    try:
+        return _tunnel_exchange(sock, proxy, host, port, limit, deadline, start)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _tunnel_exchange(
+    sock: socket.socket,
+    proxy: ProxyInfo,
+    host: str,
+    port: int,
+    limit: float | None,
+    deadline: float | None,
+    start: float,
+) -> TunnelInfo:
+    request = connect_request_bytes(proxy, host, port)
+    tunnel = TunnelInfo(proxy=proxy, target=request.split(b" ", 2)[1].decode("ascii"), request_bytes=request)
+    parser = ResponseParser(request_method="CONNECT")
+    received = bytearray()
+    # One limit for the whole exchange (the proxy connects onward meanwhile), cut short by the total.
+    ends = [t for t in (None if limit is None else time.perf_counter() + limit, deadline) if t is not None]
+    end = min(ends) if ends else None
+
+    def failed(message: str, status: int | None = None, hint: str | None = None) -> ProxyError:
+        tunnel.response_bytes = bytes(received)
+        return ProxyError(message, proxy=proxy.url, status=status, received=bytes(received), hint=hint, tunnel=tunnel)
+
+    try:
+        sock.settimeout(_remaining(None, end))
+        sock.sendall(request)
+        tunnel.records.append(Record(time.perf_counter() - start, "out", request))
+        while parser.response is None:
+            sock.settimeout(_remaining(None, end))
+            data = sock.recv(RECV_SIZE)
+            if data:
+                received += data
+                tunnel.records.append(Record(time.perf_counter() - start, "in", data))
+                parser.feed(data)
+            else:
+                parser.feed_eof()
+    except TimeoutError as exc:
+        total = deadline is not None and time.perf_counter() + 1e-3 >= deadline
+        raise Timeout(
+            f"the proxy {proxy.address} did not answer CONNECT {tunnel.target} in time "
+            f"({len(received)} bytes of its reply received)",
+            phase="total" if total else "tunnel",
+            received=bytes(received),
+            limit=None if total else limit,
+        ) from exc
+    except OSError as exc:
+        raise _convert_error(exc, "tunnel", received=bytes(received), host=proxy.host, port=proxy.port) from exc
+    except IncompleteMessage as exc:
+        raise failed(
+            f"the proxy {proxy.url} closed the connection before its reply to CONNECT {tunnel.target} "
+            f"was complete ({len(received)} bytes received)"
+        ) from exc
+    except ProtocolError as exc:
+        raise failed(f"the reply of the proxy {proxy.url} to CONNECT is not valid HTTP/1.1: {exc}") from exc
+    response = parser.response
+    tunnel.response, tunnel.status, tunnel.response_bytes = response, response.status, response.raw
+    if not 200 <= response.status < 300:
+        raise _proxy_refused(tunnel, response)
+    if parser.trailing_data:
+        # The client speaks first in TLS and in HTTP: nothing may arrive before our first byte.
+        raise failed(
+            f"the proxy {proxy.url} sent {len(parser.trailing_data)} bytes after its {response.status} reply "
+            "to CONNECT, before wire sent anything through the tunnel",
+            status=response.status,
+        )
+    return tunnel
+
+
+def _proxy_refused(tunnel: TunnelInfo, response: Response) -> ProxyError:
+    """A non-2xx reply to CONNECT as an error that says why and what to do; never the password."""
+    proxy = tunnel.proxy
+    status_line = f"{response.status} {response.reason}".rstrip()
+    hint = None
+    if response.status == 407:
+        challenge = response.header("Proxy-Authenticate")
+        asks = f" (it asks for: {challenge})" if challenge else ""
+        variable = proxy.source or "HTTPS_PROXY"
+        if proxy.username is None:
+            message = f"the proxy {proxy.url} requires authentication: {status_line}{asks}"
+            hint = f"put a user and password in the proxy URL: {variable}=http://user:password@{proxy.address}"
+        else:
+            message = (
+                f"the proxy {proxy.url} refused the credentials of user {proxy.username!r} "
+                f"(proxy authentication failed): {status_line}{asks}"
+            )
+            hint = f"check the user and password in {variable} (percent-encode any ':' '@' '/' in them)"
+    else:
+        message = f"the proxy {proxy.url} refused to open a tunnel to {tunnel.target}: {status_line}"
+        if response.status == 403:
+            hint = "the proxy forbids this target; many proxies allow CONNECT to port 443 only"
+        elif response.status in (502, 503, 504):
+            hint = f"the proxy could not reach {tunnel.target}; check the host and port of base_url"
+        elif response.status == 405:
+            hint = "this proxy does not support CONNECT tunnels"
+    return ProxyError(
+        message, proxy=proxy.url, status=response.status, received=tunnel.response_bytes, hint=hint, tunnel=tunnel
+    )
+
+
 def _tls_context(ca_file: str | None, keylog_file: str | None) -> ssl.SSLContext:
     """The client's TLS settings, made before any packet is sent.
 
@@ -394,6 +632,14 @@ def _tls_context(ca_file: str | None, keylog_file: str | None) -> ssl.SSLContext
     checking on, TLS 1.2 at least (RFC 8996 retires 1.0 and 1.1), ALPN
     offering only ``http/1.1`` (RFC 7301).
     """
+    keylog = keylog_file or os.environ.get("SSLKEYLOGFILE")
+    return _cached_tls_context(ca_file, keylog)
+
+
+# Parsing certifi's ~150 root certificates takes about 20 ms, far longer than a
+# handshake on loopback, so each distinct set of settings is built once.
+@functools.lru_cache(maxsize=8)
+def _cached_tls_context(ca_file: str | None, keylog: str | None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=certifi.where())  # CERT_REQUIRED + check_hostname
     if ca_file is not None:
         try:
@@ -402,7 +648,6 @@ def _tls_context(ca_file: str | None, keylog_file: str | None) -> ssl.SSLContext
             raise ConfigError(f"ca_file {ca_file!r} could not be loaded as PEM certificates: {_reason(exc)}") from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_alpn_protocols(["http/1.1"])
-    keylog = keylog_file or os.environ.get("SSLKEYLOGFILE")
     if keylog:
         # NSS key log format: the handshake secrets, which let Wireshark decrypt a capture.
         try:
@@ -505,7 +750,7 @@ def _reason(exc: BaseException) -> str:
 
 # -- socket and ssl errors -> wire errors: the one place ---------------------------
 
-_DOING = {"send": "sending", "receive": "receiving"}
+_DOING = {"send": "sending", "receive": "receiving", "tunnel": "asking the proxy for a tunnel (CONNECT)"}
 _PLAIN_HTTP_HINT = "is this port speaking plain HTTP? use http:// (or the right port for https)"
 
 # OpenSSL verify codes (X509_V_ERR_*) from ssl.SSLCertVerificationError.verify_code.
@@ -569,6 +814,14 @@ def _convert_error(
             f"{where} closed the connection during the TLS handshake ({_reason(exc)})",
             received=received,
             hint=_PLAIN_HTTP_HINT + "; or the server rejected our TLS settings",
+        )
+    if phase == "tunnel":
+        return NetworkError(
+            f"the proxy {where} failed while we were {_DOING[phase]} ({_reason(exc)}; "
+            f"{len(received)} bytes of its reply received)",
+            phase="tunnel",
+            received=received,
+            hint="check HTTPS_PROXY / HTTP_PROXY: is that an HTTP proxy that supports CONNECT?",
         )
     if phase == "connect":
         hint = None

@@ -1,0 +1,84 @@
+"""The benchmark runs and prints its table (issue 7). Timings are never asserted: CI machines vary.
+
+The bench runs in quick mode in a subprocess, as a user would start it. Peers that
+are not installed (only the test extra: h11 but no httptools, openai, requests,
+httpx) must give rows that say so, never a crash.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Every row of the table: (benchmark id, peer).
+ROWS = [
+    ("P1", "h11"),
+    ("P1", "httptools"),
+    ("P1", "http.client"),
+    ("P2", "h11"),
+    ("P2", "httptools"),
+    ("P2", "http.client"),
+    ("P3", "h11"),
+    ("P3", "httptools"),
+    ("P3", "http.client"),
+    ("P4", "openai SDK SSEDecoder"),
+    ("P4", "naive split"),
+    ("P5", "http.client"),
+    ("P5", "requests"),
+    ("P5", "httpx"),
+    ("P6", "http.client, one connection"),
+    ("P6", "requests.Session"),
+    ("P6", "httpx.Client"),
+    ("M1", "-"),
+    ("M1b", "-"),
+]
+NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+
+
+def run_bench(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench.bench", "--quick", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def row(out: str, bench: str, peer: str) -> str:
+    # The table's columns are separated by two or more spaces; the peer is one cell.
+    pattern = rf"^{bench}  .*?(?<=  ){re.escape(peer)}(?=  |$).*$"
+    found = re.findall(pattern, out, re.MULTILINE)
+    assert len(found) == 1, f"row {bench} / {peer} not found once in:\n{out}"
+    return found[0]
+
+
+def test_quick_bench_prints_every_row() -> None:
+    out = run_bench()
+    header = next(line for line in out.splitlines() if line.startswith("bench"))
+    for column in ("what", "unit", "wire", "peer", "peer figure", "wire/peer", "target", "met?"):
+        assert column in header
+    for bench, peer in ROWS:
+        line = row(out, bench, peer)
+        cells = re.split(r"\s{2,}", line)
+        # A figure for the peer, or the reason there is none.
+        assert re.search(rf"(?:  {NUMBER}  |not installed|n/a)", line), line
+        if bench.startswith("M"):
+            assert "<= 16 MiB" in line
+        assert cells[0] == bench
+    assert re.search(r"^- P2: wire with keep_body=True", out, re.MULTILINE)
+    assert re.search(r"^- P6: connections opened for \d+ calls: wire \d+", out, re.MULTILINE)
+
+
+def test_missing_peers_are_rows_not_crashes() -> None:
+    out = run_bench("--only", "P1,P4", "--without", "h11,httptools,openai,requests,httpx")
+    for bench, peer in [("P1", "h11"), ("P1", "httptools"), ("P4", "openai SDK SSEDecoder")]:
+        assert "not installed" in row(out, bench, peer)
+    assert re.search(rf"  {NUMBER}  ", row(out, "P1", "http.client"))
+    assert "P2" not in [line[:2] for line in out.splitlines()]
