@@ -34,6 +34,7 @@ names and rules curl and requests use; ``Settings.proxy_for()`` applies them:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -316,19 +317,7 @@ class Settings:
     # -- the base URL, taken apart ------------------------------------------
 
     def _url(self) -> tuple[str, str, int, str]:
-        parts = urlsplit(self.base_url)
-        scheme = parts.scheme.lower()
-        if scheme not in _DEFAULT_PORTS:
-            raise ConfigError(
-                f"base_url {self.base_url!r} must start with https:// or http:// (got scheme {parts.scheme!r})"
-            )
-        if not parts.hostname:
-            raise ConfigError(f"base_url {self.base_url!r} has no host; expected e.g. {DEFAULT_BASE_URL}")
-        try:
-            port = parts.port or _DEFAULT_PORTS[scheme]
-        except ValueError as exc:
-            raise ConfigError(f"base_url {self.base_url!r} has a bad port: {exc}") from None
-        return scheme, parts.hostname, port, parts.path.rstrip("/")
+        return _split_base_url(self.base_url)
 
     @property
     def scheme(self) -> str:
@@ -349,3 +338,20 @@ class Settings:
     def base_path(self) -> str:
         """The path prefix without a trailing slash (``"/v1"``); ``""`` for none."""
         return self._url()[3]
+
+
+# Every call asks for the scheme, host, port and path: split each base URL once.
+@functools.lru_cache(maxsize=32)
+def _split_base_url(base_url: str) -> tuple[str, str, int, str]:
+    """``https://host:port/v1`` as (scheme, host, port, path), or a ConfigError saying what is wrong."""
+    parts = urlsplit(base_url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ConfigError(f"base_url {base_url!r} must start with https:// or http:// (got scheme {parts.scheme!r})")
+    if not parts.hostname:
+        raise ConfigError(f"base_url {base_url!r} has no host; expected e.g. {DEFAULT_BASE_URL}")
+    try:
+        port = parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError as exc:
+        raise ConfigError(f"base_url {base_url!r} has a bad port: {exc}") from None
+    return scheme, parts.hostname, port, parts.path.rstrip("/")
