@@ -26,6 +26,7 @@ class RawServer:
         self.steps = steps
         self.connections = connections
         self.requests: list[bytes] = []
+        self.closed = threading.Semaphore(0)  # released each time the server has closed a connection
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(TIMEOUT)
         self.port = self._sock.getsockname()[1]
@@ -59,6 +60,7 @@ class RawServer:
                             conn.sendall(step)
                 except OSError:
                     pass  # the client went away (as tests of early ends make it): nothing more to send
+            self.closed.release()
 
     @staticmethod
     def _read_request(conn: socket.socket) -> bytes:

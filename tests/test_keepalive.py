@@ -58,6 +58,7 @@ def test_kept_connection_closed_by_the_server_is_noticed_before_sending() -> Non
     with RawServer(OK % (len(BODY), BODY), connections=2) as server:
         with Client(base_url=server.base_url, api_key=KEY, timeout=5) as client:
             client.chat("one")
+            assert server.closed.acquire(timeout=TIMEOUT)  # the FIN is on its way before the next call
             second = client.chat("two")
     assert not second.reused and len(second.attempts) == 1 and not second.attempts[0].reopened
 

@@ -85,6 +85,15 @@ class Attempt:
         """Every byte received in this attempt, in order."""
         return b"".join(r.data for r in self.records if r.direction == "in")
 
+    def __repr__(self) -> str:
+        # Sizes, not bytes: the request bytes carry the API key (shown only by wire.show, redacted).
+        status = self.response.status if self.response is not None else None
+        error = type(self.error).__name__ if self.error is not None else None
+        return (
+            f"<Attempt {self.number}: {len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
+            f"status {status}, error {error}, retry_delay {self.retry_delay}>"
+        )
+
 
 @dataclass
 class Exchange:
@@ -298,10 +307,13 @@ class Client:
         try:
             parser = ResponseParser(keep_body=True)
             reads = _reads(conn, first)
-            if exchange.stream:
-                yield from self._read_stream(reads, parser, exchange, attempt)
-            else:
-                self._read_all(reads, parser, exchange)
+            try:
+                if exchange.stream:
+                    yield from self._read_stream(reads, parser, exchange, attempt)
+                else:
+                    self._read_all(reads, parser, exchange)
+            except ProtocolError as exc:
+                raise self._explain_first_bytes(exc) from None
             attempt.response = exchange.response
             conn.mark_done()
             # RFC 9112 §9.3: keep the connection for the next call when the reply allows it.
@@ -312,6 +324,20 @@ class Client:
             else:
                 conn.close()
         self._finish(exchange, attempt)
+
+    def _explain_first_bytes(self, exc: ProtocolError) -> WireError:
+        """A reply that is not HTTP at all often means plain HTTP was sent to a TLS port: say so."""
+        if self.settings.scheme != "http" or exc.offset not in (0, None):
+            return exc
+        hint = f"if port {self.settings.port} speaks TLS, use https:// in the base URL"
+        if exc.received[:1] in (b"\x15", b"\x16") and exc.received[1:2] == b"\x03":
+            # 0x15 0x03 / 0x16 0x03: the header of a TLS alert / handshake record (RFC 8446 §5.1).
+            return TLSError("the server answered plain HTTP with a TLS record", received=exc.received, hint=hint)
+        if isinstance(exc, IncompleteMessage) and not exc.received:
+            return IncompleteMessage(
+                f"{exc.message} ({hint})", offset=exc.offset, rule=exc.rule, received=exc.received, state=exc.state
+            )
+        return exc
 
     def _send(self, exchange: Exchange, attempt: Attempt) -> tuple[Connection, bytes]:
         """Send the request; return the connection and the first bytes of the reply.

@@ -74,8 +74,10 @@ _STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x
 #   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
 #   field-vchar = VCHAR / obs-text
 # OWS + field-value + OWS is exactly "any run of SP, HTAB, VCHAR and obs-text", so the
-# pattern takes that run in one go (no backtracking) and the parser strips the trailing OWS.
-_FIELD_LINE = re.compile(rb"(" + _TCHAR + rb"+):[ \t]*([\t\x20-\x7e\x80-\xff]*)")
+# pattern takes that run in one go and the parser strips the OWS at both ends. (A separate
+# [ \t]* for the leading OWS would make the regex backtrack quadratically on a long run of
+# spaces followed by a bad byte: 64 KiB of them took about 40 s.)
+_FIELD_LINE = re.compile(rb"(" + _TCHAR + rb"+):([\t\x20-\x7e\x80-\xff]*)")
 # The same two rules, matched against the head decoded as latin-1 with the line end
 # included (CRLF, or a bare LF: RFC 9112 §2.2): one regex call per line.
 _STATUS_LINE_TEXT = re.compile(_STATUS_LINE.pattern.decode("latin-1") + r"\r?\n")
@@ -542,7 +544,7 @@ class ResponseParser:
                 self._diagnose_section(section, base, pos, kind)
             start, pos = m.span()
             name, value = m.group(1, 2)
-            fields.append(kind(name, value.rstrip(" \t"), section[start:pos], base + start))
+            fields.append(kind(name, value.strip(" \t"), section[start:pos], base + start))
         return fields
 
     def _diagnose_head(self, head: bytes, base: int) -> NoReturn:
@@ -712,7 +714,16 @@ class ResponseParser:
                         f.offset,
                         "RFC 9110 §8.6: Content-Length = 1*DIGIT",
                     )
-                values.add(int(item))
+                digits = item.lstrip("0") or "0"
+                # More digits than the limit has is over it; checked before int(), which
+                # refuses strings of more than 4300 digits with a ValueError.
+                if len(digits) > len(str(self.max_body_size)):
+                    self._error(
+                        f"Content-Length of {len(digits)} digits is larger than {self.max_body_size} (max_body_size)",
+                        f.offset,
+                        "limit: MAX_BODY_SIZE",
+                    )
+                values.add(int(digits))
         if len(values) > 1:
             self._error(
                 f"conflicting Content-Length values {sorted(values)}",
@@ -847,7 +858,7 @@ class ResponseParser:
         # Check byte by byte so the error names the same offset however the input was split.
         if buf[0] != 0x0D:
             self._error(
-                f"chunk data not followed by CRLF (got {bytes(buf[:2])!r})",
+                f"chunk data not followed by CRLF (got {bytes(buf[:1])!r} where CR belongs)",
                 self._base,
                 "RFC 9112 §7.1: chunk-data CRLF",
             )
@@ -875,13 +886,14 @@ class ResponseParser:
             return False
         else:
             end = self._find_section_end()
+            # As for the head: the same verdict whether the end is found in this feed or not.
+            if (end < 0 and len(buf) > self.max_head_bytes + 2) or end > self.max_head_bytes + 2:
+                self._error(
+                    f"the trailer section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
+                    self._base + self.max_head_bytes,
+                    "limit: MAX_HEAD_BYTES",
+                )
             if end < 0:
-                if len(buf) > self.max_head_bytes + 2:
-                    self._error(
-                        f"the trailer section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
-                        self._base + self.max_head_bytes,
-                        "limit: MAX_HEAD_BYTES",
-                    )
                 return False
         section = bytes(buf[:end])
         base = self._base
@@ -922,7 +934,8 @@ class ResponseParser:
             self.trailing_data += rest
             return []
         exc = ProtocolError(
-            f"{len(rest)} bytes arrived after the end of a response on a closing connection ({rest[:20]!r})",
+            # (The message names only the first extra byte: how many arrive with it depends on the split.)
+            f"bytes arrived after the end of a response on a closing connection (the first: {rest[:1]!r})",
             offset=self._base,
             rule="RFC 9112 §9.6: nothing follows the last response on a connection being closed",
             received=bytes(self._resp.raw) + rest,

@@ -192,9 +192,9 @@ def payload_view(payload: dict[str, Any]) -> str:
 def request_view(exchange: Exchange, *, show_secrets: bool = False, color: bool = False) -> str:
     """The request bytes exactly as sent: request line, fields, empty line, body."""
     secrets = [] if show_secrets else secrets_of(exchange)
-    data = redact_bytes(exchange.request_bytes, secrets)
-    head_end = data.find(b"\r\n\r\n") + 4
-    head, body = data[:head_end], data[head_end:]
+    sent = exchange.request_bytes
+    head_end = len(sent) - len(exchange.request.body)  # counted on the bytes sent, not the redacted view
+    head, body = redact_bytes(sent[:head_end], secrets), sent[head_end:]
     out = [byte_lines(head, ">", color=color, direction="out")]
     if body:
         out.append(byte_lines(body, ">", color=color, direction="out"))

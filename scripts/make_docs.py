@@ -1,0 +1,492 @@
+"""Regenerate the transcripts in docs/tour/*.md and README.md from real calls to the fake server.
+
+Each page holds blocks between markers:
+
+    <!-- transcript:NAME -->
+    ```text
+    ...output...
+    ```
+    <!-- /transcript:NAME -->
+
+This script runs the calls for every NAME (with wire.show for the text),
+and rewrites what is between the markers; the rest of each page is left
+alone. An opening marker with no closing one (as first written) becomes a pair.
+
+What changes from run to run is normalized, so the pages only change when wire
+does: the fake server's ephemeral port is shown as ``54321`` (always a
+five-digit port, so byte counts stay true), every duration as ``1.0 ms``, the
+temporary directory of the settings example as ``/home/you/project``.
+
+    python scripts/make_docs.py           # rewrite the pages
+    python scripts/make_docs.py --check   # exit 1 if any page is stale (what tests/test_docs.py does)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import wire
+from wire.chat import build_payload, encode_payload
+from wire.cli import main as cli_main
+from wire.client import Client, Exchange
+from wire.config import Settings
+from wire.errors import ConfigError, InvalidHeader
+from wire.fake import FakeServer, Scenario
+from wire.har import to_har
+from wire.show import (
+    answer_view,
+    body_view,
+    chunks_view,
+    connection_view,
+    escape,
+    events_view,
+    hexdump,
+    json_view,
+    payload_view,
+    request_view,
+    response_head_view,
+    settings_view,
+    timings_view,
+)
+from wire.transport import Timings
+
+ROOT = Path(__file__).resolve().parent.parent
+TOUR = ROOT / "docs" / "tour"
+PAGES = [ROOT / "README.md", *sorted(TOUR.glob("*.md"))]
+
+PORT = "54321"  # what every ephemeral port is shown as (five digits, like the ports it stands for)
+MS = "1.0 ms"  # what every duration is shown as
+HOME = "/home/you/project"
+# Every phase 1.0 ms long: the waterfall of timings_view, the same on every run.
+FIXED_TIMINGS = Timings(
+    started_at=0.0, dns=0.001, connect=0.002, tls=0.003, request_sent=0.004, first_byte=0.005, done=0.006
+)
+
+WATERFALL = "<timings: the fixed waterfall>"  # stands in for timings_view(FIXED_TIMINGS) until normalized
+
+KEY = "sk-proj-wire-docs-0123456789abcdefghijklmnopqrstuvwxyz1234"  # made up; shows as sk-…1234
+PROMPT = "Tell me a fun fact about HTTP."
+
+
+# -- normalizing ------------------------------------------------------------------
+
+
+def normalize(text: str, ports: list[int]) -> str:
+    """Ports as PORT (only after ':' or 'port '), durations as MS."""
+    for port in ports:
+        text = re.sub(rf"(?<=:){port}\b|(?<=port ){port}\b", PORT, text)
+    return re.sub(r"\b\d+\.\d ms\b", MS, text)
+
+
+@contextlib.contextmanager
+def fake(scenario: Scenario | list[Scenario] | None = None, **kw: Any) -> Iterator[FakeServer]:
+    """A started FakeServer whose port has five digits (nearly every ephemeral port; retried otherwise)."""
+    for _ in range(50):
+        server = FakeServer(scenario, **kw).start()
+        if len(str(server.port)) == len(PORT):
+            break
+        server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def client_for(server: FakeServer, **kw: Any) -> Client:
+    return Client(base_url=server.base_url, api_key=KEY, ca_file=server.ca_file, timeout=10, **kw)
+
+
+def event_lines(events: list[wire.Event], *, head: bool = True, body: bool = True) -> str:
+    """Parser events, one per line with its offset; consecutive Data events merged."""
+    merged: list[wire.Event] = []
+    for ev in events:
+        if isinstance(ev, wire.Data) and merged and isinstance(merged[-1], wire.Data):
+            merged[-1] = wire.Data(merged[-1].data + ev.data, merged[-1].offset)
+        else:
+            merged.append(ev)
+    rows = []
+    in_head = True
+    for ev in merged:
+        show = head if in_head else body
+        if isinstance(ev, wire.EndOfHead):
+            in_head = False
+            show = True
+        if not show:
+            continue
+        if isinstance(ev, wire.StatusLine):
+            what = f"StatusLine    {ev.http_version} {ev.status} {ev.reason!r}"
+        elif isinstance(ev, wire.Trailer):
+            what = f"Trailer       {ev.name}: {ev.value}"
+        elif isinstance(ev, wire.Field):
+            what = f"Field         {ev.name}: {ev.value}"
+        elif isinstance(ev, wire.EndOfHead):
+            what = f"EndOfHead     framing={ev.framing.value} content_length={ev.content_length}"
+        elif isinstance(ev, wire.Chunk):
+            what = f"Chunk         {escape(ev.raw)} -> size {ev.size}"
+        elif isinstance(ev, wire.Data):
+            shown = escape(ev.data[:40]) + ("…" if len(ev.data) > 40 else "")
+            what = f"Data          {len(ev.data)} bytes: {shown}"
+        elif isinstance(ev, wire.ChunkEnd):
+            what = "ChunkEnd      \\r\\n"
+        elif isinstance(ev, wire.EndOfMessage):
+            what = f"EndOfMessage  keep_alive={ev.keep_alive}"
+        else:
+            what = repr(ev)
+        rows.append(f"@{ev.offset:<5} {what}")
+    return "\n".join(rows)
+
+
+# -- one function per transcript: returns its text ---------------------------------------
+
+
+def t_demo() -> str:
+    """README: the output of ``wire demo``."""
+    for _ in range(50):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = cli_main(["demo"])
+        text = out.getvalue()
+        if status != 0:
+            raise RuntimeError(f"wire demo failed with status {status}:\n{text}")
+        port = int(re.search(r"https://localhost:(\d+)/", text).group(1))  # type: ignore[union-attr]
+        if len(str(port)) == len(PORT):
+            break
+    text = normalize(text, [port])
+    # The timings waterfall's bars follow the measured times: draw the fixed one instead.
+    head, sep, _ = text.partition(". timings ")
+    if sep:
+        title_end = text.index("\n", len(head))
+        text = text[: title_end + 1] + WATERFALL + "\n"
+    return text.rstrip("\n")
+
+
+def t_settings() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        env_file = Path(tmp) / ".env"
+        env_file.write_text(f"OPENAI_API_KEY={KEY}\nOPENAI_MODEL=gpt-4o\n", encoding="utf-8")
+        environ = {"OPENAI_MODEL": "gpt-4.1-mini"}
+        settings = Settings.load(env_file, environ=environ)
+        lines = [
+            f"$ cat .env\n{env_file.read_text(encoding='utf-8').replace(KEY, KEY[:12] + '…')}",
+            "$ export OPENAI_MODEL=gpt-4.1-mini",
+            ">>> settings = Settings.load()",
+            ">>> print(settings_view(settings))",
+            settings_view(settings),
+            ">>> settings",
+            repr(settings),
+            ">>> settings.scheme, settings.host, settings.port, settings.base_path",
+            repr((settings.scheme, settings.host, settings.port, settings.base_path)),
+        ]
+        empty = Path(tmp) / "empty.env"
+        empty.write_text("# no key here\n", encoding="utf-8")
+        try:
+            Settings.load(empty, environ={}).require_key()
+        except ConfigError as exc:
+            lines += [">>> Settings.load('empty.env', environ={}).require_key()", f"ConfigError: {exc}"]
+        text = "\n".join(lines)
+        return text.replace(str(Path(tmp).resolve()), HOME).replace(tmp, HOME)
+
+
+def t_payload() -> str:
+    plain = build_payload(PROMPT)
+    streamed = build_payload(
+        [{"role": "system", "content": "Answer in one sentence."}, {"role": "user", "content": "Wie geht's?"}],
+        model="gpt-4o",
+        stream=True,
+        temperature=0,
+        stream_options={"include_usage": True},
+    )
+    return "\n".join(
+        [
+            ">>> payload = build_payload('Tell me a fun fact about HTTP.')",
+            payload_view(plain),
+            ">>> encode_payload(payload)",
+            repr(encode_payload(plain)),
+            ">>> streamed = build_payload([system, user], model='gpt-4o', stream=True, temperature=0,",
+            "...                          stream_options={'include_usage': True})",
+            ">>> encode_payload(streamed)",
+            repr(encode_payload(streamed)),
+            ">>> len(encode_payload(streamed)), len(json.dumps(streamed))   # bytes vs characters, compact vs spaced",
+            repr((len(encode_payload(streamed)), len(json.dumps(streamed)))),
+        ]
+    )
+
+
+def t_request() -> str:
+    client = Client(base_url="https://api.openai.com/v1", api_key=KEY)
+    exchange = client.prepare(PROMPT)
+    head_len = len(exchange.request.head_bytes())
+    lines = [
+        ">>> exchange = Client(api_key=KEY).prepare('Tell me a fun fact about HTTP.')   # a dry run",
+        request_view(exchange),
+        ">>> print(hexdump(exchange.request_bytes[:48]))",
+        hexdump(exchange.request_bytes[:48]),
+        f">>> exchange.request_bytes[{head_len - 4}:{head_len}]   # the empty line that ends the head",
+        repr(exchange.request_bytes[head_len - 4 : head_len]),
+    ]
+    try:
+        Client(base_url="https://api.openai.com/v1", api_key=KEY + "\r").prepare(PROMPT)
+    except InvalidHeader as exc:
+        lines += [
+            ">>> Client(api_key=KEY + '\\r').prepare('Hi')   # a stray CR from a Windows .env",
+            f"InvalidHeader: {exc}",
+        ]
+    return "\n".join(lines)
+
+
+def t_connection() -> tuple[str, list[int]]:
+    with fake(tls=True) as server:
+        exchange = client_for(server).chat(PROMPT)
+        port = server.port
+        try:
+            Client(base_url=server.base_url, api_key=KEY, timeout=10, max_retries=0).chat(PROMPT)  # no ca_file
+            untrusted = "(no error?)"
+        except wire.TLSError as exc:
+            untrusted = f"TLSError: {exc}"
+    text = "\n".join(
+        [
+            ">>> exchange = Client(base_url=server.base_url, api_key=KEY, ca_file=DEMO_CA_FILE).chat(PROMPT)",
+            ">>> print(connection_view(exchange))",
+            connection_view(exchange),
+            ">>> print(timings_view(exchange.timings))",
+            WATERFALL,
+            ">>> Client(base_url=server.base_url, api_key=KEY).chat(PROMPT)   # without ca_file",
+            untrusted,
+        ]
+    )
+    return text, [port]
+
+
+def _call(**scenario: Any) -> tuple[Exchange, int]:
+    with fake(tls=True, **scenario) as server:
+        return client_for(server).chat(PROMPT), server.port
+
+
+def t_status_and_fields() -> tuple[str, list[int]]:
+    exchange, port = _call()
+    response = exchange.response
+    assert response is not None
+    parser = wire.ResponseParser()
+    events = parser.feed(exchange.response_bytes)
+    text = "\n".join(
+        [
+            ">>> print(response_head_view(exchange.response))",
+            response_head_view(response),
+            ">>> ResponseParser().feed(exchange.response_bytes)   # the head's events, with their offsets",
+            event_lines(events, body=False),
+            ">>> response.header('Content-Type'), response.header('X-REQUEST-ID')",
+            repr((response.header("Content-Type"), response.header("X-REQUEST-ID"))),
+        ]
+    )
+    return text, [port]
+
+
+def t_framing() -> tuple[str, list[int]]:
+    chunked, port1 = _call()
+    small, port2 = _call(chunk_size=256)
+    length, port3 = _call(framing="length")
+    assert chunked.response is not None and small.response is not None and length.response is not None
+    one_by_one = wire.ResponseParser()
+    events: list[wire.Event] = []
+    raw = small.response_bytes
+    for i in range(len(raw)):
+        events += one_by_one.feed(raw[i : i + 1])
+    text = "\n".join(
+        [
+            "# the default: the JSON body in two chunk frames, cut mid-body as the real API does",
+            ">>> print(body_view(exchange.response))",
+            body_view(chunked.response),
+            "",
+            "# Scenario(chunk_size=256), fed to ResponseParser one byte at a time (Data events merged)",
+            event_lines(events, head=False),
+            "",
+            "# Scenario(framing='length'): Content-Length instead of chunked",
+            body_view(length.response),
+        ]
+    )
+    return text, [port1, port2, port3]
+
+
+def t_json() -> tuple[str, list[int]]:
+    exchange, port = _call()
+    completion = exchange.completion
+    assert completion is not None and completion.usage is not None
+    text = "\n".join(
+        [
+            ">>> print(json_view(exchange))",
+            json_view(exchange),
+            ">>> print(answer_view(exchange))",
+            answer_view(exchange),
+            ">>> exchange.completion.choices[0].finish_reason, exchange.completion.usage",
+            repr((completion.choices[0].finish_reason, completion.usage)),
+        ]
+    )
+    return text, [port]
+
+
+def t_streaming() -> tuple[str, list[int]]:
+    with fake(tls=True, keepalive_comments=True, events_per_frame=8) as server:
+        stream = client_for(server).stream(PROMPT, stream_options={"include_usage": True})
+        deltas = list(stream)
+        port = server.port
+    exchange = stream.exchange
+    assert exchange.response is not None
+    text = "\n".join(
+        [
+            ">>> stream = client.stream(PROMPT, stream_options={'include_usage': True})",
+            ">>> list(stream)",
+            repr(deltas),
+            ">>> print(events_view(stream.exchange))",
+            events_view(exchange),
+            ">>> print(chunks_view(stream.exchange))",
+            chunks_view(exchange),
+            ">>> stream.exchange.completion.text",
+            repr(exchange.text),
+        ]
+    )
+    return text, [port]
+
+
+def t_errors() -> tuple[str, list[int]]:
+    waits: list[float] = []
+    with fake([Scenario(status=429, retry_after="0"), Scenario()]) as server:
+        retried = client_for(server, sleep=waits.append, rng=lambda: 0.0).chat(PROMPT)
+        port1 = server.port
+    rows = [
+        ">>> client = Client(..., max_retries=2)",
+        ">>> exchange = client.chat(PROMPT)   # the server: 429 once, then 200",
+        ">>> for a in exchange.attempts: print(a.number, a.response.status, a.retry_delay, a.error)",
+    ]
+    for a in retried.attempts:
+        status = a.response.status if a.response is not None else None
+        rows.append(f"{a.number} {status} {a.retry_delay} {a.error}")
+    first = retried.attempts[0].response
+    assert first is not None
+    rows += [
+        ">>> print(response_head_view(exchange.attempts[0].response))",
+        response_head_view(first),
+        ">>> print(exchange.attempts[0].response.body.decode())",
+        first.body.decode().rstrip("\n"),
+        ">>> har = wire.har.to_har(exchange)   # one HAR entry per attempt",
+        ">>> [(e['_attempt'], e['response']['status'], e['timings']['blocked']) for e in har['log']['entries']]",
+        repr(
+            [
+                (e["_attempt"], e["response"]["status"], e["timings"]["blocked"])
+                for e in to_har(retried)["log"]["entries"]
+            ]
+        ),
+    ]
+    with fake(status=401) as server:
+        port2 = server.port
+        try:
+            client_for(server).chat(PROMPT)
+        except wire.APIError as exc:
+            rows += [
+                ">>> client.chat(PROMPT)   # the server: 401",
+                f"APIError: {exc}",
+                ">>> exc.status, exc.type, exc.code, len(exc.exchange.attempts)",
+                repr((exc.status, exc.type, exc.code, len(exc.exchange.attempts))),
+            ]
+    with fake(fault="close_mid_body") as server:
+        port3 = server.port
+        try:
+            client_for(server).chat(PROMPT)
+        except wire.IncompleteMessage as exc:
+            rows += [
+                ">>> client.chat(PROMPT)   # the server: closes the connection after the first chunk frame",
+                f"IncompleteMessage: {exc.message}",
+                ">>> exc.state, exc.offset, len(exc.received), len(exc.exchange.attempts)",
+                repr((exc.state, exc.offset, len(exc.received), len(exc.exchange.attempts))),
+            ]
+    return "\n".join(rows), [port1, port2, port3]
+
+
+TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
+    "demo": t_demo,
+    "settings": t_settings,
+    "payload": t_payload,
+    "request": t_request,
+    "connection": t_connection,
+    "status-and-fields": t_status_and_fields,
+    "framing": t_framing,
+    "json": t_json,
+    "streaming": t_streaming,
+    "errors": t_errors,
+}
+
+
+# Said under a transcript, inside its markers (for pages whose other text this script must not touch).
+NOTES = {
+    "demo": (
+        f"\n(Made by `scripts/make_docs.py`: the port is shown as {PORT} and every duration as {MS};\n"
+        "see [docs/tour](docs/tour/README.md#how-the-transcripts-are-made).)\n\n"
+    ),
+}
+
+
+def transcript(name: str) -> str:
+    """The normalized text of transcript ``name``."""
+    result = TRANSCRIPTS[name]()
+    text, ports = result if isinstance(result, tuple) else (result, [])
+    # The fixed waterfall goes in after normalizing: its total (6.0 ms) is not a measured duration.
+    return normalize(text, ports).replace(WATERFALL, timings_view(FIXED_TIMINGS)).rstrip("\n")
+
+
+# -- rewriting the pages ------------------------------------------------------------
+
+_OPEN = re.compile(r"^<!-- transcript:([\w-]+) -->$", re.MULTILINE)  # alone on its line
+
+
+def rewrite(page: str, texts: dict[str, str]) -> str:
+    """``page`` with the region after each ``<!-- transcript:NAME -->`` replaced, up to its closing marker."""
+    out, pos = [], 0
+    for match in _OPEN.finditer(page):
+        if match.start() < pos:
+            continue
+        name = match.group(1)
+        if name not in TRANSCRIPTS:
+            raise KeyError(f"unknown transcript {name!r}; known: {', '.join(TRANSCRIPTS)}")
+        closing = f"<!-- /transcript:{name} -->"
+        end = page.find(closing, match.end())
+        out.append(page[pos : match.end()])
+        note = NOTES.get(name, "")
+        out.append(f"\n```text\n{texts[name]}\n```\n{note}{closing}")
+        pos = match.end() if end < 0 else end + len(closing)
+    out.append(page[pos:])
+    return "".join(out)
+
+
+def render() -> dict[Path, tuple[str, str]]:
+    """For every page with transcripts: (current text, regenerated text)."""
+    pages = {p: p.read_text(encoding="utf-8") for p in PAGES}
+    names = {name for text in pages.values() for name in _OPEN.findall(text)}
+    texts = {name: transcript(name) for name in sorted(names)}
+    return {p: (text, rewrite(text, texts)) for p, text in pages.items() if _OPEN.search(text)}
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    for path, (old, new) in render().items():
+        if old == new:
+            continue
+        stale.append(path.relative_to(ROOT))
+        if not check:
+            path.write_text(new, encoding="utf-8")
+    verb = "stale" if check else "rewritten"
+    print(f"{verb}: {', '.join(map(str, stale))}" if stale else "all transcripts up to date")
+    return 1 if check and stale else 0
+
+
+if __name__ == "__main__":
+    os.environ.pop("SSLKEYLOGFILE", None)
+    raise SystemExit(main(sys.argv[1:]))
