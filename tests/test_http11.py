@@ -249,7 +249,7 @@ def test_keep_body_false_keeps_nothing() -> None:
         for ev in parser.feed(b"400\r\n" + b"x" * 1024 + b"\r\n"):
             if isinstance(ev, Data):
                 total += len(ev.data)
-        assert len(parser._buf) == 0 and len(parser._raw) == 0
+        assert len(parser._buf) == 0 and parser._raw_parts == [] and parser.response is None
     parser.feed(b"0\r\n\r\n")
     assert total == 102400
     assert parser.response is not None and parser.response.body == b""

@@ -73,11 +73,14 @@ _STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x
 # RFC 9110 §5.5:  field-value = *field-content
 #   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
 #   field-vchar = VCHAR / obs-text
-# OWS + field-value + OWS is exactly "any run of SP, HTAB, VCHAR and obs-text", so the
-# pattern takes that run in one go and the parser strips the OWS at both ends. (A separate
-# [ \t]* for the leading OWS would make the regex backtrack quadratically on a long run of
-# spaces followed by a bad byte: 64 KiB of them took about 40 s.)
-_FIELD_LINE = re.compile(rb"(" + _TCHAR + rb"+):([\t\x20-\x7e\x80-\xff]*)")
+# The value is written as runs of field-vchar separated by runs of SP/HTAB, so no two
+# parts of the pattern can match the same byte, and (?![ \t]) stops the leading OWS from
+# giving spaces back: the regex never backtracks more than linearly. (A looser pattern
+# backtracked quadratically on a long run of spaces before a bad byte: 64 KiB took 40 s.)
+_VCHAR = rb"[\x21-\x7e\x80-\xff]"
+_FIELD_LINE = re.compile(
+    rb"(" + _TCHAR + rb"+):[ \t]*(?![ \t])((?:" + _VCHAR + rb"+(?:[ \t]+" + _VCHAR + rb"+)*)?)[ \t]*"
+)
 # The same two rules, matched against the head decoded as latin-1 with the line end
 # included (CRLF, or a bare LF: RFC 9112 §2.2): one regex call per line.
 _STATUS_LINE_TEXT = re.compile(_STATUS_LINE.pattern.decode("latin-1") + r"\r?\n")
@@ -91,6 +94,12 @@ _QUOTED_STRING = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t !-~\x80-\xff])*"'
 _CHUNK_EXT = rb"[ \t]*;[ \t]*(" + _TCHAR + rb"+)(?:[ \t]*=[ \t]*(" + _TCHAR + rb"+|" + _QUOTED_STRING + rb"))?"
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]+)((?:" + _CHUNK_EXT + rb")*)\r\n")
 _CHUNK_EXT_ONE = re.compile(_CHUNK_EXT)
+
+# The lengths of "connection", "content-length" and "transfer-encoding".
+_FRAMING_NAME_LENGTHS = frozenset({10, 14, 17})
+
+# The hex digits: bytes.translate(None, _HEX_DIGITS) deletes them, leaving b"" for a plain size.
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 # Bytes no field value may hold: CTLs but HTAB, and DEL (RFC 9110 §5.5).
 _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
@@ -353,17 +362,23 @@ class ResponseParser:
         self.trailing_data = b""  # bytes after the end of a response on a persistent connection
         self.error: ProtocolError | None = None
 
-        self._buf = bytearray()  # received and not yet consumed
+        # The receive buffer: _buf[_pos:] is received and not yet consumed. Readers move
+        # _pos forward instead of deleting from the front (which would copy the rest each
+        # time); what is left over is kept once per feed. When nothing is left over, the
+        # next feed's bytes are used as they are, without copying them into a buffer.
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
         self._base = 0  # stream offset of _buf[0]
-        self._scan = 0  # where the search for the end of head / trailers resumes in _buf
+        self._scan = 0  # stream offset where the search for the end of a head / trailers resumes
         self._received_any = False
-        self._raw = bytearray()  # every byte, when keep_body
+        self._raw_parts: list[bytes] = []  # every byte as fed, when keep_body (joined once, at the end)
         self._head_raw = bytearray()  # the head(s), always
         self._body_parts: list[bytes] = []
         self._remaining = 0  # bytes left in a Content-Length body or in the current chunk
         self._resp = Response()
         self._frame: ChunkFrame | None = None
         self._fields: list[Field] = []
+        self._picked: dict[str, list[Field]] = {}  # framing fields of the head being read, by lower-case name
 
     # -- public --
 
@@ -374,17 +389,37 @@ class ResponseParser:
         if not data:
             return []
         if self.state is State.DONE:
-            return self._after_done(bytes(data))
+            return self._after_done(bytes(data), self._base + len(self._buf))
         self._received_any = True
-        self._buf += data
+        if type(data) is not bytes:
+            data = bytes(data)
         if self.keep_body:
-            self._raw += data
+            self._raw_parts.append(data)
+        if self._buf:
+            self._buf += data  # a bytearray holding the last feed's leftover
+        else:
+            self._buf = data
         events: list[Event] = []
         try:
             self._run(events)
         except ProtocolError as exc:
             self._fail(exc)
+        self._keep_leftover()
         return events
+
+    def _keep_leftover(self) -> None:
+        """After a feed: keep the unconsumed bytes (a copy only when there are any)."""
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            self._base += len(buf)
+            self._buf = b""
+        elif isinstance(buf, bytearray):
+            del buf[:pos]
+            self._base += pos
+        else:
+            self._buf = bytearray(buf[pos:])
+            self._base += pos
+        self._pos = 0
 
     def feed_eof(self) -> list[Event]:
         """The peer closed the connection: finish the message or raise ``IncompleteMessage``."""
@@ -399,10 +434,11 @@ class ResponseParser:
             self._finish(events, self._base + len(self._buf), keep_alive=False)
             return events
         end = self._base + len(self._buf)
+        pending = len(self._buf) - self._pos
         if state is State.STATUS_LINE and not self._received_any:
             message = "the connection closed before any response byte arrived"
         elif state in (State.STATUS_LINE, State.FIELDS):
-            message = f"the connection closed inside the header section ({len(self._buf)} bytes of head so far)"
+            message = f"the connection closed inside the header section ({pending} bytes of head so far)"
         elif state is State.BODY_LENGTH:
             got = (self._resp.content_length or 0) - self._remaining
             message = f"the connection closed after {got} of {self._resp.content_length} body bytes (Content-Length)"
@@ -436,10 +472,10 @@ class ResponseParser:
             elif state is State.TRAILERS:
                 progressed = self._read_trailers(events)
             else:  # DONE
-                if self._buf:
-                    rest = bytes(self._buf)
-                    self._buf.clear()
-                    self._after_done(rest)
+                if self._pos < len(self._buf):
+                    rest = bytes(self._buf[self._pos :])
+                    self._after_done(rest, self._base + self._pos)
+                    self._pos = len(self._buf)
                 return
             if not progressed:
                 return
@@ -449,7 +485,8 @@ class ResponseParser:
 
         The empty line is CRLF, or a bare LF (RFC 9112 §2.2), right after a line end.
         """
-        buf, scan = self._buf, self._scan
+        buf = self._buf
+        scan = max(self._pos, self._scan - self._base)
         crlf = buf.find(b"\n\r\n", scan)
         lf = buf.find(b"\n\n", scan, crlf + 2 if crlf >= 0 else len(buf))
         if lf >= 0:
@@ -457,35 +494,34 @@ class ResponseParser:
         if crlf >= 0:
             return crlf + 3
         # Resume two bytes back next time: the end may straddle this feed and the next.
-        self._scan = max(0, len(buf) - 2)
+        self._scan = self._base + max(self._pos, len(buf) - 2)
         return -1
 
     def _read_head(self, events: list[Event]) -> bool:
         if self.state is State.STATUS_LINE:
             # Check the first bytes at once: a server speaking something else
             # (TLS, SSH, garbage) fails here, not after 64 KiB or at the close.
-            start = bytes(self._buf[:5])
+            start = bytes(self._buf[self._pos : self._pos + 5])
             if not b"HTTP/".startswith(start):
                 bad = next(i for i, b in enumerate(start) if b != b"HTTP/"[i])
-                self._error(_NOT_HTTP, self._base + bad, _STATUS_RULE)
+                self._error(_NOT_HTTP, self._base + self._pos + bad, _STATUS_RULE)
+        pos = self._pos
+        base = self._base + pos
         end = self._find_section_end()
         limit = self.max_head_bytes
         # The empty line that ends the head (up to 2 bytes) does not count toward the
         # limit; checking "more than limit + 2 buffered" when the end is not yet
         # found gives the same verdict however the bytes were split.
         if end < 0:
-            if len(self._buf) > limit + 2:
-                self._too_big_head(self._base + limit)
-            if self.state is State.STATUS_LINE and b"\n" in self._buf:
+            if len(self._buf) - pos > limit + 2:
+                self._too_big_head(base + limit)
+            if self.state is State.STATUS_LINE and self._buf.find(b"\n", pos) >= 0:
                 self.state = State.FIELDS  # the status line is in; it is checked with the whole head
             return False
-        if end > limit + 2:
-            self._too_big_head(self._base + limit)
-        head = bytes(self._buf[:end])
-        del self._buf[:end]
-        base = self._base
-        self._base += end
-        self._scan = 0
+        if end - pos > limit + 2:
+            self._too_big_head(base + limit)
+        head = bytes(self._buf[pos:end])
+        self._pos = end
         self._head_raw += head
         self._parse_head(head, base, events)
         return True
@@ -525,6 +561,7 @@ class ResponseParser:
         events.append(self._status_line(m.group(1, 2, 3, 4), head[:pos], base))
         self.state = State.FIELDS
         end = len(head) - (2 if head.endswith(b"\r\n") else 1)
+        self._picked = {"transfer-encoding": [], "content-length": [], "connection": []}
         fields = self._read_fields(text, head, pos, end, base, Field)
         events.extend(fields)
         self._fields = fields
@@ -533,6 +570,7 @@ class ResponseParser:
     def _read_fields(self, text: str, section: bytes, pos: int, end: int, base: int, kind: type[Field]) -> list[Field]:
         """The field lines in text[pos:end], as Field (or Trailer) events."""
         fields: list[Field] = []
+        picked = self._picked
         match = _FIELD_LINE_TEXT.match
         limit = self.max_fields
         while pos < end:
@@ -542,9 +580,14 @@ class ResponseParser:
             m = match(text, pos, end)
             if m is None:
                 self._diagnose_section(section, base, pos, kind)
-            start, pos = m.span()
+            start = pos
+            pos = m.end()
             name, value = m.group(1, 2)
-            fields.append(kind(name, value.strip(" \t"), section[start:pos], base + start))
+            fields.append(kind(name, value, section[start:pos], base + start))
+            if len(name) in _FRAMING_NAME_LENGTHS:  # a cheap test before the lower-case comparison
+                bucket = picked.get(name.lower())
+                if bucket is not None:
+                    bucket.append(fields[-1])
         return fields
 
     def _diagnose_head(self, head: bytes, base: int) -> NoReturn:
@@ -631,12 +674,7 @@ class ResponseParser:
         resp = self._resp
         status = resp.status
         resp.headers = [(f.name, f.value) for f in self._fields]
-        # One pass to pick out the three fields that decide framing and reuse.
-        picked: dict[str, list[Field]] = {"transfer-encoding": [], "content-length": [], "connection": []}
-        for f in self._fields:
-            bucket = picked.get(f.name.lower())
-            if bucket is not None:
-                bucket.append(f)
+        picked = self._picked  # the three fields that decide framing and reuse, picked out by _read_fields
         informational = 100 <= status < 200 and status != 101
         framing, length = self._framing(status, picked["transfer-encoding"], picked["content-length"])
         events.append(EndOfHead(framing, length, informational, raw, offset))
@@ -754,53 +792,56 @@ class ResponseParser:
     # -- bodies --
 
     def _deliver(self, events: list[Event], n: int) -> None:
-        """Hand on the first n buffered bytes as a Data event."""
-        offset = self._base
-        buf = self._buf
-        if n >= len(buf):
-            data = bytes(buf)
-            buf.clear()
-        else:
-            data = bytes(buf[:n])
-            del buf[:n]
-        self._base += n
+        """Hand on the next n buffered bytes as a Data event."""
+        pos = self._pos
+        # Slicing the feed's own bytes copies once (not at all when it takes them whole).
+        data = self._buf[pos : pos + n]
+        if type(data) is not bytes:
+            data = bytes(data)
+        self._pos = pos + n
         if self.keep_body:
             self._body_parts.append(data)
-        events.append(Data(data, offset))
+        events.append(Data(data, self._base + pos))
 
     def _read_length_body(self, events: list[Event]) -> bool:
-        if not self._buf:
+        available = len(self._buf) - self._pos
+        if not available:
             return False
-        n = min(self._remaining, len(self._buf))
+        n = min(self._remaining, available)
         self._deliver(events, n)
         self._remaining -= n
         if self._remaining == 0:
-            self._finish(events, self._base, keep_alive=self._resp.keep_alive)
+            self._finish(events, self._base + self._pos, keep_alive=self._resp.keep_alive)
         return True
 
     def _read_until_close(self, events: list[Event]) -> bool:
-        if not self._buf:
+        available = len(self._buf) - self._pos
+        if not available:
             return False
-        self._deliver(events, len(self._buf))
+        self._deliver(events, available)
         return True
 
     def _read_chunk_size(self, events: list[Event]) -> bool:
-        buf = self._buf
-        lf = buf.find(b"\n", 0, self.max_chunk_line_bytes)
+        buf, pos = self._buf, self._pos
+        lf = buf.find(b"\n", pos, pos + self.max_chunk_line_bytes)
+        offset = self._base + pos
         if lf < 0:
-            if len(buf) >= self.max_chunk_line_bytes:
+            if len(buf) - pos >= self.max_chunk_line_bytes:
                 self._error(
                     f"a chunk size line longer than {self.max_chunk_line_bytes} bytes (max_chunk_line_bytes)",
-                    self._base + self.max_chunk_line_bytes,
+                    offset + self.max_chunk_line_bytes,
                     "limit: MAX_CHUNK_LINE_BYTES",
                 )
             return False
-        line = bytes(buf[: lf + 1])
-        offset = self._base
-        m = _CHUNK_LINE.fullmatch(line)
-        if m is None:
-            self._diagnose_chunk_line(line, offset)
-        digits, ext_text = m.group(1, 2)
+        line = bytes(buf[pos : lf + 1])
+        digits = line[:-2]
+        if line[-2:-1] == b"\r" and digits and not digits.translate(None, _HEX_DIGITS):
+            ext_text = b""  # the common case, plain hex and CRLF: no regex needed (translate deletes hex digits)
+        else:
+            m = _CHUNK_LINE.fullmatch(line)
+            if m is None:
+                self._diagnose_chunk_line(line, offset)
+            digits, ext_text = m.group(1, 2)
         size = int(digits, 16)  # at most MAX_CHUNK_LINE_BYTES digits: hex parsing is linear
         if size > self.max_body_size:
             self._error(
@@ -814,15 +855,14 @@ class ResponseParser:
                 extensions.append(
                     (em.group(1).decode("ascii"), None if em.group(2) is None else em.group(2).decode("latin-1"))
                 )
-        del buf[: lf + 1]
-        self._base += lf + 1
+        self._pos = lf + 1
         events.append(Chunk(size, extensions, line, offset))
-        frame = ChunkFrame(size, extensions, line, offset)
-        self._resp.frames.append(frame)
-        self._frame = frame
+        if self.keep_body:  # without the body, keeping one frame per chunk would grow without bound
+            frame = ChunkFrame(size, extensions, line, offset)
+            self._resp.frames.append(frame)
+            self._frame = frame
         if size == 0:
             self.state = State.TRAILERS
-            self._scan = 0
         else:
             self._remaining = size
             self.state = State.CHUNK_DATA
@@ -842,9 +882,10 @@ class ResponseParser:
         )
 
     def _read_chunk_data(self, events: list[Event]) -> bool:
-        if not self._buf:
+        available = len(self._buf) - self._pos
+        if not available:
             return False
-        n = min(self._remaining, len(self._buf))
+        n = min(self._remaining, available)
         self._deliver(events, n)
         self._remaining -= n
         if self._remaining == 0:
@@ -852,61 +893,66 @@ class ResponseParser:
         return True
 
     def _read_chunk_data_end(self, events: list[Event]) -> bool:
-        buf = self._buf
-        if not buf:
+        buf, pos = self._buf, self._pos
+        available = len(buf) - pos
+        if not available:
             return False
+        here = self._base + pos
         # Check byte by byte so the error names the same offset however the input was split.
-        if buf[0] != 0x0D:
+        if buf[pos] != 0x0D:
             self._error(
-                f"chunk data not followed by CRLF (got {bytes(buf[:1])!r} where CR belongs)",
-                self._base,
+                f"chunk data not followed by CRLF (got {bytes(buf[pos : pos + 1])!r} where CR belongs)",
+                here,
                 "RFC 9112 §7.1: chunk-data CRLF",
             )
-        if len(buf) < 2:
+        if available < 2:
             return False
-        if buf[1] != 0x0A:
+        if buf[pos + 1] != 0x0A:
             self._error(
-                f"chunk data not followed by CRLF (got {bytes(buf[:2])!r})",
-                self._base + 1,
+                f"chunk data not followed by CRLF (got {bytes(buf[pos : pos + 2])!r})",
+                here + 1,
                 "RFC 9112 §7.1: chunk-data CRLF",
             )
-        events.append(ChunkEnd(self._base))
-        del buf[:2]
-        self._base += 2
+        events.append(ChunkEnd(here))
+        self._pos = pos + 2
         if self._frame is not None:
-            self._frame.end = self._base
+            self._frame.end = here + 2
         self.state = State.CHUNK_SIZE
         return True
 
     def _read_trailers(self, events: list[Event]) -> bool:
-        buf = self._buf
-        if buf[:2] == b"\r\n" or buf[:1] == b"\n":
-            end = 2 if buf[:1] == b"\r" else 1  # no trailer fields: just the final empty line
-        elif buf[:1] == b"\r" and len(buf) < 2:
+        buf, pos = self._buf, self._pos
+        available = len(buf) - pos
+        if not available:
             return False
+        start = bytes(buf[pos : pos + 2])
+        base = self._base + pos
+        if start == b"\r\n" or start[:1] == b"\n":
+            end = pos + (2 if start[:1] == b"\r" else 1)  # no trailer fields: just the final empty line
+        elif start == b"\r":
+            return False  # a CR alone: the LF may be in the next feed
         else:
             end = self._find_section_end()
+            size = (available if end < 0 else end - pos) - 2
             # As for the head: the same verdict whether the end is found in this feed or not.
-            if (end < 0 and len(buf) > self.max_head_bytes + 2) or end > self.max_head_bytes + 2:
+            if size > self.max_head_bytes:
                 self._error(
                     f"the trailer section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
-                    self._base + self.max_head_bytes,
+                    base + self.max_head_bytes,
                     "limit: MAX_HEAD_BYTES",
                 )
             if end < 0:
                 return False
-        section = bytes(buf[:end])
-        base = self._base
-        del buf[:end]
-        self._base += end
-        self._scan = 0
-        fields_end = end - (2 if section.endswith(b"\r\n") else 1)
+        section = bytes(buf[pos:end])
+        self._pos = end
+        fields_end = len(section) - (2 if section.endswith(b"\r\n") else 1)
         trailers = self._read_fields(section.decode("latin-1"), section, 0, fields_end, base, Trailer)
         events.extend(trailers)
         self._resp.trailers = [(t.name, t.value) for t in trailers]
+        here = self._base + end
         if self._frame is not None:
-            self._frame.end = self._base
-        self._finish(events, self._base, keep_alive=self._resp.keep_alive)
+            self._frame.end = here
+        self._finish(events, here, keep_alive=self._resp.keep_alive)
         return True
 
     # -- the end --
@@ -915,7 +961,9 @@ class ResponseParser:
         resp = self._resp
         resp.keep_alive = keep_alive
         if self.keep_body:
-            raw = bytes(self._raw[:offset])
+            raw = b"".join(self._raw_parts)  # one part (a whole feed): no copy at all
+            if len(raw) > offset:
+                raw = raw[:offset]
             resp.raw = raw
             resp.body = b"".join(self._body_parts)
             for frame in resp.frames:
@@ -923,12 +971,12 @@ class ResponseParser:
         else:
             resp.raw = bytes(self._head_raw)
         self._body_parts = []
-        self._raw = bytearray()
+        self._raw_parts = []
         self.response = resp
         self.state = State.DONE
         events.append(EndOfMessage(keep_alive, offset))
 
-    def _after_done(self, rest: bytes) -> list[Event]:
+    def _after_done(self, rest: bytes, offset: int) -> list[Event]:
         """Bytes after a complete response: the start of another, or a protocol violation."""
         if self._resp.keep_alive:
             self.trailing_data += rest
@@ -936,7 +984,7 @@ class ResponseParser:
         exc = ProtocolError(
             # (The message names only the first extra byte: how many arrive with it depends on the split.)
             f"bytes arrived after the end of a response on a closing connection (the first: {rest[:1]!r})",
-            offset=self._base,
+            offset=offset,
             rule="RFC 9112 §9.6: nothing follows the last response on a connection being closed",
             received=bytes(self._resp.raw) + rest,
             state=State.DONE.value,
@@ -948,8 +996,8 @@ class ResponseParser:
 
     def _received(self) -> bytes:
         if self.keep_body:
-            return bytes(self._raw)
-        return bytes(self._head_raw) + bytes(self._buf)
+            return b"".join(self._raw_parts)
+        return bytes(self._head_raw) + bytes(self._buf[self._pos :])
 
     def _error(self, message: str, offset: int, rule: str) -> NoReturn:
         raise ProtocolError(message, offset=offset, rule=rule, received=self._received(), state=self.state.value)
