@@ -214,3 +214,29 @@ def test_serve_runs_until_interrupted_and_answers_other_clients(tmp_path: Path) 
 def test_serve_rejects_an_unknown_fault(env: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--port", "0", "--fault", "nonsense"]) == 2
     assert "nonsense" in capsys.readouterr().err
+
+
+def test_annotated_view_covers_every_reply_byte(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--show", "annotated"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and "-" in line]
+    spans = [tuple(map(int, row[0].split("-"))) for row in rows if row[0][0].isdigit()]
+    assert spans[0][0] == 0
+    assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:]))  # contiguous: no byte unexplained
+    labels = " ".join(" ".join(row[1:4]) for row in rows)
+    for part in ("status line", "field", "end of head", "chunk size", "chunk data", "last chunk", "end of body"):
+        assert part in labels
+
+
+def test_retries_are_shown_attempt_by_attempt(env: None, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from wire.fake import Scenario
+
+    with FakeServer([Scenario(status=429, retry_after="0.01"), Scenario(status=503, retry_after="0.01"),
+                     Scenario()]) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        assert main(["chat", "--base-url", server.base_url, "--show", "answer", "Hi"]) == 0
+    out = capsys.readouterr().out
+    first, second, third = (out.index(f"attempt {n}") for n in (1, 2, 3))
+    assert first < second < third
+    assert "attempt 1  429 Too Many Requests" in out and "attempt 2  503 Service Unavailable" in out
+    assert "attempt 3  200 OK" in out and out.count("then waited 0.01 s") == 2

@@ -19,6 +19,7 @@ from wire.config import Settings
 from wire.errors import APIError, ConfigError, WireError
 from wire.har import write_har
 from wire.show import (
+    EXTRA_VIEWS,
     LAYERS,
     curl_command,
     exchange_view,
@@ -71,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
             "--show",
             default=",".join(LAYERS),
             metavar="LAYERS",
-            help=f"comma-separated layers to show (default all): {','.join(LAYERS)}",
+            help=f"comma-separated layers to show (default all): {','.join(LAYERS)}; also: {','.join(EXTRA_VIEWS)}",
         )
         p.add_argument("--raw", action="store_true", help="print only the exact bytes, both directions (for piping)")
         p.add_argument("--hex", action="store_true", help="also print a hexdump of the bytes both ways")
@@ -126,9 +127,11 @@ def _layers(text: str) -> list[str]:
     chosen = [name.strip() for name in text.split(",") if name.strip()]
     aliases = {"tls": "connection", "sse": "events", "head": "response", "frames": "body", "timing": "timings"}
     chosen = [aliases.get(name, name) for name in chosen]
-    unknown = [name for name in chosen if name not in LAYERS]
+    unknown = [name for name in chosen if name not in LAYERS and name not in EXTRA_VIEWS]
     if unknown:
-        raise ConfigError(f"unknown layer(s) {', '.join(unknown)} for --show; choose from {', '.join(LAYERS)}")
+        raise ConfigError(
+            f"unknown layer(s) {', '.join(unknown)} for --show; choose from {', '.join(LAYERS + EXTRA_VIEWS)}"
+        )
     return chosen
 
 

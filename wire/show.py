@@ -22,7 +22,19 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from wire.config import redact
-from wire.http11 import ChunkFrame, Framing, Response
+from wire.http11 import (
+    Chunk,
+    ChunkEnd,
+    ChunkFrame,
+    Data,
+    EndOfHead,
+    EndOfMessage,
+    Field,
+    Framing,
+    Response,
+    StatusLine,
+    Trailer,
+)
 from wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
@@ -33,6 +45,8 @@ if TYPE_CHECKING:
 
 # The layers, in wire order: the names ``--show`` accepts.
 LAYERS = ("settings", "payload", "request", "connection", "response", "body", "events", "json", "answer", "timings")
+# Views that --show offers besides the layers, not shown unless asked for.
+EXTRA_VIEWS = ("annotated", "attempts")
 
 # How much of one chunk's data the frame view quotes before "…".
 PREVIEW_BYTES = 72
@@ -456,6 +470,70 @@ def timings_view(timings: Timings, *, color: bool = False, width: int = 40) -> s
     return "\n".join(lines)
 
 
+def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48) -> str:
+    """Which bytes of the reply are what: byte range, part name, the bytes themselves.
+
+    Made from the parser's events, which know their offsets: the status line,
+    each field, the empty line, each chunk size line, chunk data and CRLF,
+    each trailer. A learner can check any byte of ``--raw`` against it.
+    """
+    rows: list[tuple[int, int, str, bytes]] = []
+    for ev in exchange.events:
+        if isinstance(ev, StatusLine):
+            rows.append((ev.offset, len(ev.raw), "status line", ev.raw))
+        elif isinstance(ev, Trailer):
+            rows.append((ev.offset, len(ev.raw), "trailer field", ev.raw))
+        elif isinstance(ev, Field):
+            rows.append((ev.offset, len(ev.raw), "field", ev.raw))
+        elif isinstance(ev, EndOfHead):
+            rows.append((ev.offset, len(ev.raw), "end of head", ev.raw))
+        elif isinstance(ev, Chunk):
+            rows.append((ev.offset, len(ev.raw), "chunk size line" if ev.size else "last chunk", ev.raw))
+        elif isinstance(ev, Data):
+            if rows and rows[-1][2] == "body data" and rows[-1][0] + rows[-1][1] == ev.offset:
+                start, size, _, data = rows.pop()  # one row per run of data, however the reads cut it
+                rows.append((start, size + len(ev.data), "body data", data + ev.data))
+            else:
+                rows.append((ev.offset, len(ev.data), "body data", ev.data))
+        elif isinstance(ev, ChunkEnd):
+            rows.append((ev.offset, 2, "chunk data end", b"\r\n"))
+        elif isinstance(ev, EndOfMessage) and rows and exchange.response is not None:
+            last = rows[-1][0] + rows[-1][1]
+            if ev.offset > last:  # the empty line that ends a chunked body's trailer section
+                rows.append((last, ev.offset - last, "end of body", exchange.response.raw[last : ev.offset]))
+    if not rows:
+        return "  (no reply bytes)"
+    width = len(str(rows[-1][0] + rows[-1][1]))
+    out = []
+    for start, size, what, data in rows:
+        label = "chunk data" if what == "body data" and exchange.response and exchange.response.frames else what
+        cut = preview if what == "body data" else 2 * preview
+        shown = escape(data[:cut]) + (paint(f"… (+{size - cut} bytes)", "note", color) if size > cut else "")
+        span = f"{start:>{width}}-{start + size - 1:<{width}}"
+        out.append(f"  {paint(span, 'note', color)}  {paint(label.ljust(15), 'name', color)} {shown}")
+    return "\n".join(out)
+
+
+def attempts_view(exchange: Exchange, *, color: bool = False) -> str:
+    """Each attempt in order: how it ended, how long the client waited before the next one."""
+    out = []
+    for attempt in exchange.attempts:
+        if attempt.response is not None:
+            how = f"{attempt.response.status} {attempt.response.reason}"
+        elif attempt.error is not None:
+            how = f"{type(attempt.error).__name__}: {attempt.error}"
+        else:
+            how = "no reply"
+        sent = sum(len(r.data) for r in attempt.records if r.direction == "out")
+        got = len(attempt.response_bytes)
+        conn = "reused connection" if attempt.reused else "new connection"
+        line = f"  {paint(f'attempt {attempt.number}', 'name', color)}  {how}  ({conn}, {sent} bytes out, {got} in)"
+        out.append(line)
+        if attempt.retry_delay is not None:
+            out.append(paint(f"    then waited {attempt.retry_delay:.2f} s before trying again", "note", color))
+    return "\n".join(out)
+
+
 def exchange_view(
     exchange: Exchange,
     *,
@@ -502,6 +580,10 @@ def exchange_view(
             sections.append(("JSON body", "wire/chat.py", json_view(exchange)))
         if "answer" in chosen:
             sections.append(("answer", "wire/chat.py", answer_view(exchange, color=color)))
+    if "annotated" in chosen and exchange.events:
+        sections.append(("annotated reply bytes", "wire/http11.py", annotated_view(exchange, color=color)))
+    if ("attempts" in chosen or len(exchange.attempts) > 1) and exchange.attempts:
+        sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color)))
     if "timings" in chosen and exchange.records:
         sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
     secrets = [] if show_secrets else secrets_of(exchange)
