@@ -119,6 +119,7 @@ class Exchange:
     attempts: list[Attempt] = field(default_factory=list)
     tracer: Tracer = field(default_factory=Tracer, repr=False)
     reused: bool = False  # the last attempt reused a kept-alive connection
+    capture_truncated: bool = False  # the records stopped at transport.MAX_CAPTURE_BYTES; the reply went on
     saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
 
     @property
@@ -315,6 +316,7 @@ class Client:
             except ProtocolError as exc:
                 raise self._explain_first_bytes(exc) from None
             attempt.response = exchange.response
+            exchange.capture_truncated = conn.capture_truncated
             conn.mark_done()
             # RFC 9112 §9.3: keep the connection for the next call when the reply allows it.
             keep = bool(exchange.response and exchange.response.keep_alive and not parser.trailing_data)

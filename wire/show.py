@@ -586,6 +586,19 @@ def exchange_view(
         sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color)))
     if "timings" in chosen and exchange.records:
         sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
+    if exchange.capture_truncated:
+        sections.append(
+            (
+                "capture",
+                "wire/transport.py",
+                paint(
+                    "  the byte capture stopped at transport.MAX_CAPTURE_BYTES; the reply itself was read whole "
+                    "(exchange.response has all of it)",
+                    "note",
+                    color,
+                ),
+            )
+        )
     secrets = [] if show_secrets else secrets_of(exchange)
     text = "\n\n".join(f"{title(i, name, where, color)}\n{body}" for i, (name, where, body) in enumerate(sections, 1))
     return redact_text(text, secrets)

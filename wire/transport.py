@@ -59,6 +59,10 @@ from wire.errors import (
 )
 from wire.http11 import Response, ResponseParser
 
+# How many bytes of one request's traffic (both ways) the records keep. A chat reply is a
+# few KiB and a long stream a few MiB; past this the bytes still flow, uncaptured.
+MAX_CAPTURE_BYTES = 8 * 1024 * 1024
+
 # The socket.recv size: one read takes at most this many bytes. 64 KiB holds
 # a typical JSON reply in one or two reads without a large buffer per call.
 RECV_SIZE = 65536
@@ -234,6 +238,10 @@ class Connection:
         self.tls = tls
         self.tunnel = tunnel
         self.records: list[Record] = []
+        self.max_capture = MAX_CAPTURE_BYTES  # bytes of records kept per request; see _capture
+        self.captured = 0
+        self.total_bytes = 0  # sent and received, captured or not
+        self.capture_truncated = False
         self.peer = peer
         self.local = local
         self.closed = False
@@ -312,7 +320,7 @@ class Connection:
             raise self._error(exc, "send") from exc
         now = time.perf_counter() - self._start
         self.timings.request_sent = now
-        self.records.append(Record(now, "out", data))
+        self._capture(Record(now, "out", data))
 
     def recv(self, max_bytes: int = RECV_SIZE) -> bytes:
         """Read up to ``max_bytes`` that have arrived; ``b""`` means the peer closed (EOF).
@@ -330,10 +338,25 @@ class Connection:
         if data:
             if self.timings.first_byte is None:
                 self.timings.first_byte = now
-            self.records.append(Record(now, "in", data))
+            self._capture(Record(now, "in", data))
         elif self.timings.done is None:
             self.timings.done = now
         return data
+
+    def _capture(self, record: Record) -> None:
+        """Keep a record, while the capture is under ``max_capture`` bytes; count it either way."""
+        size = len(record.data)
+        self.total_bytes += size
+        if self.captured + size <= self.max_capture:
+            self.records.append(record)
+            self.captured += size
+        elif not self.capture_truncated:
+            # The first record past the limit is kept in part, then nothing more: a long body
+            # streams through a call in bounded memory, and the views say where capture stopped.
+            keep = self.max_capture - self.captured
+            self.records.append(Record(record.time, record.direction, record.data[:keep]))
+            self.captured += keep
+            self.capture_truncated = True
 
     @property
     def bytes_sent(self) -> bytes:
@@ -375,6 +398,8 @@ class Connection:
         """
         previous = self.timings
         self.records = []
+        self.captured = self.total_bytes = 0
+        self.capture_truncated = False
         self.timings = Timings(started_at=time.time())
         self._start = time.perf_counter()
         self._deadline = None if self.timeouts.total is None else self._start + self.timeouts.total
