@@ -217,3 +217,29 @@ def test_tls_handshake_timeout_when_the_server_never_answers_tls() -> None:
     finally:
         srv.close()
     assert info.value.phase == "tls" and info.value.limit == 0.3
+
+
+def test_connect_timeout_when_the_server_accepts_nothing() -> None:
+    """A listener whose accept queue is full: the kernel drops our SYN, and the connect limit ends the wait."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    fillers = []
+    for _ in range(4):  # fill the queue (Linux keeps backlog + 1 pending connections)
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    try:
+        with pytest.raises(wire.Timeout) as info:
+            client(f"http://127.0.0.1:{port}/v1", timeout=Timeouts(connect=0.3), max_retries=0).chat(PROMPT)
+    finally:
+        for filler in fillers:
+            filler.close()
+        srv.close()
+    assert info.value.phase == "connect" and info.value.limit == 0.3
+    assert info.value.exchange.response is None and info.value.exchange.records == []
