@@ -75,6 +75,7 @@ def test_every_framing_of_events_gives_the_same_text(fields: dict[str, object]) 
     assert decoder is not None
     if fields.get("keepalive_comments"):
         assert decoder.comments and decoder.comments[0].text == "keep-alive"
+        assert stream.exchange.sse_comments == decoder.comments
 
 
 def test_deltas_are_yielded_before_the_server_sends_more() -> None:

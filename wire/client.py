@@ -47,7 +47,7 @@ from wire.errors import (
 )
 from wire.http11 import Data, Event, Response, ResponseParser, StatusLine
 from wire.request import Request, chat_request
-from wire.sse import ServerSentEvent, SSEDecoder
+from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, TraceEvent, Tracer
 from wire.transport import Connection, Record, Timeouts, Timings, TLSInfo, TunnelInfo
 
@@ -126,6 +126,11 @@ class Exchange:
     def response_bytes(self) -> bytes:
         """Every byte received in the last attempt, in order."""
         return b"".join(r.data for r in self.records if r.direction == "in")
+
+    @property
+    def sse_comments(self) -> list[Comment]:
+        """The comment lines of a streamed reply (keep-alives such as ``: ping``): not events, but kept."""
+        return list(self.sse_decoder.comments) if self.sse_decoder is not None else []
 
     @property
     def trace(self) -> list[TraceEvent]:
