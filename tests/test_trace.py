@@ -32,7 +32,6 @@ def test_exact_event_order_of_a_tls_call() -> None:
         "connection.open.complete",
         "http11.send_head.started",
         "http11.send_head.complete",
-        "http11.send_body.started",
         "http11.send_body.complete",
         "http11.status_line.complete",
         *["http11.field.complete"] * len(FIELDS),

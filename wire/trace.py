@@ -36,31 +36,87 @@ TraceCallback = Callable[[TraceEvent], None]
 
 
 class Tracer:
-    """Collects trace events for one call and passes each to ``callback`` as it happens."""
+    """Collects trace events for one call and passes each to ``callback`` as it happens.
+
+    With no callback, the parser's events are kept as they came and turned into
+    trace events only when someone reads ``events``: most calls are never traced
+    by anyone, and a reply's twenty-odd field events then cost nothing.
+    """
 
     def __init__(self, callback: TraceCallback | None = None) -> None:
         self.callback = callback
-        self.events: list[TraceEvent] = []
+        self._entries: list[TraceEvent | tuple[float, list[Event]]] = []
         self._start = time.perf_counter()
+
+    @property
+    def events(self) -> list[TraceEvent]:
+        """Every trace event so far, in order."""
+        expanded: list[TraceEvent] = []
+        for entry in self._entries:
+            if isinstance(entry, TraceEvent):
+                expanded.append(entry)
+            else:
+                expanded.extend(_from_parser(*entry))
+        self._entries = list(expanded)  # expand each batch once
+        return expanded
 
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
         event = TraceEvent(name, step, time.perf_counter() - self._start, info)
-        self.events.append(event)
+        self._entries.append(event)
         if self.callback is not None:
             self.callback(event)
 
     def parser_events(self, events: list[Event]) -> None:
         """One trace event per status line, field, end of head, chunk frame, trailer and end of message."""
-        for ev in events:
-            if isinstance(ev, Trailer):
-                self("http11.trailer", name=ev.name, value=ev.value, offset=ev.offset)
-            elif isinstance(ev, Field):
-                self("http11.field", name=ev.name, value=ev.value, offset=ev.offset)
-            elif isinstance(ev, Chunk):
-                self("http11.chunk", size=ev.size, extensions=ev.extensions, offset=ev.offset)
-            elif isinstance(ev, StatusLine):
-                self("http11.status_line", status=ev.status, reason=ev.reason, version=ev.http_version)
-            elif isinstance(ev, EndOfHead):
-                self("http11.end_of_head", framing=ev.framing.value, informational=ev.informational)
-            elif isinstance(ev, EndOfMessage):
-                self("http11.end_of_message", keep_alive=ev.keep_alive, offset=ev.offset)
+        if not events:
+            return
+        now = time.perf_counter() - self._start
+        if self.callback is None:
+            self._entries.append((now, events))
+            return
+        for event in _from_parser(now, events):
+            self._entries.append(event)
+            self.callback(event)
+
+
+def _from_parser(now: float, events: list[Event]) -> list[TraceEvent]:
+    """The trace events for a batch of parser events that arrived at time ``now``."""
+    out = []
+    for ev in events:
+        if isinstance(ev, Trailer):
+            out.append(
+                TraceEvent("http11.trailer", "complete", now, {"name": ev.name, "value": ev.value, "offset": ev.offset})
+            )
+        elif isinstance(ev, Field):
+            out.append(
+                TraceEvent("http11.field", "complete", now, {"name": ev.name, "value": ev.value, "offset": ev.offset})
+            )
+        elif isinstance(ev, Chunk):
+            out.append(
+                TraceEvent(
+                    "http11.chunk", "complete", now, {"size": ev.size, "extensions": ev.extensions, "offset": ev.offset}
+                )
+            )
+        elif isinstance(ev, StatusLine):
+            out.append(
+                TraceEvent(
+                    "http11.status_line",
+                    "complete",
+                    now,
+                    {"status": ev.status, "reason": ev.reason, "version": ev.http_version},
+                )
+            )
+        elif isinstance(ev, EndOfHead):
+            out.append(
+                TraceEvent(
+                    "http11.end_of_head",
+                    "complete",
+                    now,
+                    {"framing": ev.framing.value, "informational": ev.informational},
+                )
+            )
+        elif isinstance(ev, EndOfMessage):
+            out.append(
+                TraceEvent("http11.end_of_message", "complete", now, {"keep_alive": ev.keep_alive, "offset": ev.offset})
+            )
+    return out
