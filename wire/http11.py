@@ -37,6 +37,7 @@ Choices this parser makes where RFC 9112 lets a recipient choose:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -81,10 +82,17 @@ _VCHAR = rb"[\x21-\x7e\x80-\xff]"
 _FIELD_LINE = re.compile(
     rb"(" + _TCHAR + rb"+):[ \t]*(?![ \t])((?:" + _VCHAR + rb"+(?:[ \t]+" + _VCHAR + rb"+)*)?)[ \t]*"
 )
-# The same two rules, matched against the head decoded as latin-1 with the line end
-# included (CRLF, or a bare LF: RFC 9112 §2.2): one regex call per line.
+# The status line, matched against the head decoded as latin-1 with its line end
+# included (CRLF, or a bare LF: RFC 9112 §2.2).
 _STATUS_LINE_TEXT = re.compile(_STATUS_LINE.pattern.decode("latin-1") + r"\r?\n")
-_FIELD_LINE_TEXT = re.compile(_FIELD_LINE.pattern.decode("latin-1") + r"\r?\n")
+# A whole field section, every line at once: one regex call checks them all. "OWS
+# field-value OWS" is exactly a run of SP, HTAB, VCHAR and obs-text (a field-value starts
+# and ends with a field-vchar), so one character class matches it and the value is that
+# run with SP/HTAB stripped. Each part's class excludes the byte that ends it (':', CR,
+# LF), so a failed match backtracks only linearly.
+_FIELD_LINE_ANY = _TCHAR.decode("latin-1") + r"+:[\t\x20-\x7e\x80-\xff]*\r?\n"
+_FIELD_LINE_TEXT = re.compile(_FIELD_LINE_ANY)
+_FIELD_SECTION_TEXT = re.compile("(?:" + _FIELD_LINE_ANY + ")*")
 
 # RFC 9112 §7.1:  chunk-size = 1*HEXDIG
 # RFC 9112 §7.1.1:  chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
@@ -100,6 +108,11 @@ _FRAMING_NAME_LENGTHS = frozenset({10, 14, 17})
 
 # The hex digits: bytes.translate(None, _HEX_DIGITS) deletes them, leaving b"" for a plain size.
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
+
+# A line end followed by an empty line (CRLF or a bare LF, RFC 9112 §2.2): the end of a
+# head or trailer section. One regex scan finds the first of either (two bytes.find
+# calls, one per spelling, would scan the section twice).
+_EMPTY_LINE = re.compile(rb"\n\r?\n")
 
 # Bytes no field value may hold: CTLs but HTAB, and DEL (RFC 9110 §5.5).
 _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
@@ -122,6 +135,19 @@ class State(enum.Enum):
     TRAILERS = "trailer fields"
     DONE = "done"
     ERROR = "error"
+
+    # Members are singletons, so identity is equality: hashing by identity (in C) makes the
+    # _READERS lookup fast; Enum's own __hash__ is a Python method.
+    __hash__ = object.__hash__
+
+
+# The states as module names, which the parser uses: a module global is one cached lookup,
+# while before Python 3.12 every State.X goes through EnumType.__getattr__ (about 60 ns,
+# as long as a small parsing step).
+STATUS_LINE, FIELDS, DONE, ERROR = State.STATUS_LINE, State.FIELDS, State.DONE, State.ERROR
+BODY_LENGTH, BODY_UNTIL_CLOSE = State.BODY_LENGTH, State.BODY_UNTIL_CLOSE
+CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END = State.CHUNK_SIZE, State.CHUNK_DATA, State.CHUNK_DATA_END
+TRAILERS = State.TRAILERS
 
 
 class Framing(enum.Enum):
@@ -178,7 +204,7 @@ class Field(Event):
     whole line as it arrived, line end included.
     """
 
-    __slots__ = ("name", "value", "raw")
+    __slots__ = ("name", "value", "raw")  # ResponseParser._read_fields fills these directly too
 
     def __init__(self, name: str, value: str, raw: bytes, offset: int) -> None:
         self.name = name
@@ -265,13 +291,21 @@ class ChunkFrame:
 
     __slots__ = ("size", "extensions", "size_line", "offset", "end", "_source")
 
-    def __init__(self, size: int, extensions: list[tuple[str, str | None]], size_line: bytes, offset: int) -> None:
+    def __init__(
+        self,
+        size: int,
+        extensions: list[tuple[str, str | None]],
+        size_line: bytes,
+        offset: int,
+        end: int | None = None,
+        source: bytes | None = None,
+    ) -> None:
         self.size = size
         self.extensions = extensions
         self.size_line = size_line
         self.offset = offset  # stream offset of the size line's first byte
-        self.end = offset + len(size_line)  # one past the frame's last byte, set when it ends
-        self._source: bytes | None = None
+        self.end = offset + len(size_line) if end is None else end  # one past the frame's last byte
+        self._source = source  # the response's raw bytes, when the body was kept
 
     @property
     def raw(self) -> bytes:
@@ -301,12 +335,25 @@ class Response:
         self.trailers: list[tuple[str, str]] = []
         self.body = b""
         self.raw = b""
-        self.frames: list[ChunkFrame] = []
+        self._chunks: list[Chunk] = []  # the Chunk events of a kept chunked body, for frames
         self.framing = Framing.UNTIL_CLOSE
         self.content_length: int | None = None
         self.keep_alive = False
         self.informational: list[Response] = []
         self.warnings: list[str] = []
+
+    @functools.cached_property
+    def frames(self) -> list[ChunkFrame]:
+        """The chunk frames of a chunked body, in order (none when the body was not kept)."""
+        # Built on first use from the Chunk events, not one object per chunk while parsing:
+        # most callers never look. Frames sit end to end, so each ends where the next
+        # begins, and the last (size 0, with the trailers) where the message ends.
+        chunks = self._chunks
+        ends = [c.offset for c in chunks[1:]] + [len(self.raw)] if chunks else []
+        return [
+            ChunkFrame(c.size, c.extensions, c.raw, c.offset, end, self.raw)
+            for c, end in zip(chunks, ends, strict=True)
+        ]
 
     def header(self, name: str) -> str | None:
         """The value of field ``name`` (any case), repeats joined with ", "; None when absent."""
@@ -321,9 +368,16 @@ class Response:
         )
 
 
-def _list_elements(value: str) -> list[str]:
-    """Split a list-valued field (RFC 9110 §5.6.1): commas, OWS, empty elements ignored."""
-    return [item.strip(" \t") for item in value.split(",") if item.strip(" \t")]
+def _list_elements(fields: list[Field]) -> list[str]:
+    """The elements of list-valued fields, lower-cased (RFC 9110 §5.6.1): commas, OWS, empty elements ignored."""
+    elements = []
+    for f in fields:
+        value = f.value.lower()
+        if "," not in value:  # one element, the common case (a field value has no OWS around it)
+            elements += [value] if value else []
+        else:
+            elements += [item.strip(" \t") for item in value.split(",") if item.strip(" \t")]
+    return elements
 
 
 class ResponseParser:
@@ -357,7 +411,7 @@ class ResponseParser:
         self.max_chunk_line_bytes = max_chunk_line_bytes
         self.max_body_size = max_body_size
 
-        self.state = State.STATUS_LINE
+        self.state = STATUS_LINE
         self.response: Response | None = None  # set when the message is complete
         self.trailing_data = b""  # bytes after the end of a response on a persistent connection
         self.error: ProtocolError | None = None
@@ -372,11 +426,10 @@ class ResponseParser:
         self._scan = 0  # stream offset where the search for the end of a head / trailers resumes
         self._received_any = False
         self._raw_parts: list[bytes] = []  # every byte as fed, when keep_body (joined once, at the end)
-        self._head_raw = bytearray()  # the head(s), always
+        self._head_raw = bytearray()  # the head(s), when not keep_body (else _raw_parts has them)
         self._body_parts: list[bytes] = []
         self._remaining = 0  # bytes left in a Content-Length body or in the current chunk
         self._resp = Response()
-        self._frame: ChunkFrame | None = None
         self._fields: list[Field] = []
         self._picked: dict[str, list[Field]] = {}  # framing fields of the head being read, by lower-case name
 
@@ -388,7 +441,7 @@ class ResponseParser:
             raise self.error
         if not data:
             return []
-        if self.state is State.DONE:
+        if self.state is DONE:
             return self._after_done(bytes(data), self._base + len(self._buf))
         self._received_any = True
         if type(data) is not bytes:
@@ -426,23 +479,23 @@ class ResponseParser:
         if self.error is not None:
             raise self.error
         state = self.state
-        if state is State.DONE:
+        if state is DONE:
             return []
-        if state is State.BODY_UNTIL_CLOSE:
+        if state is BODY_UNTIL_CLOSE:
             # RFC 9112 §6.3 rule 8: the close is the end of this body.
             events: list[Event] = []
             self._finish(events, self._base + len(self._buf), keep_alive=False)
             return events
         end = self._base + len(self._buf)
         pending = len(self._buf) - self._pos
-        if state is State.STATUS_LINE and not self._received_any:
+        if state is STATUS_LINE and not self._received_any:
             message = "the connection closed before any response byte arrived"
-        elif state in (State.STATUS_LINE, State.FIELDS):
+        elif state in (STATUS_LINE, FIELDS):
             message = f"the connection closed inside the header section ({pending} bytes of head so far)"
-        elif state is State.BODY_LENGTH:
+        elif state is BODY_LENGTH:
             got = (self._resp.content_length or 0) - self._remaining
             message = f"the connection closed after {got} of {self._resp.content_length} body bytes (Content-Length)"
-        elif state is State.CHUNK_DATA:
+        elif state is CHUNK_DATA:
             message = f"the connection closed inside chunk data ({self._remaining} bytes of the chunk missing)"
         else:
             message = f"the connection closed inside the chunked body (in the {state.value})"
@@ -455,30 +508,16 @@ class ResponseParser:
     # -- the loop: each state has a reader that consumes what it can --
 
     def _run(self, events: list[Event]) -> None:
-        while True:
-            state = self.state
-            if state is State.STATUS_LINE or state is State.FIELDS:
-                progressed = self._read_head(events)
-            elif state is State.CHUNK_DATA:
-                progressed = self._read_chunk_data(events)
-            elif state is State.CHUNK_SIZE:
-                progressed = self._read_chunk_size(events)
-            elif state is State.CHUNK_DATA_END:
-                progressed = self._read_chunk_data_end(events)
-            elif state is State.BODY_LENGTH:
-                progressed = self._read_length_body(events)
-            elif state is State.BODY_UNTIL_CLOSE:
-                progressed = self._read_until_close(events)
-            elif state is State.TRAILERS:
-                progressed = self._read_trailers(events)
-            else:  # DONE
-                if self._pos < len(self._buf):
-                    rest = bytes(self._buf[self._pos :])
-                    self._after_done(rest, self._base + self._pos)
-                    self._pos = len(self._buf)
-                return
-            if not progressed:
-                return
+        # One dict lookup per step (see _READERS, after the class), not a chain of comparisons.
+        while _READERS[self.state](self, events):
+            pass
+
+    def _read_after_done(self, events: list[Event]) -> bool:
+        if self._pos < len(self._buf):
+            rest = bytes(self._buf[self._pos :])
+            self._after_done(rest, self._base + self._pos)
+            self._pos = len(self._buf)
+        return False
 
     def _find_section_end(self) -> int:
         """Index in _buf just past the empty line ending a head or trailer section, or -1.
@@ -486,19 +525,15 @@ class ResponseParser:
         The empty line is CRLF, or a bare LF (RFC 9112 §2.2), right after a line end.
         """
         buf = self._buf
-        scan = max(self._pos, self._scan - self._base)
-        crlf = buf.find(b"\n\r\n", scan)
-        lf = buf.find(b"\n\n", scan, crlf + 2 if crlf >= 0 else len(buf))
-        if lf >= 0:
-            return lf + 2
-        if crlf >= 0:
-            return crlf + 3
+        m = _EMPTY_LINE.search(buf, max(self._pos, self._scan - self._base))
+        if m is not None:
+            return m.end()
         # Resume two bytes back next time: the end may straddle this feed and the next.
         self._scan = self._base + max(self._pos, len(buf) - 2)
         return -1
 
     def _read_head(self, events: list[Event]) -> bool:
-        if self.state is State.STATUS_LINE:
+        if self.state is STATUS_LINE:
             # Check the first bytes at once: a server speaking something else
             # (TLS, SSH, garbage) fails here, not after 64 KiB or at the close.
             start = bytes(self._buf[self._pos : self._pos + 5])
@@ -515,14 +550,15 @@ class ResponseParser:
         if end < 0:
             if len(self._buf) - pos > limit + 2:
                 self._too_big_head(base + limit)
-            if self.state is State.STATUS_LINE and self._buf.find(b"\n", pos) >= 0:
-                self.state = State.FIELDS  # the status line is in; it is checked with the whole head
+            if self.state is STATUS_LINE and self._buf.find(b"\n", pos) >= 0:
+                self.state = FIELDS  # the status line is in; it is checked with the whole head
             return False
         if end - pos > limit + 2:
             self._too_big_head(base + limit)
         head = bytes(self._buf[pos:end])
         self._pos = end
-        self._head_raw += head
+        if not self.keep_body:
+            self._head_raw += head
         self._parse_head(head, base, events)
         return True
 
@@ -550,16 +586,16 @@ class ResponseParser:
 
     def _parse_head(self, head: bytes, base: int, events: list[Event]) -> None:
         """Check and split a whole head: status line, fields, empty line."""
-        self.state = State.STATUS_LINE
+        self.state = STATUS_LINE
         # Decode once: latin-1 maps each byte to one character, so offsets stay byte
-        # offsets and each field's name and value come out of the regex as str (fast).
+        # offsets and each field's name and value come out as str (fast).
         text = head.decode("latin-1")
         m = _STATUS_LINE_TEXT.match(text)
         if m is None:
             self._diagnose_head(head, base)
         pos = m.end()
         events.append(self._status_line(m.group(1, 2, 3, 4), head[:pos], base))
-        self.state = State.FIELDS
+        self.state = FIELDS
         end = len(head) - (2 if head.endswith(b"\r\n") else 1)
         self._picked = {"transfer-encoding": [], "content-length": [], "connection": []}
         fields = self._read_fields(text, head, pos, end, base, Field)
@@ -569,26 +605,47 @@ class ResponseParser:
 
     def _read_fields(self, text: str, section: bytes, pos: int, end: int, base: int, kind: type[Field]) -> list[Field]:
         """The field lines in text[pos:end], as Field (or Trailer) events."""
+        if _FIELD_SECTION_TEXT.fullmatch(text, pos, end) is None:
+            self._diagnose_fields(text, section, pos, end, base, kind)
+        # Every line is valid: split them in C. Only CR-LF ends a line's bytes here (a bare CR
+        # fails the match above), so bytes.splitlines cuts the raw lines where split("\n") does.
+        lines = text[pos:end].split("\n")[:-1]
+        raws = section[pos:end].splitlines(keepends=True)
+        if len(lines) > self.max_fields:
+            self._too_many_fields(base + pos + sum(map(len, raws[: self.max_fields])), kind)
         fields: list[Field] = []
         picked = self._picked
-        match = _FIELD_LINE_TEXT.match
-        limit = self.max_fields
-        while pos < end:
-            if len(fields) == limit:
-                what = "header" if kind is Field else "trailer"
-                self._error(f"more than {limit} {what} fields (max_fields)", base + pos, "limit: MAX_FIELDS")
-            m = match(text, pos, end)
-            if m is None:
-                self._diagnose_section(section, base, pos, kind)
-            start = pos
-            pos = m.end()
-            name, value = m.group(1, 2)
-            fields.append(kind(name, value, section[start:pos], base + start))
+        new = object.__new__  # looked up once, not per field
+        offset = base + pos
+        for line, raw in zip(lines, raws, strict=True):
+            name, _, value = line.partition(":")
+            # kind(name, value, raw, offset), written out: filling the slots of a bare object
+            # skips type.__call__'s round trip from C into __init__ (about 50 ns a field).
+            field = new(kind)
+            field.name = name
+            field.value = value.strip(" \t\r")  # the OWS, and the CR of a CRLF
+            field.raw = raw
+            field.offset = offset
+            fields.append(field)
+            offset += len(raw)
             if len(name) in _FRAMING_NAME_LENGTHS:  # a cheap test before the lower-case comparison
                 bucket = picked.get(name.lower())
                 if bucket is not None:
-                    bucket.append(fields[-1])
+                    bucket.append(field)
         return fields
+
+    def _too_many_fields(self, offset: int, kind: type[Field]) -> NoReturn:
+        what = "header" if kind is Field else "trailer"
+        self._error(f"more than {self.max_fields} {what} fields (max_fields)", offset, "limit: MAX_FIELDS")
+
+    def _diagnose_fields(self, text: str, section: bytes, pos: int, end: int, base: int, kind: type[Field]) -> NoReturn:
+        """Some field line is bad: read line by line to report the first problem (a bad line, or the limit)."""
+        for _ in range(self.max_fields):
+            m = _FIELD_LINE_TEXT.match(text, pos, end)
+            if m is None:
+                self._diagnose_section(section, base, pos, kind)
+            pos = m.end()
+        self._too_many_fields(base + pos, kind)
 
     def _diagnose_head(self, head: bytes, base: int) -> NoReturn:
         """The head did not match: find its first bad line and say what is wrong with it."""
@@ -685,7 +742,7 @@ class ResponseParser:
             self._resp.informational = interim.informational + [interim]
             interim.informational = []
             interim.framing = Framing.NONE
-            self.state = State.STATUS_LINE
+            self.state = STATUS_LINE
             return
         resp.framing, resp.content_length = framing, length
         resp.keep_alive = self._keep_alive(framing, picked["connection"])
@@ -693,13 +750,13 @@ class ResponseParser:
             self._finish(events, offset + len(raw), keep_alive=resp.keep_alive)
         elif framing is Framing.CONTENT_LENGTH:
             self._remaining = length or 0
-            self.state = State.BODY_LENGTH
+            self.state = BODY_LENGTH
             if not length:
                 self._finish(events, offset + len(raw), keep_alive=resp.keep_alive)
         elif framing is Framing.CHUNKED:
-            self.state = State.CHUNK_SIZE
+            self.state = CHUNK_SIZE
         else:
-            self.state = State.BODY_UNTIL_CLOSE
+            self.state = BODY_UNTIL_CLOSE
 
     def _framing(self, status: int, te_fields: list[Field], cl_fields: list[Field]) -> tuple[Framing, int | None]:
         resp = self._resp
@@ -715,7 +772,7 @@ class ResponseParser:
                     te_fields[0].offset,
                     "RFC 9112 §6.1: treat the framing as faulty",
                 )
-            codings = [c.lower() for f in te_fields for c in _list_elements(f.value)]
+            codings = _list_elements(te_fields)
             if not codings or codings[-1] != "chunked":
                 self._error(
                     f"the final transfer coding is not chunked ({', '.join(codings) or 'empty'})",
@@ -782,7 +839,7 @@ class ResponseParser:
         resp = self._resp
         if framing is Framing.UNTIL_CLOSE or resp.warnings or resp.status == 101:
             return False
-        tokens = {t.lower() for f in connection for t in _list_elements(f.value)}
+        tokens = _list_elements(connection)
         if "close" in tokens:
             return False
         if resp.http_version == "HTTP/1.0":
@@ -856,16 +913,15 @@ class ResponseParser:
                     (em.group(1).decode("ascii"), None if em.group(2) is None else em.group(2).decode("latin-1"))
                 )
         self._pos = lf + 1
-        events.append(Chunk(size, extensions, line, offset))
-        if self.keep_body:  # without the body, keeping one frame per chunk would grow without bound
-            frame = ChunkFrame(size, extensions, line, offset)
-            self._resp.frames.append(frame)
-            self._frame = frame
+        chunk = Chunk(size, extensions, line, offset)
+        events.append(chunk)
+        if self.keep_body:  # without the body, keeping one per chunk would grow without bound
+            self._resp._chunks.append(chunk)
         if size == 0:
-            self.state = State.TRAILERS
+            self.state = TRAILERS
         else:
             self._remaining = size
-            self.state = State.CHUNK_DATA
+            self.state = CHUNK_DATA
         return True
 
     def _diagnose_chunk_line(self, line: bytes, offset: int) -> NoReturn:
@@ -889,7 +945,7 @@ class ResponseParser:
         self._deliver(events, n)
         self._remaining -= n
         if self._remaining == 0:
-            self.state = State.CHUNK_DATA_END
+            self.state = CHUNK_DATA_END
         return True
 
     def _read_chunk_data_end(self, events: list[Event]) -> bool:
@@ -915,9 +971,7 @@ class ResponseParser:
             )
         events.append(ChunkEnd(here))
         self._pos = pos + 2
-        if self._frame is not None:
-            self._frame.end = here + 2
-        self.state = State.CHUNK_SIZE
+        self.state = CHUNK_SIZE
         return True
 
     def _read_trailers(self, events: list[Event]) -> bool:
@@ -943,17 +997,17 @@ class ResponseParser:
                 )
             if end < 0:
                 return False
-        section = bytes(buf[pos:end])
         self._pos = end
+        if end - pos > 2:  # there are trailer fields (most chunked bodies have none)
+            self._read_trailer_fields(events, bytes(buf[pos:end]), base)
+        self._finish(events, self._base + end, keep_alive=self._resp.keep_alive)
+        return True
+
+    def _read_trailer_fields(self, events: list[Event], section: bytes, base: int) -> None:
         fields_end = len(section) - (2 if section.endswith(b"\r\n") else 1)
         trailers = self._read_fields(section.decode("latin-1"), section, 0, fields_end, base, Trailer)
         events.extend(trailers)
         self._resp.trailers = [(t.name, t.value) for t in trailers]
-        here = self._base + end
-        if self._frame is not None:
-            self._frame.end = here
-        self._finish(events, here, keep_alive=self._resp.keep_alive)
-        return True
 
     # -- the end --
 
@@ -966,14 +1020,12 @@ class ResponseParser:
                 raw = raw[:offset]
             resp.raw = raw
             resp.body = b"".join(self._body_parts)
-            for frame in resp.frames:
-                frame._source = raw
         else:
             resp.raw = bytes(self._head_raw)
         self._body_parts = []
         self._raw_parts = []
         self.response = resp
-        self.state = State.DONE
+        self.state = DONE
         events.append(EndOfMessage(keep_alive, offset))
 
     def _after_done(self, rest: bytes, offset: int) -> list[Event]:
@@ -987,7 +1039,7 @@ class ResponseParser:
             offset=offset,
             rule="RFC 9112 §9.6: nothing follows the last response on a connection being closed",
             received=bytes(self._resp.raw) + rest,
-            state=State.DONE.value,
+            state=DONE.value,
         )
         self._fail(exc)
         raise exc
@@ -1003,9 +1055,24 @@ class ResponseParser:
         raise ProtocolError(message, offset=offset, rule=rule, received=self._received(), state=self.state.value)
 
     def _fail(self, exc: ProtocolError) -> NoReturn:
-        self.state = State.ERROR
+        self.state = ERROR
         self.error = exc
         raise exc
+
+
+# Each state's reader: it consumes what it can of the buffer and returns True when it made
+# progress (then the reader of the new state runs), False when it needs more bytes.
+_READERS = {
+    STATUS_LINE: ResponseParser._read_head,
+    FIELDS: ResponseParser._read_head,
+    BODY_LENGTH: ResponseParser._read_length_body,
+    BODY_UNTIL_CLOSE: ResponseParser._read_until_close,
+    CHUNK_SIZE: ResponseParser._read_chunk_size,
+    CHUNK_DATA: ResponseParser._read_chunk_data,
+    CHUNK_DATA_END: ResponseParser._read_chunk_data_end,
+    TRAILERS: ResponseParser._read_trailers,
+    DONE: ResponseParser._read_after_done,
+}
 
 
 def parse_response(data: bytes, *, request_method: str = "POST") -> Response:
