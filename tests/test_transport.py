@@ -409,3 +409,20 @@ def test_each_address_is_tried_in_order(monkeypatch: pytest.MonkeyPatch) -> None
             assert read_all(conn) == REPLY
     assert conn.addresses == [("127.0.0.1", refused), ("127.0.0.1", server.port)]
     assert conn.peer == ("127.0.0.1", server.port)
+
+
+def test_a_spent_total_deadline_is_a_timeout_not_a_non_blocking_socket() -> None:
+    """settimeout(0) would make recv fail with EAGAIN; a spent deadline must read as Timeout(phase="total")."""
+    server = socket.create_server(("127.0.0.1", 0))
+    try:
+        conn = Connection.open("127.0.0.1", server.getsockname()[1], tls=False, timeouts=Timeouts(read=5, total=5))
+        peer, _ = server.accept()
+        with conn, peer:
+            conn._deadline = 0.0  # the total limit ran out long ago (perf_counter started at boot)
+            with pytest.raises(Timeout) as info:
+                conn.recv()
+            with pytest.raises(Timeout):
+                conn.sendall(b"x")
+    finally:
+        server.close()
+    assert info.value.phase == "total" and info.value.limit == 5

@@ -429,7 +429,13 @@ class Connection:
     # -- limits and errors ---------------------------------------------------
 
     def _limit(self, phase_limit: float | None) -> float | None:
-        """The socket timeout for the next wait: the phase limit, cut short by the total deadline."""
+        """The socket timeout for the next wait: the phase limit, cut short by the total deadline.
+
+        A deadline already spent raises TimeoutError at once (``_error`` names it "total"),
+        even for a send that the kernel's buffer could still have taken.
+        """
+        if self._deadline is not None and time.perf_counter() >= self._deadline:
+            raise TimeoutError("the total time limit has passed")
         return _remaining(phase_limit, self._deadline)
 
     def _error(self, exc: BaseException, phase: str) -> NetworkError:
@@ -755,10 +761,15 @@ def _name(rdns: Any) -> str:
 
 
 def _remaining(limit: float | None, deadline: float | None) -> float | None:
-    """The smaller of a phase ``limit`` and the time left before ``deadline`` (never below 0)."""
+    """The smaller of a phase ``limit`` and the time left before ``deadline``.
+
+    Never 0: ``settimeout(0)`` would make the socket non-blocking (an operation then
+    fails with EAGAIN instead of timing out), so a spent deadline becomes a wait of
+    one microsecond, which times out at once.
+    """
     if deadline is None:
         return limit
-    left = max(0.0, deadline - time.perf_counter())
+    left = max(1e-6, deadline - time.perf_counter())
     return left if limit is None else min(limit, left)
 
 
