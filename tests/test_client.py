@@ -171,3 +171,14 @@ def test_repr_of_client_and_exchange_hide_the_key() -> None:
         exchange = client.chat(PROMPT)
     for text in (repr(client), repr(exchange), repr(exchange.request), repr(client.settings)):
         assert KEY not in text
+
+
+def test_client_arguments_override_settings_and_say_so() -> None:
+    from wire.config import Settings
+
+    base = Settings(api_key="sk-env-0123456789abcdefgh", base_url="https://api.openai.com/v1",
+                    sources={"api_key": "environment", "base_url": "default", "model": "default"})
+    client = Client(base, base_url="http://127.0.0.1:9/v1")
+    assert client.settings.base_url == "http://127.0.0.1:9/v1" and client.settings.api_key == base.api_key
+    assert client.settings.sources == {"api_key": "environment", "base_url": "Client argument", "model": "default"}
+    assert base.base_url == "https://api.openai.com/v1"  # the caller's settings are not changed

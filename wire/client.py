@@ -177,13 +177,16 @@ class Client:
     ) -> None:
         if settings is None:
             settings = Settings.load()
-        if base_url is not None or api_key is not None or model is not None:
+        given = {"api_key": api_key, "base_url": base_url, "model": model}
+        if any(value is not None for value in given.values()):
+            sources = dict(settings.sources)
+            sources.update({name: "Client argument" for name, value in given.items() if value is not None})
             settings = Settings(
                 api_key=api_key if api_key is not None else settings.api_key,
                 base_url=base_url if base_url is not None else settings.base_url,
                 model=model if model is not None else settings.model,
                 env_file=settings.env_file,
-                sources=dict(settings.sources),
+                sources=sources,
                 proxies=dict(settings.proxies),
             )
         self.settings = settings
@@ -196,7 +199,7 @@ class Client:
         self._rng = rng
 
     def __repr__(self) -> str:
-        return f"<Client {self.settings.base_url} key={self.settings!r}>"
+        return f"<Client {self.settings!r}>"
 
     # -- the two calls ------------------------------------------------------
 
