@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from wire import __version__
-from wire.config import redact
 from wire.http11 import Response
+from wire.show import redact_text, secrets_of
 
 if TYPE_CHECKING:
     from wire.client import Attempt, Exchange
@@ -63,7 +63,7 @@ def to_har(exchange: Exchange, *, show_secrets: bool = False) -> dict[str, Any]:
     }
     if show_secrets:
         return har
-    redacted: dict[str, Any] = _redacted(har, _secrets(exchange))
+    redacted: dict[str, Any] = _redacted(har, secrets_of(exchange))
     return redacted
 
 
@@ -203,19 +203,10 @@ def _iso8601(started_at: float) -> str:
 # -- secrets ---------------------------------------------------------------------
 
 
-def _secrets(exchange: Exchange) -> list[str]:
-    """The bearer token of the request's Authorization field (the API key)."""
-    value = exchange.request.header("Authorization") or ""
-    scheme, _, token = value.partition(" ")
-    return [token] if scheme.lower() == "bearer" and token else []
-
-
 def _redacted(value: Any, secrets: list[str]) -> Any:
     """``value`` with every occurrence of a secret in any string replaced by ``redact(secret)``."""
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, redact(secret))
-        return value
+        return redact_text(value, secrets)
     if isinstance(value, dict):
         return {key: _redacted(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
