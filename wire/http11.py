@@ -323,8 +323,16 @@ class Response:
 
     ``headers`` keeps the fields in wire order with their original case;
     ``header(name)`` looks one up ignoring case and joins repeats with ", "
-    (RFC 9110 §5.3). ``body`` is de-chunked. ``raw`` is every byte of the
-    response as it arrived (only the head when the body was not kept).
+    (RFC 9110 §5.3). ``body`` is de-chunked.
+
+    ``raw`` is every byte that arrived, from the first byte of the stream, so
+    an event's offset indexes it: interim 1xx heads first, when there were
+    any (each is also in ``informational``, with its own head as its
+    ``raw``), then this response. Only the head(s) when the body was not kept.
+
+    ``head`` is this response's own head as the parser cut it: status line,
+    field lines and the empty line that ends them. It starts at stream offset
+    ``head_offset`` and ends at ``head_end``, where the body begins.
     """
 
     def __init__(self) -> None:
@@ -335,6 +343,8 @@ class Response:
         self.trailers: list[tuple[str, str]] = []
         self.body = b""
         self.raw = b""
+        self.head = b""
+        self.head_offset = 0
         self._chunks: list[Chunk] = []  # the Chunk events of a kept chunked body, for frames
         self.framing = Framing.UNTIL_CLOSE
         self.content_length: int | None = None
@@ -354,6 +364,11 @@ class Response:
             ChunkFrame(c.size, c.extensions, c.raw, c.offset, end, self.raw)
             for c, end in zip(chunks, ends, strict=True)
         ]
+
+    @property
+    def head_end(self) -> int:
+        """Stream offset one past the empty line that ends the head (where the body begins)."""
+        return self.head_offset + len(self.head)
 
     def header(self, name: str) -> str | None:
         """The value of field ``name`` (any case), repeats joined with ", "; None when absent."""
@@ -559,6 +574,7 @@ class ResponseParser:
         self._pos = end
         if not self.keep_body:
             self._head_raw += head
+        self._resp.head, self._resp.head_offset = head, base
         self._parse_head(head, base, events)
         return True
 
@@ -742,6 +758,7 @@ class ResponseParser:
             self._resp.informational = interim.informational + [interim]
             interim.informational = []
             interim.framing = Framing.NONE
+            interim.raw = interim.head  # an interim reply is all head: it has no body
             self.state = STATUS_LINE
             return
         resp.framing, resp.content_length = framing, length

@@ -278,25 +278,18 @@ def tls_view(tls: TLSInfo, *, color: bool = False) -> str:
 
 def response_head_view(response: Response, *, color: bool = False) -> str:
     """The status line and each field line as received, interim 1xx replies first."""
+    # Each head as the parser cut it (Response.head): the view never looks for the empty line
+    # itself, so a head ending in bare LFs (RFC 9112 §2.2) is shown exactly, without body bytes.
     out = []
     for interim in response.informational:
-        out.append(byte_lines(_head_bytes(interim), "<", color=color, direction="in"))
+        out.append(byte_lines(interim.head, "<", color=color, direction="in"))
         out.append(paint(f"  (an interim {interim.status} reply; the final one follows)", "note", color))
-    out.append(byte_lines(_head_bytes(response), "<", color=color, direction="in"))
+    out.append(byte_lines(response.head, "<", color=color, direction="in"))
     ka = "kept open for another request" if response.keep_alive else "closed after this response"
     out.append(paint(f"  (body framing: {response.framing.value}; connection {ka})", "note", color))
     for warning in response.warnings:
         out.append(paint(f"  warning: {warning}", "error", color))
     return "\n".join(out)
-
-
-def _head_bytes(response: Response) -> bytes:
-    """The head of a response: its raw bytes up to and including the empty line."""
-    raw = response.raw
-    end = raw.find(b"\r\n\r\n")
-    end_lf = raw.find(b"\n\n")
-    candidates = [e + 4 for e in (end,) if e >= 0] + [e + 2 for e in (end_lf,) if e >= 0]
-    return raw[: min(candidates)] if candidates else raw
 
 
 def body_view(response: Response, *, color: bool = False, preview: int = PREVIEW_BYTES) -> str:
