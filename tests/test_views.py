@@ -12,6 +12,7 @@ from rawserver import RawServer
 
 import wire
 from wire.client import Client
+from wire.har import to_har
 from wire.show import exchange_view, response_head_view
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -91,3 +92,15 @@ def test_the_exchange_view_shows_the_final_head_after_a_100_continue() -> None:
     assert "< HTTP/1.1 200 OK\\r\\n\n< X-Final: yes\\r\\n" in text
     assert text.index("100 Continue") < text.index("an interim 100 reply") < text.index("200 OK")
     assert text.count("100 Continue") == 1
+
+
+def test_har_headers_size_is_the_parsers_head_end() -> None:
+    # HAR's headersSize counts every head (interim ones too) up to the final empty line; a
+    # bare-LF head followed by a body with a blank line in it was counted into the body.
+    body = b'{\n\n"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": [{"index": 0,'
+    body += b' "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}'
+    heads = CONTINUE + b"HTTP/1.1 200 OK\nContent-Length: %d\n\r\n" % len(body)
+    with RawServer(heads + body) as server:
+        exchange = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=0).chat("Hi")
+    response = to_har(exchange)["log"]["entries"][0]["response"]
+    assert (response["headersSize"], response["bodySize"]) == (len(heads), len(body))

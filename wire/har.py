@@ -161,14 +161,7 @@ def _content(response: Response) -> dict[str, Any]:
 
 def _head_size(response: Response) -> int:
     """Bytes from the first status line to the empty line that ends the final head (interim 1xx heads included)."""
-    raw, pos = response.raw, 0
-    for _ in range(len(response.informational) + 1):
-        crlf, lf = raw.find(b"\r\n\r\n", pos), raw.find(b"\n\n", pos)
-        ends = [e + 4 for e in (crlf,) if e >= 0] + [e + 2 for e in (lf,) if e >= 0]
-        if not ends:
-            return len(raw)
-        pos = min(ends)
-    return pos
+    return response.head_end  # the parser's own cut: the stream starts at the first status line
 
 
 def _timings(attempt: Attempt) -> dict[str, float]:
