@@ -32,6 +32,18 @@ Choices this parser makes where RFC 9112 lets a recipient choose:
   should not).
 - A transfer coding other than ``chunked`` is rejected: wire never asks for
   one (it sends no ``TE`` field), so a server must not use one (RFC 9112 §7).
+- A ``Content-Length`` or ``Transfer-Encoding`` trailer field is rejected.
+  RFC 9110 §6.5.1 says fields that describe message framing "cannot be
+  processed outside the header section", and a sender must not send them as
+  trailers; RFC 9112 §7.1.2 lets a recipient discard trailers instead, but a
+  framing field after the body can only mislead.
+- ``Content-Length`` or ``Transfer-Encoding`` on a 1xx or 204 reply, which a
+  server must not send (RFC 9110 §8.6, RFC 9112 §6.1), is flagged in
+  ``warnings`` and the connection is not reused, rather than rejected: RFC
+  9112 §6.3 rule 1 ends such a reply at its head "regardless of the header
+  fields present". A ``Content-Length`` value is still checked on every
+  status but a 2xx reply to CONNECT, whose framing fields a client "MUST
+  ignore" (RFC 9112 §6.3 rule 2).
 """
 
 from __future__ import annotations
@@ -759,6 +771,8 @@ class ResponseParser:
             interim.informational = []
             interim.framing = Framing.NONE
             interim.raw = interim.head  # an interim reply is all head: it has no body
+            self._resp.warnings = interim.warnings  # they concern the connection the final reply is on
+            interim.warnings = []
             self.state = STATUS_LINE
             return
         resp.framing, resp.content_length = framing, length
@@ -777,10 +791,14 @@ class ResponseParser:
 
     def _framing(self, status: int, te_fields: list[Field], cl_fields: list[Field]) -> tuple[Framing, int | None]:
         resp = self._resp
-        # RFC 9112 §6.3 rules 1-2: these replies never have a body, whatever their fields say.
-        if status < 200 or status in (204, 304) or self.request_method == "HEAD":
+        # RFC 9112 §6.3 rule 2: a 2xx reply to CONNECT turns the connection into a tunnel, and
+        # "A client MUST ignore any Content-Length or Transfer-Encoding header fields" in it.
+        if self.request_method == "CONNECT" and 200 <= status < 300:
             return Framing.NONE, None
-        if self.request_method == "CONNECT" and status < 300:
+        # RFC 9112 §6.3 rule 1: these replies end with their head "regardless of the header
+        # fields present", but the fields are still checked.
+        if status < 200 or status in (204, 304) or self.request_method == "HEAD":
+            self._check_fields_without_body(status, te_fields, cl_fields)
             return Framing.NONE, None
         if te_fields:
             if resp.http_version == "HTTP/1.0":
@@ -795,6 +813,13 @@ class ResponseParser:
                     f"the final transfer coding is not chunked ({', '.join(codings) or 'empty'})",
                     te_fields[-1].offset,
                     "RFC 9112 §6.3 rule 4: the length cannot be determined",
+                )
+            if "chunked" in codings[:-1]:
+                self._error(
+                    "chunked is applied more than once (Transfer-Encoding lists it "
+                    f"{codings.count('chunked')} times: {', '.join(codings)})",
+                    te_fields[-1].offset,
+                    "RFC 9112 §6.1: a sender MUST NOT apply the chunked transfer coding more than once",
                 )
             if len(codings) > 1:
                 self._error(
@@ -813,6 +838,26 @@ class ResponseParser:
         if cl_fields:
             return Framing.CONTENT_LENGTH, self._content_length(cl_fields)
         return Framing.UNTIL_CLOSE, None
+
+    def _check_fields_without_body(self, status: int, te_fields: list[Field], cl_fields: list[Field]) -> None:
+        """Framing fields on a reply that has no body: they frame nothing, but they are checked.
+
+        Content-Length must be valid whatever the status (RFC 9110 §8.6); a HEAD or 304
+        reply may carry the length the GET or 200 body would have had. On a 1xx or 204
+        neither field may be sent at all (RFC 9110 §8.6, RFC 9112 §6.1): that is flagged
+        and the connection is not reused, since a server that sent one may have sent a body
+        too, which would be read as the next response.
+        """
+        if cl_fields:
+            self._content_length(cl_fields)
+        if status < 200 or status == 204:
+            for fields, section in ((cl_fields, "RFC 9110 §8.6"), (te_fields, "RFC 9112 §6.1")):
+                if fields:
+                    field = fields[0]
+                    self._resp.warnings.append(
+                        f"a {status} reply carries {field.name}: {field.value}, which a server must not send "
+                        f"with this status; the reply has no body and the connection will not be reused ({section})"
+                    )
 
     def _content_length(self, fields: list[Field]) -> int:
         """RFC 9110 §8.6: Content-Length = 1*DIGIT; identical repeats may be merged, differing ones are fatal."""
@@ -840,7 +885,7 @@ class ResponseParser:
             self._error(
                 f"conflicting Content-Length values {sorted(values)}",
                 fields[-1].offset,
-                "RFC 9112 §6.3 rule 5: an unrecoverable framing error",
+                "RFC 9110 §8.6: Content-Length = 1*DIGIT; RFC 9112 §6.3 rule 5: an unrecoverable framing error",
             )
         length = values.pop()
         if length > self.max_body_size:
@@ -1022,7 +1067,18 @@ class ResponseParser:
 
     def _read_trailer_fields(self, events: list[Event], section: bytes, base: int) -> None:
         fields_end = len(section) - (2 if section.endswith(b"\r\n") else 1)
+        self._picked = {"transfer-encoding": [], "content-length": []}
         trailers = self._read_fields(section.decode("latin-1"), section, 0, fields_end, base, Trailer)
+        framing = self._picked["transfer-encoding"] + self._picked["content-length"]
+        if framing:
+            # The sender broke a MUST NOT (RFC 9110 §6.5.1), and a framing field after the body
+            # can only mislead; a recipient may discard trailers (RFC 9112 §7.1.2), wire rejects.
+            first = min(framing, key=lambda f: f.offset)
+            self._error(
+                f"{first.name} in the trailer section: a field that frames the message cannot come after the body",
+                first.offset,
+                "RFC 9110 §6.5.1: fields that describe message framing cannot be processed outside the header section",
+            )
         events.extend(trailers)
         self._resp.trailers = [(t.name, t.value) for t in trailers]
 
