@@ -322,12 +322,20 @@ def test_serve_rejects_an_unknown_fault(env: None, capsys: pytest.CaptureFixture
     assert "nonsense" in capsys.readouterr().err
 
 
-def test_annotated_view_covers_every_reply_byte(env: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--show", "annotated"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and "-" in line]
+def test_annotated_view_covers_every_reply_byte(env: None, monkeypatch: pytest.MonkeyPatch,
+                                                capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with FakeServer() as server:  # the same request twice gets the same reply, byte for byte
+        assert main(["chat", "--base-url", server.base_url, "--show", "annotated", "Hi"]) == 0
+        out = capsysbinary.readouterr().out.decode()
+        assert main(["chat", "--base-url", server.base_url, "--raw", "Hi"]) == 0
+        raw = capsysbinary.readouterr().out
+    reply = raw[raw.index(b"HTTP/1.1 200 OK\r\n"):]
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ") and "-" in line]
     spans = [tuple(map(int, row[0].split("-"))) for row in rows if row[0][0].isdigit()]
     assert spans[0][0] == 0
     assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:], strict=False))  # contiguous: no byte unexplained
+    assert spans[-1][1] == len(reply) - 1, (spans[-1], len(reply))  # and up to the reply's last byte
     labels = " ".join(" ".join(row[1:4]) for row in rows)
     for part in ("status line", "field", "end of head", "chunk size", "chunk data", "last chunk", "end of body"):
         assert part in labels
