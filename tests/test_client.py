@@ -82,7 +82,7 @@ def test_tls_with_the_demo_ca() -> None:
     tls = exchange.tls
     assert tls is not None
     assert tls.version in ("TLSv1.2", "TLSv1.3") and tls.alpn == "http/1.1" and tls.server_hostname == "localhost"
-    assert "DNS:localhost" in tls.peer_sans and tls.verified
+    assert "DNS:localhost" in tls.peer_sans and tls.verified is True
     assert exchange.completion is not None and exchange.completion.text
 
 

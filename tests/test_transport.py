@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import certifi
 import pytest
 import trustme
 
+from wire import transport
 from wire.errors import ConfigError, NetworkError, Timeout, TLSError
 from wire.transport import Connection, Record, Timeouts, Timings
 
@@ -162,8 +164,8 @@ def test_tls_exchange_records_info_and_timings(good_context: ssl.SSLContext, ca_
     assert "DNS:localhost" in info.peer_sans and "IP:127.0.0.1" in info.peer_sans
     assert "O=trustme" in info.peer_issuer
     assert info.not_before and info.not_after
-    assert info.extra_ca_file == ca_file and info.ca_file_used.endswith(".pem")
-    assert info.verified
+    assert info.extra_ca_file == ca_file and info.ca_file_used == certifi.where()
+    assert info.verified is True
 
     assert conn.peer == ("127.0.0.1", server.port)
     assert conn.local[0] == "127.0.0.1"
@@ -184,6 +186,23 @@ def test_tls_exchange_records_info_and_timings(good_context: ssl.SSLContext, ca_
     phases = t.phases()
     assert list(phases) == ["dns", "connect", "tls", "send", "wait", "receive"]
     assert all(v is not None and v >= 0 for v in phases.values())
+
+
+@pytest.mark.parametrize("skipped", ["chain", "hostname"])
+def test_verified_is_false_when_the_handshake_skipped_a_check(ca: trustme.CA, good_context: ssl.SSLContext,
+                                                              skipped: str) -> None:
+    """TLSInfo.verified is read from the context that ran the handshake: a context that skips a check says so."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    if skipped == "chain":
+        context.verify_mode = ssl.CERT_NONE  # the trustme CA is not trusted here: only CERT_NONE lets it through
+    else:
+        ca.configure_trust(context)  # the chain is checked; the name (not in the certificate) is not
+    with Server(answer, good_context) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=LIMIT) as raw:
+            with context.wrap_socket(raw, server_hostname="not-the-name.example") as tls_sock:
+                info = transport._tls_info(tls_sock, "not-the-name.example", None)
+    assert info.verified is False and info.version in ("TLSv1.2", "TLSv1.3")
 
 
 def test_plain_tcp_connection(good_context: ssl.SSLContext) -> None:
