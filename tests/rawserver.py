@@ -96,6 +96,20 @@ def _recv_before(conn: socket.socket, deadline: float) -> bytes:
     return conn.recv(65536)
 
 
+def recv_until(sock: socket.socket, done: Callable[[bytes], bool], seconds: float = TIMEOUT) -> bytes:
+    """Receive until ``done(received)``; fails if the peer closes first or ``seconds`` pass in all."""
+    deadline = time.monotonic() + seconds
+    received = b""
+    while not done(received):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no end after {seconds} s; got {received[-300:]!r}"
+        sock.settimeout(left)
+        piece = sock.recv(65536)
+        assert piece, f"the peer closed first; got {received[-300:]!r}"
+        received += piece
+    return received
+
+
 def raises_within(seconds: float, call: Callable[[], object]) -> tuple[BaseException, float]:
     """Run ``call`` in a thread; return the exception it raised and the seconds it took.
 
