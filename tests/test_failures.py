@@ -123,6 +123,7 @@ def test_no_retry_once_a_stream_has_delivered() -> None:
         with pytest.raises(wire.IncompleteMessage):
             for delta in stream:
                 got.append(delta)
+        assert len(server.requests) == 1  # the second scenario would have answered a retry in full
     assert got and len(stream.exchange.attempts) == 1
 
 
