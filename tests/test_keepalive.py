@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 from rawserver import TIMEOUT, RawServer
 
@@ -74,8 +75,9 @@ class CloseAfterSecondRequest:
         self.thread.start()
 
     def read_request(self, conn: socket.socket) -> None:
+        deadline = time.monotonic() + TIMEOUT
         data = b""
-        while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+        while (b"\r\n\r\n" not in data or not data.endswith(b"}")) and time.monotonic() < deadline:
             piece = conn.recv(65536)
             if not piece:
                 return
