@@ -14,11 +14,13 @@ import pytest
 
 import wire
 from wire.client import Client
-from wire.config import ProxyInfo, Settings, no_proxy_match, proxy_from_url, redact_proxy_url
+from wire.config import Settings
 from wire.errors import ConfigError, NetworkError, ProxyError
 from wire.fake import DEMO_CA_FILE, FakeServer
+from wire.proxy import ProxyInfo, connect_request_bytes, no_proxy_match, proxy_for, proxy_from_url
+from wire.secrets import redact_proxy_url
 from wire.show import tunnel_view
-from wire.transport import Connection, connect_request_bytes
+from wire.transport import Connection
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
 PROMPT = "Tell me a fun fact about HTTP."
@@ -196,13 +198,13 @@ def assert_no_password(text: str) -> None:
 )
 def test_proxy_variable_precedence(environ: dict[str, str], scheme: str, expected: tuple[str, int, str] | None) -> None:
     settings = Settings.load(environ=environ)
-    proxy = settings.proxy_for(scheme, "api.openai.com", 443)
+    proxy = proxy_for(settings, scheme, "api.openai.com", 443)
     assert (None if proxy is None else (proxy.host, proxy.port, proxy.source)) == expected
 
 
 def test_proxy_for_defaults_to_the_base_url() -> None:
     settings = Settings.load(environ={"OPENAI_BASE_URL": "http://example.test:8080/v1", "http_proxy": "proxy:3128"})
-    assert settings.proxy_for() == ProxyInfo(host="proxy", port=3128, source="http_proxy")
+    assert proxy_for(settings) == ProxyInfo(host="proxy", port=3128, source="http_proxy")
 
 
 def test_proxy_url_parts_are_percent_decoded() -> None:
@@ -226,7 +228,7 @@ def test_proxy_url_parts_are_percent_decoded() -> None:
 def test_unusable_proxy_url_is_config_error_without_the_password(url: str, words: str) -> None:
     settings = Settings.load(environ={"HTTPS_PROXY": url})
     with pytest.raises(ConfigError) as info:
-        settings.proxy_for("https", "api.openai.com", 443)
+        proxy_for(settings, "https", "api.openai.com", 443)
     assert words in str(info.value) and "HTTPS_PROXY" in str(info.value)
     assert_no_password(str(info.value))
 
@@ -261,9 +263,9 @@ def test_no_proxy_rules(no_proxy: str, host: str, port: int, match: str | None) 
 def test_no_proxy_lower_case_wins_and_localhost_is_not_implicit() -> None:
     environ = {"HTTPS_PROXY": "http://proxy:3128", "no_proxy": "other.org", "NO_PROXY": "localhost"}
     settings = Settings.load(environ=environ)
-    assert settings.proxy_for("https", "localhost", 443) is not None  # NO_PROXY is overridden by no_proxy
-    assert settings.proxy_for("https", "127.0.0.1", 443) is not None  # loopback is not exempt by itself
-    assert settings.proxy_for("https", "api.other.org", 443) is None
+    assert proxy_for(settings, "https", "localhost", 443) is not None  # NO_PROXY is overridden by no_proxy
+    assert proxy_for(settings, "https", "127.0.0.1", 443) is not None  # loopback is not exempt by itself
+    assert proxy_for(settings, "https", "api.other.org", 443) is None
 
 
 def test_settings_repr_redacts_the_proxy_password() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import Any
 
 from wire.chat import ChatCompletion, Choice, Message, StreamAssembler, ToolCall, Usage
 from wire.client import Attempt, ChatStream, Client, Exchange
@@ -20,7 +20,6 @@ from wire.errors import (
     TLSError,
     WireError,
 )
-from wire.fake import FakeServer, Scenario
 from wire.http11 import (
     Chunk,
     ChunkEnd,
@@ -42,6 +41,19 @@ from wire.request import Request
 from wire.sse import ServerSentEvent, SSEDecoder
 from wire.trace import TraceEvent
 from wire.transport import Connection, Timeouts, Timings, TLSInfo
+from wire.version import __version__
+
+# The fake server (wire/fake/) is loaded on first use, not by ``import wire``: most
+# programs never start one, and it brings http.server, threads and the demo's certificates.
+
+
+def __getattr__(name: str) -> Any:
+    """``wire.FakeServer`` and ``wire.Scenario``: import ``wire.fake`` when first asked for (PEP 562)."""
+    if name in ("FakeServer", "Scenario"):
+        from wire import fake
+
+        return getattr(fake, name)
+    raise AttributeError(f"module 'wire' has no attribute {name!r}")
 
 __all__ = [
     "Attempt",
