@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import select
 import socket
 import threading
@@ -18,8 +19,9 @@ from wire.config import Settings
 from wire.errors import ConfigError, NetworkError, ProxyError
 from wire.fake import DEMO_CA_FILE, FakeServer
 from wire.proxy import ProxyInfo, connect_request_bytes, no_proxy_match, proxy_for, proxy_from_url
-from wire.secrets import redact_proxy_url
-from wire.show import tunnel_view
+from wire.har import to_har
+from wire.secrets import redact_proxy_url, redact_text
+from wire.show import secrets_of, tunnel_view
 from wire.transport import Connection
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -334,6 +336,22 @@ def test_tls_through_a_connect_tunnel(monkeypatch: pytest.MonkeyPatch) -> None:
     assert t.connect is not None and t.tunnel is not None and t.tls is not None
     assert t.connect <= t.tunnel <= t.tls
     assert list(t.phases()) == ["dns", "connect", "tunnel", "tls", "send", "wait", "receive"]
+    opening = [f"{e.name}.{e.step}" for e in exchange.trace if e.name.startswith(("connection.", "proxy."))]
+    assert opening == [
+        "connection.open.started",
+        "connection.dns.started",
+        "connection.dns.complete",
+        "connection.tcp.started",
+        "connection.tcp.complete",
+        "proxy.connect.started",
+        "proxy.connect.complete",
+        "connection.tls.started",
+        "connection.tls.complete",
+        "connection.open.complete",
+    ]
+    connect_steps = [e for e in exchange.trace if e.name == "proxy.connect"]
+    assert connect_steps[0].info == {"proxy": proxy.url, "target": f"localhost:{port}"}
+    assert connect_steps[1].info == {"status": 200} and connect_steps[0].time < connect_steps[1].time
     view = tunnel_view(tunnel)
     assert f"> CONNECT localhost:{port} HTTP/1.1\\r\\n" in view
     assert "< HTTP/1.1 200 Connection established\\r\\n" in view
@@ -387,6 +405,12 @@ def test_proxy_authentication_from_the_url(monkeypatch: pytest.MonkeyPatch) -> N
     for text in (view, repr(exchange), repr(exchange.tunnel), repr(client), repr(client.settings)):
         assert_no_password(text)
     assert token in tunnel_view(exchange.tunnel, show_secrets=True)  # only when asked
+    # One redaction everywhere (wire/secrets.py): the key as sk-…wxyz, a password and Basic credentials as ***.
+    secrets = secrets_of(exchange)
+    assert [s.shown for s in secrets] == ["sk-…wxyz", "***", "***"]
+    assert redact_text(f"{KEY} {token} {PASSWORD}", secrets) == "sk-…wxyz *** ***"
+    har = json.dumps(to_har(exchange), ensure_ascii=False)
+    assert_no_password(har)
 
 
 @pytest.mark.parametrize("credentials", [None, (USER, "wrong-password-1234")])
@@ -400,6 +424,8 @@ def test_407_is_a_proxy_error_that_never_shows_the_password(
             client.chat(PROMPT)
         calls = len(proxy.heads)
     err = info.value
+    failed = [e for e in err.exchange.trace if e.step == "failed"]
+    assert [e.name for e in failed][:2] == ["proxy.connect", "connection.open"]
     assert calls == 1  # a refusal by the proxy is not retried (max_retries=0 aside: see the client)
     assert err.status == 407 and err.phase == "tunnel" and isinstance(err, NetworkError)
     assert err.received.startswith(b"HTTP/1.1 407 Proxy Authentication Required\r\n")

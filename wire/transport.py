@@ -63,7 +63,8 @@ class Timeouts:
     proxy, the CONNECT exchange too (the proxy connects onward), ``tls`` the TLS
     handshake, ``read`` each wait for the next bytes (an idle limit, not the
     whole body), ``total`` the whole life of the connection. DNS has no limit
-    of its own: ``getaddrinfo`` cannot be interrupted.
+    of its own: ``getaddrinfo`` cannot be interrupted. (These are settings;
+    ``wire.Timeout``, one letter shorter, is the error raised when one runs out.)
     """
 
     connect: float | None = 10.0
