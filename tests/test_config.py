@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from wire.config import DEFAULT_BASE_URL, Settings
-from wire.secrets import redact
 from wire.errors import ConfigError
+from wire.secrets import redact
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789WXYZ"
 

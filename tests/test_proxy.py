@@ -18,8 +18,8 @@ from wire.client import Client
 from wire.config import Settings
 from wire.errors import ConfigError, NetworkError, ProxyError
 from wire.fake import DEMO_CA_FILE, FakeServer
-from wire.proxy import ProxyInfo, connect_request_bytes, no_proxy_match, proxy_for, proxy_from_url
 from wire.har import to_har
+from wire.proxy import ProxyInfo, connect_request_bytes, no_proxy_match, proxy_for, proxy_from_url
 from wire.secrets import redact_proxy_url, redact_text
 from wire.show import secrets_of, tunnel_view
 from wire.transport import Connection
