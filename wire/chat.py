@@ -172,7 +172,6 @@ class ToolCall(_View):
     function: FunctionCall | None = None
     custom: CustomCall | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _KNOWN = frozenset({"id", "type", "function", "custom"})
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "tool_call") -> ToolCall:
@@ -181,6 +180,12 @@ class ToolCall(_View):
         function = FunctionCall.from_dict(d.get("function"), f"{where}.function") if kind == "function" else None
         custom = CustomCall.from_dict(d.get("custom"), f"{where}.custom") if kind == "custom" else None
         return cls(_field(d, "id", str, where, ""), kind, function, custom, d)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The fields with no attribute: the object of an unknown type is here, so is ``custom`` on a function call."""
+        known = {"id", "type"} | ({self.type} & {"function", "custom"})
+        return {k: v for k, v in self.raw.items() if k not in known}
 
     @property
     def name(self) -> str | None:
@@ -520,6 +525,8 @@ def decode_stream_data(data: str) -> dict[str, Any] | None:
 
 # Keys whose value names a thing rather than adding a piece to it: the first value stays.
 _NAMES = frozenset({"index", "id", "type", "role", "name"})
+# Lists whose pieces must say which entry they add to (others are found by their pieces' ``index`` keys).
+_INDEXED = frozenset({"tool_calls"})
 # Chunk fields that are not part of the reply: the SDK drops ``obfuscation`` (random padding
 # against side channels) from its snapshot too (lib/streaming/chat/_completions.py).
 _CHUNK_ONLY = frozenset({"choices", "usage", "object", "obfuscation"})
@@ -608,7 +615,7 @@ class StreamAssembler:
             old = acc.get(key)
             if value is None:
                 acc.setdefault(key, None)
-            elif old is None and _indexed(value):
+            elif old is None and (key in _INDEXED or _indexed(value)):
                 acc[key] = []
                 self._merge_indexed(acc[key], value, f"{where}.{key}")
             elif old is None:
@@ -620,7 +627,7 @@ class StreamAssembler:
             elif isinstance(old, dict) and isinstance(value, dict):
                 self._merge(old, value, f"{where}.{key}")
             elif isinstance(old, list) and isinstance(value, list):
-                if _indexed(value):
+                if key in _INDEXED or _indexed(value):
                     self._merge_indexed(old, value, f"{where}.{key}")
                 else:
                     old.extend(copy.deepcopy(value))
