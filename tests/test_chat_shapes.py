@@ -65,7 +65,9 @@ FUNCTION_CALL = {"id": "call_f", "type": "function", "function": {"name": "get_t
 
 
 def test_custom_tool_call_end_to_end() -> None:
-    body = reply({"role": "assistant", "content": None, "tool_calls": [CUSTOM_CALL, FUNCTION_CALL]}, finish="tool_calls")
+    body = reply(
+        {"role": "assistant", "content": None, "tool_calls": [CUSTOM_CALL, FUNCTION_CALL]}, finish="tool_calls"
+    )
     with FakeServer(reply_json=body) as server:
         exchange = client_for(server).chat("run it")
     assert exchange.json == body
@@ -84,7 +86,13 @@ def test_unknown_tool_call_type_is_kept_with_its_raw_object() -> None:
     call = ChatCompletion.from_dict(reply({"role": "assistant", "tool_calls": [UNKNOWN_CALL]})).choices[0]
     tool = call.message.tool_calls[0]
     assert (tool.id, tool.type, tool.function, tool.custom, tool.name, tool.input) == (
-        "call_m", "mcp_call", None, None, None, None)
+        "call_m",
+        "mcp_call",
+        None,
+        None,
+        None,
+        None,
+    )
     assert tool.extra == {"mcp_call": {"server": "docs", "args": {"q": "x"}}}
     assert tool.raw == UNKNOWN_CALL
 
@@ -174,7 +182,10 @@ def test_unknown_values_of_known_fields_are_kept() -> None:
     body = reply({"role": "critic", "content": "x"}, finish="max_output_tokens", service_tier="turbo")
     c = ChatCompletion.from_dict(body)
     assert (c.choices[0].message.role, c.choices[0].finish_reason, c.service_tier) == (
-        "critic", "max_output_tokens", "turbo")
+        "critic",
+        "max_output_tokens",
+        "turbo",
+    )
 
 
 @pytest.mark.parametrize(
@@ -212,22 +223,44 @@ def test_a_body_that_is_not_json_is_a_protocol_error() -> None:
 # logprobs in pieces, the usage chunk with choices: [], and a chunk after it.
 N2_CHUNKS: list[dict[str, Any]] = [
     chunk(delta(0, role="assistant", content="", refusal=None), obfuscation="abc"),
-    chunk(delta(1, role="assistant", content=None, tool_calls=[
-        {"index": 0, "id": "call_c", "type": "custom", "custom": {"name": "run_sql", "input": ""}}])),
+    chunk(
+        delta(
+            1,
+            role="assistant",
+            content=None,
+            tool_calls=[{"index": 0, "id": "call_c", "type": "custom", "custom": {"name": "run_sql", "input": ""}}],
+        )
+    ),
     chunk(delta(0, content="Hel")),
     chunk(delta(1, tool_calls=[{"index": 0, "custom": {"input": "SELECT "}}])),
     chunk(delta(0, content="lo")),
-    chunk(delta(1, tool_calls=[
-        {"index": 0, "custom": {"input": "1;"}},
-        {"index": 1, "id": "call_f", "type": "function", "function": {"name": "get_time", "arguments": '{"tz"'}},
-    ])),
+    chunk(
+        delta(
+            1,
+            tool_calls=[
+                {"index": 0, "custom": {"input": "1;"}},
+                {
+                    "index": 1,
+                    "id": "call_f",
+                    "type": "function",
+                    "function": {"name": "get_time", "arguments": '{"tz"'},
+                },
+            ],
+        )
+    ),
     chunk(delta(1, tool_calls=[{"index": 1, "function": {"arguments": ':"UTC"}'}}])),
     chunk(delta(1, tool_calls=[{"index": 2, "id": "call_m", "type": "mcp_call", "mcp_call": {"args": '{"q"'}}])),
-    chunk(delta(1, tool_calls=[{"index": 2, "mcp_call": {"args": ':1}', "server": "docs"}}])),
+    chunk(delta(1, tool_calls=[{"index": 2, "mcp_call": {"args": ":1}", "server": "docs"}}])),
     chunk(delta(0, finish="stop")),
     chunk(delta(1, finish="tool_calls")),
-    chunk(usage={"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12,
-                 "completion_tokens_details": {"reasoning_tokens": 3}}),
+    chunk(
+        usage={
+            "prompt_tokens": 5,
+            "completion_tokens": 7,
+            "total_tokens": 12,
+            "completion_tokens_details": {"reasoning_tokens": 3},
+        }
+    ),
     chunk(delta(0, reasoning_summary="short")),  # after the usage chunk: still read
 ]
 
@@ -242,7 +275,9 @@ def test_n2_stream_with_custom_function_and_unknown_tool_calls_end_to_end() -> N
     c = exchange.completion
     assert c is not None
     assert [(ch.index, ch.message.content, ch.finish_reason) for ch in c.choices] == [
-        (0, "Hello", "stop"), (1, None, "tool_calls")]
+        (0, "Hello", "stop"),
+        (1, None, "tool_calls"),
+    ]
     assert c.choices[0].message.extra == {"reasoning_summary": "short"}
     assert c.choices[1].message.tool_calls == [
         ToolCall(id="call_c", type="custom", custom=CustomCall(name="run_sql", input="SELECT 1;")),
@@ -251,7 +286,9 @@ def test_n2_stream_with_custom_function_and_unknown_tool_calls_end_to_end() -> N
     ]
     assert c.choices[1].message.tool_calls[2].extra == {"mcp_call": {"args": '{"q":1}', "server": "docs"}}
     assert c.usage is not None and (c.usage.total_tokens, c.usage.completion_tokens_details) == (
-        12, {"reasoning_tokens": 3})
+        12,
+        {"reasoning_tokens": 3},
+    )
     assert (c.id, c.model, c.object) == ("chatcmpl-1", "gpt-5-2025-08-07", "chat.completion")
     assert "obfuscation" not in c.raw  # per-chunk padding, not part of the reply (as the SDK drops it)
 
@@ -261,10 +298,18 @@ def test_stream_audio_and_logprobs_add_up() -> None:
         return {"token": token, "logprob": -1.0, "bytes": None, "top_logprobs": []}
 
     chunks = [
-        chunk({**delta(0, role="assistant", audio={"id": "audio_1", "data": "Ukl", "transcript": "He"}),
-               "logprobs": {"content": [lp("He")], "refusal": None}}),
-        chunk({**delta(0, audio={"data": "GRg==", "transcript": "llo"}),
-               "logprobs": {"content": [lp("llo")], "refusal": None}}),
+        chunk(
+            {
+                **delta(0, role="assistant", audio={"id": "audio_1", "data": "Ukl", "transcript": "He"}),
+                "logprobs": {"content": [lp("He")], "refusal": None},
+            }
+        ),
+        chunk(
+            {
+                **delta(0, audio={"data": "GRg==", "transcript": "llo"}),
+                "logprobs": {"content": [lp("llo")], "refusal": None},
+            }
+        ),
         chunk(delta(0, audio={"expires_at": 1741573552})),
         chunk(delta(0, finish="stop")),
     ]
