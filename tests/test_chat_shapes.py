@@ -261,7 +261,7 @@ N2_CHUNKS: list[dict[str, Any]] = [
             "completion_tokens_details": {"reasoning_tokens": 3},
         }
     ),
-    chunk(delta(0, reasoning_summary="short")),  # after the usage chunk: still read
+    chunk(delta(0, "stop", reasoning_summary="short")),  # after the usage chunk: still read; a repeated finish_reason
 ]
 
 
@@ -310,8 +310,8 @@ def test_stream_audio_and_logprobs_add_up() -> None:
                 "logprobs": {"content": [lp("llo")], "refusal": None},
             }
         ),
-        chunk(delta(0, audio={"expires_at": 1741573552})),
         chunk(delta(0, finish="stop")),
+        chunk(delta(0, audio={"expires_at": 1741573552})),  # the last audio update has no finish_reason (SDK docs)
     ]
     assembler = StreamAssembler()
     for c in chunks:
@@ -321,6 +321,7 @@ def test_stream_audio_and_logprobs_add_up() -> None:
     assert choice.logprobs is not None and choice.logprobs.content is not None
     assert [t.token for t in choice.logprobs.content] == ["He", "llo"]
     assert choice.logprobs.refusal is None
+    assert choice.finish_reason == "stop"
 
 
 @pytest.mark.parametrize(
