@@ -69,7 +69,7 @@ def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, **extr
     return {**HEAD, "choices": choices, "usage": None, **extra}
 
 
-USAGE = {"prompt_tokens": 14, "completion_tokens": 9, "total_tokens": 23, "prompt_tokens_details": {"cached_tokens": 0}}
+USAGE = REPLY["usage"]
 
 # The same reply, streamed with stream_options.include_usage.
 TEXT_CHUNKS = [
@@ -142,8 +142,15 @@ def test_from_dict_realistic_reply() -> None:
             logprobs=None,
         )
     ]
-    assert reply.usage == Usage(prompt_tokens=14, completion_tokens=9, total_tokens=23)
-    assert reply.usage is not None and reply.usage.raw["prompt_tokens_details"] == {"cached_tokens": 0, "audio_tokens": 0}
+    assert reply.usage == Usage(
+        prompt_tokens=14,
+        completion_tokens=9,
+        total_tokens=23,
+        prompt_tokens_details={"cached_tokens": 0, "audio_tokens": 0},
+        completion_tokens_details={"reasoning_tokens": 0, "audio_tokens": 0},
+    )
+    assert reply.service_tier == "default"
+    assert reply.extra == {} and reply.choices[0].message.extra == {}
     assert reply.text == "HTTP/1.1 kept connections open by default."
     assert reply.raw is REPLY
     assert reply.choices[0].message.raw["annotations"] == []
@@ -326,7 +333,9 @@ def test_error_chunk_raises_api_error() -> None:
 def test_error_chunk_with_code() -> None:
     with pytest.raises(APIError) as info:
         StreamAssembler().add({"error": {"message": "slow down", "type": "rate_limit", "param": "x", "code": 429}})
+    # A non-str code becomes str, as the SDK's APIError does; the value as sent stays in the body.
     assert (info.value.type, info.value.param, info.value.code) == ("rate_limit", "x", "429")
+    assert json.loads(info.value.body)["error"]["code"] == 429
 
 
 def test_chunk_without_choices_raises_stream_error() -> None:
