@@ -70,14 +70,22 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
 # view does not name are at ``.extra``, so a field the API adds tomorrow is still reachable.
 # Tolerant as the SDK is: unknown fields, unknown tool-call, content-part and annotation types,
 # and unknown values of ``finish_reason``, ``role`` or ``service_tier`` are kept, never refused.
-# A ``ProtocolError`` names the field when a part is missing that the reply cannot do without
-# (``choices``, a choice's ``message``), or when a known field has the wrong JSON type.
+# A ``ProtocolError`` names the field when a part the reply cannot do without (``choices``, a
+# choice's ``message``) is missing or is not the JSON type it must be. A known field of another
+# type is shown as absent in the typed view and kept as sent in ``.raw``.
 
 _MISSING: Any = object()
 
 
 def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
-    """``obj[key]`` if it has the expected JSON type; ``default`` if absent (or null, when a default is given)."""
+    """``obj[key]`` if it has the expected JSON type, else ``default``.
+
+    Without a default the field is one the reply cannot do without: absent or of
+    the wrong type, it is a ``ProtocolError`` that names it. With a default, a
+    value of another type is not an error (the SDK does not validate replies
+    either: ``construct_type`` in ``openai/_models.py`` keeps what came); the
+    typed view shows the default and ``.raw`` keeps the value as sent.
+    """
     value = obj.get(key, _MISSING)
     if value is _MISSING or (value is None and default is not _MISSING):
         if default is _MISSING:
@@ -85,6 +93,8 @@ def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
         return default
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        if default is not _MISSING:
+            return default
         names = " or ".join(k.__name__ for k in kinds)
         raise ProtocolError(
             f"reply JSON: {where}.{key} should be {names.replace('NoneType', 'null')}, not {type(value).__name__}",
@@ -99,10 +109,15 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _objects(obj: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-    """A list of objects at ``obj[key]`` ([] when absent or null)."""
+def _objects(obj: dict[str, Any], key: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """The objects in the list at ``obj[key]``, each with where it is; what is not an object stays in ``.raw``."""
     values = _field(obj, key, list, where, [])
-    return [_object(v, f"{where}.{key}[{i}]") for i, v in enumerate(values)]
+    return [(f"{where}.{key}[{i}]", v) for i, v in enumerate(values) if isinstance(v, dict)]
+
+
+def _optional(view: Any, value: Any, where: str) -> Any:
+    """``view.from_dict(value)`` for an optional object; None when it is absent or not an object (``.raw`` keeps it)."""
+    return view.from_dict(value, where) if isinstance(value, dict) else None
 
 
 _NUMBER = (int, float)
@@ -177,8 +192,8 @@ class ToolCall(_View):
     def from_dict(cls, d: Any, where: str = "tool_call") -> ToolCall:
         d = _object(d, where)
         kind = _field(d, "type", str, where, "function")
-        function = FunctionCall.from_dict(d.get("function"), f"{where}.function") if kind == "function" else None
-        custom = CustomCall.from_dict(d.get("custom"), f"{where}.custom") if kind == "custom" else None
+        function = _optional(FunctionCall, d.get("function"), f"{where}.function") if kind == "function" else None
+        custom = _optional(CustomCall, d.get("custom"), f"{where}.custom") if kind == "custom" else None
         return cls(_field(d, "id", str, where, ""), kind, function, custom, d)
 
     @property
@@ -263,7 +278,7 @@ class Annotation(_View):
         d = _object(d, where)
         kind = _field(d, "type", str, where, "")
         citation = d.get("url_citation") if kind == "url_citation" else None
-        return cls(kind, None if citation is None else URLCitation.from_dict(citation, f"{where}.url_citation"), d)
+        return cls(kind, _optional(URLCitation, citation, f"{where}.url_citation"), d)
 
 
 @dataclass
@@ -314,26 +329,20 @@ class Message(_View):
         content = _field(d, "content", (str, list, type(None)), where, None)
         parts = []
         if isinstance(content, list):
-            parts = [ContentPart.from_dict(p, f"{where}.content[{i}]") for i, p in enumerate(content)]
+            parts = [
+                ContentPart.from_dict(p, f"{where}.content[{i}]") for i, p in enumerate(content) if isinstance(p, dict)
+            ]
             content = "".join(p.text or "" for p in parts if p.type == "text")
         audio = d.get("audio")
         function_call = d.get("function_call")
         return cls(
             role=_field(d, "role", str, where, "assistant"),
             content=content,
-            tool_calls=[
-                ToolCall.from_dict(c, f"{where}.tool_calls[{i}]")
-                for i, c in enumerate(_objects(d, "tool_calls", where))
-            ],
+            tool_calls=[ToolCall.from_dict(c, at) for at, c in _objects(d, "tool_calls", where)],
             refusal=_field(d, "refusal", (str, type(None)), where, None),
-            annotations=[
-                Annotation.from_dict(a, f"{where}.annotations[{i}]")
-                for i, a in enumerate(_objects(d, "annotations", where))
-            ],
-            audio=None if audio is None else Audio.from_dict(audio, f"{where}.audio"),
-            function_call=None
-            if function_call is None
-            else FunctionCall.from_dict(function_call, f"{where}.function_call"),
+            annotations=[Annotation.from_dict(a, at) for at, a in _objects(d, "annotations", where)],
+            audio=_optional(Audio, audio, f"{where}.audio"),
+            function_call=_optional(FunctionCall, function_call, f"{where}.function_call"),
             parts=parts,
             raw=d,
         )
@@ -379,7 +388,7 @@ class TokenLogprob(_View):
             _field(d, "token", str, where, ""),
             _field(d, "logprob", _NUMBER, where, 0.0),
             _field(d, "bytes", list, where, None),
-            [TopLogprob.from_dict(t, f"{where}.top_logprobs[{i}]") for i, t in enumerate(top)],
+            [TopLogprob.from_dict(t, at) for at, t in top],
             d,
         )
 
@@ -400,7 +409,7 @@ class Logprobs(_View):
         def tokens(key: str) -> list[TokenLogprob] | None:
             if d.get(key) is None:
                 return None
-            return [TokenLogprob.from_dict(t, f"{where}.{key}[{i}]") for i, t in enumerate(_objects(d, key, where))]
+            return [TokenLogprob.from_dict(t, at) for at, t in _objects(d, key, where)]
 
         return cls(tokens("content"), tokens("refusal"), d)
 
@@ -424,7 +433,7 @@ class Choice(_View):
             index=_field(d, "index", int, where, 0),
             message=Message.from_dict(d.get("message"), f"{where}.message"),
             finish_reason=_field(d, "finish_reason", (str, type(None)), where, None),
-            logprobs=None if logprobs is None else Logprobs.from_dict(logprobs, f"{where}.logprobs"),
+            logprobs=_optional(Logprobs, logprobs, f"{where}.logprobs"),
             raw=d,
         )
 
@@ -433,9 +442,9 @@ class Choice(_View):
 class Usage(_View):
     """Token counts; the details (cached, reasoning, audio, ...) as sent (SDK: ``completion_usage.py``)."""
 
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
     prompt_tokens_details: dict[str, Any] | None = None
     completion_tokens_details: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -447,9 +456,9 @@ class Usage(_View):
     def from_dict(cls, d: Any, where: str = "usage") -> Usage:
         d = _object(d, where)
         return cls(
-            _field(d, "prompt_tokens", int, where),
-            _field(d, "completion_tokens", int, where),
-            _field(d, "total_tokens", int, where),
+            _field(d, "prompt_tokens", int, where, None),
+            _field(d, "completion_tokens", int, where, None),
+            _field(d, "total_tokens", int, where, None),
             _field(d, "prompt_tokens_details", dict, where, None),
             _field(d, "completion_tokens_details", dict, where, None),
             d,
@@ -463,10 +472,10 @@ class ChatCompletion(_View):
     SDK: ``chat_completion.py`` (``ChatCompletion``).
     """
 
-    id: str
-    object: str
-    created: int
-    model: str
+    id: str | None
+    object: str | None
+    created: int | None
+    model: str | None
     choices: list[Choice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
@@ -481,12 +490,12 @@ class ChatCompletion(_View):
         choices = _field(d, "choices", list, "the reply")
         usage = d.get("usage")
         return cls(
-            id=_field(d, "id", str, "the reply"),
-            object=_field(d, "object", str, "the reply"),
-            created=_field(d, "created", int, "the reply"),
-            model=_field(d, "model", str, "the reply"),
+            id=_field(d, "id", str, "the reply", None),
+            object=_field(d, "object", str, "the reply", None),
+            created=_field(d, "created", int, "the reply", None),
+            model=_field(d, "model", str, "the reply", None),
             choices=[Choice.from_dict(c, f"choices[{i}]") for i, c in enumerate(choices)],
-            usage=None if usage is None else Usage.from_dict(usage),
+            usage=_optional(Usage, usage, "usage"),
             system_fingerprint=_field(d, "system_fingerprint", (str, type(None)), "the reply", None),
             service_tier=_field(d, "service_tier", (str, type(None)), "the reply", None),
             raw=d,
