@@ -19,11 +19,14 @@ TIMEOUT = 5.0
 class RawServer:
     """Accept connections on 127.0.0.1; for each, read one request and send ``steps``.
 
-    A step is bytes to send, an Event to wait on (bounded), or a float: a pause in
-    seconds that paces the server like a slow peer (never used to win a race).
+    A step is bytes to send, an Event to wait on (bounded), a float: a pause in
+    seconds that paces the server like a slow peer (never used to win a race), or
+    a function called with the connection's socket (to read what the client does next).
     """
 
-    def __init__(self, *steps: bytes | threading.Event | float, connections: int = 1) -> None:
+    def __init__(
+        self, *steps: bytes | threading.Event | float | Callable[[socket.socket], None], connections: int = 1
+    ) -> None:
         self.steps = steps
         self.connections = connections
         self.requests: list[bytes] = []
@@ -57,8 +60,10 @@ class RawServer:
                             step.wait(TIMEOUT)
                         elif isinstance(step, float):
                             time.sleep(step)
-                        else:
+                        elif isinstance(step, bytes):
                             conn.sendall(step)
+                        else:
+                            step(conn)
                 except OSError:
                     pass  # the client went away (as tests of early ends make it): nothing more to send
             self.closed.release()

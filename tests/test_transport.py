@@ -16,7 +16,7 @@ import certifi
 import pytest
 import trustme
 
-from wire import transport
+from wire import show, transport
 from wire.errors import ConfigError, NetworkError, Timeout, TLSError
 from wire.transport import Connection, Record, Timeouts, Timings
 
@@ -203,6 +203,9 @@ def test_verified_is_false_when_the_handshake_skipped_a_check(ca: trustme.CA, go
             with context.wrap_socket(raw, server_hostname="not-the-name.example") as tls_sock:
                 info = transport._tls_info(tls_sock, "not-the-name.example", None)
     assert info.verified is False and info.version in ("TLSv1.2", "TLSv1.3")
+    # The view must not claim a check that did not happen.
+    trusted = [line for line in show.tls_view(info).splitlines() if line.lstrip().startswith("trusted")]
+    assert trusted == ["  trusted  NOT verified: the handshake did not check the certificate chain and the host name"]
 
 
 def test_plain_tcp_connection(good_context: ssl.SSLContext) -> None:
