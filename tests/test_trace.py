@@ -137,3 +137,17 @@ def test_failed_attempt_and_retry_are_traced() -> None:
                      ("attempt", "started"), ("attempt", "complete")]
     failed = next(e for e in exchange.trace if e.step == "failed")
     assert failed.info["error"].startswith("APIError: Error 503")
+
+
+def test_a_failed_step_is_traced_as_failed_where_it_failed() -> None:
+    from wire.errors import NetworkError
+
+    seen: list[TraceEvent] = []
+    client = Client(base_url="https://bad..name/v1", api_key=KEY, timeout=5, max_retries=0, on_trace=seen.append)
+    with pytest.raises(NetworkError) as info:
+        client.chat("Hi")
+    steps = [f"{e.name}.{e.step}" for e in seen if e.name.startswith("connection.")]
+    assert steps == ["connection.open.started", "connection.dns.started", "connection.dns.failed",
+                     "connection.open.failed"]
+    failed = next(e for e in seen if e.name == "connection.dns" and e.step == "failed")
+    assert failed.info["error"] == f"NetworkError: {info.value}"

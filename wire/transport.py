@@ -280,8 +280,15 @@ class Connection:
             with _step(step, "connection.tcp", host=tcp_host, port=tcp_port) as facts:
                 sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
                 timings.connect = time.perf_counter() - start
-                conn = cls(sock, timeouts=limits, timings=timings, start=start, addresses=[a for _, a in addresses],
-                           peer=peer, local=local)
+                conn = cls(
+                    sock,
+                    timeouts=limits,
+                    timings=timings,
+                    start=start,
+                    addresses=[address for _, address in addresses],
+                    peer=peer,
+                    local=local,
+                )
                 facts.update(peer=peer, local=local)
             if proxy is not None:
                 conn.tunnel = proxy.open_tunnel(conn, host, port, step)
@@ -315,7 +322,7 @@ class Connection:
             self.sock.settimeout(_remaining(None, until))
             self.sock.sendall(data)
         except OSError as exc:
-            raise self._raw_error(exc, phase, until) from exc
+            raise self._raw_error(exc, phase) from exc
         return Record(time.perf_counter() - self._start, "out", data)
 
     def recv_raw(self, *, until: float | None, phase: str) -> Record:
@@ -324,10 +331,11 @@ class Connection:
             self.sock.settimeout(_remaining(None, until))
             data = self.sock.recv(RECV_SIZE)
         except OSError as exc:
-            raise self._raw_error(exc, phase, until) from exc
+            raise self._raw_error(exc, phase) from exc
         return Record(time.perf_counter() - self._start, "in", data)
 
-    def _raw_error(self, exc: OSError, phase: str, until: float | None) -> NetworkError:
+    def _raw_error(self, exc: OSError, phase: str) -> NetworkError:
+        """A failed ``send_raw``/``recv_raw`` as a wire error; the step that called them says more."""
         if isinstance(exc, TimeoutError):
             total = _spent(self._deadline)
             return Timeout(
