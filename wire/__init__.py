@@ -22,9 +22,9 @@ from wire.errors import (
 )
 from wire.fake import FakeServer, Scenario
 from wire.http11 import (
-    Chunk,
     ChunkEnd,
     ChunkFrame,
+    ChunkHeader,
     Data,
     EndOfHead,
     EndOfMessage,
@@ -65,7 +65,7 @@ __all__ = [
     "ToolCall",
     "TraceEvent",
     "Usage",
-    "Chunk",
+    "ChunkHeader",
     "ChunkEnd",
     "ChunkFrame",
     "Data",

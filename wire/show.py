@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from wire.config import redact
 from wire.http11 import (
-    Chunk,
     ChunkEnd,
     ChunkFrame,
+    ChunkHeader,
     Data,
     EndOfHead,
     EndOfMessage,
@@ -480,7 +480,7 @@ def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48
             rows.append((ev.offset, len(ev.raw), "field", ev.raw))
         elif isinstance(ev, EndOfHead):
             rows.append((ev.offset, len(ev.raw), "end of head", ev.raw))
-        elif isinstance(ev, Chunk):
+        elif isinstance(ev, ChunkHeader):
             rows.append((ev.offset, len(ev.raw), "chunk size line" if ev.size else "last chunk", ev.raw))
         elif isinstance(ev, Data):
             if rows and rows[-1][2] == "body data" and rows[-1][0] + rows[-1][1] == ev.offset:
