@@ -107,8 +107,9 @@ HTTP_VERSION_RE = re.compile(HTTP_VERSION)
 FIELD_VALUE_RE = re.compile(FIELD_VALUE)
 FIELD_LINE_RE = re.compile(FIELD_LINE)
 STATUS_LINE_RE = re.compile(STATUS_LINE)
-CHUNK_LINE_RE = re.compile(CHUNK_LINE)
-CHUNK_EXT_ELEMENT_RE = re.compile(CHUNK_EXT_ELEMENT)
+# A chunk size line is matched as bytes, as it arrives (latin-1 keeps the rule's classes).
+CHUNK_LINE_RE = re.compile(CHUNK_LINE.encode("latin-1"))
+CHUNK_EXT_ELEMENT_RE = re.compile(CHUNK_EXT_ELEMENT.encode("latin-1"))
 
 # A whole head in one match: the status line, the field lines and the empty line that ends
 # them (RFC 9112 §2.1). One call checks every line; the parser splits them only once they

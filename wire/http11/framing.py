@@ -17,7 +17,10 @@ def list_elements(fields: list[Field]) -> list[str]:
     """The elements of list-valued fields, lower-cased (RFC 9110 §5.6.1): commas, OWS, empty elements ignored."""
     elements = []
     for f in fields:
-        elements += [item.strip(" \t") for item in f.value.lower().split(",") if item.strip(" \t")]
+        for item in f.value.lower().split(","):
+            item = item.strip(" \t")
+            if item:
+                elements.append(item)
     return elements
 
 

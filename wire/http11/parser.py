@@ -47,7 +47,7 @@ MAX_CHUNK_LINE_BYTES = 4 * 1024
 MAX_BODY_SIZE = 2**63 - 1
 
 
-class State(enum.Enum):
+class State(str, enum.Enum):
     """Where the parser is in the response; ``parser.state`` after each feed."""
 
     STATUS_LINE = "status line"
@@ -136,7 +136,6 @@ class ResponseParser:
         except ProtocolError as exc:
             error = exc
         else:
-            self._buffer.compact()
             return events
         self._fail(error)
 
@@ -178,23 +177,25 @@ class ResponseParser:
     def _read_head(self, events: list[Event]) -> bool:
         buffer = self._buffer
         base = buffer.offset
-        if self.state is State.STATUS_LINE:
-            diagnose.check_start(buffer.peek(5), base)
         length = buffer.section_length()
-        # The empty line that ends the head (up to 2 bytes) does not count toward the limit;
-        # checking "more than limit + 2 buffered" while the end is not yet found gives the
-        # same verdict however the bytes were split.
-        if (len(buffer) if length < 0 else length) > self.max_head_bytes + 2:
-            raise Fault(
-                f"the header section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
-                base + self.max_head_bytes,
-                "limit: MAX_HEAD_BYTES",
-            )
-        if length < 0:
-            if self.state is State.STATUS_LINE and buffer.line_length(len(buffer)) >= 0:
+        if length < 0 or length > self.max_head_bytes + 2:
+            # Not the whole head yet, or too big. A server speaking something else (TLS, SSH,
+            # garbage) fails at its first bytes, not after 64 KiB or at the close.
+            if self.state is State.STATUS_LINE:
+                diagnose.check_start(buffer.peek(5), base)
+            # The empty line that ends the head (up to 2 bytes) does not count toward the limit;
+            # checking "more than limit + 2 buffered" while the end is not yet found gives the
+            # same verdict however the bytes were split.
+            if (len(buffer) if length < 0 else length) > self.max_head_bytes + 2:
+                raise Fault(
+                    f"the header section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
+                    base + self.max_head_bytes,
+                    "limit: MAX_HEAD_BYTES",
+                )
+            if self.state is State.STATUS_LINE and buffer.has_line():
                 self.state = State.FIELDS  # the status line is in; it is checked with the whole head
             return False
-        head = buffer.take(length)
+        head = buffer.extract(length)
         if not self.keep_body:
             self._head_raw += head
         self._resp.head, self._resp.head_offset = head, base
@@ -297,37 +298,39 @@ class ResponseParser:
 
     # -- bodies --
 
-    def _deliver(self, events: list[Event], n: int) -> None:
-        """Hand on the next n buffered bytes as a Data event."""
+    def _read_counted_data(self, events: list[Event]) -> bool:
+        """A Content-Length body or one chunk's data: a known number of bytes, as Data events."""
         offset = self._buffer.offset
-        data = self._buffer.take(n)
+        data = self._buffer.extract(self._remaining)
+        if not data:
+            return False
         if self.keep_body:
             self._body_parts.append(data)
         events.append(Data(data, offset))
-
-    def _read_length_body(self, events: list[Event]) -> bool:
-        available = len(self._buffer)
-        if not available:
-            return False
-        n = min(self._remaining, available)
-        self._deliver(events, n)
-        self._remaining -= n
+        self._remaining -= len(data)
         if self._remaining == 0:
-            self._finish(events, self._buffer.offset, keep_alive=self._resp.keep_alive)
+            if self.state is State.CHUNK_DATA:
+                self.state = State.CHUNK_DATA_END
+            else:
+                self._finish(events, offset + len(data), keep_alive=self._resp.keep_alive)
         return True
 
     def _read_until_close(self, events: list[Event]) -> bool:
-        available = len(self._buffer)
-        if not available:
+        """A body that ends when the connection closes (RFC 9112 §6.3 rule 8): all there is."""
+        offset = self._buffer.offset
+        data = self._buffer.extract(len(self._buffer))
+        if not data:
             return False
-        self._deliver(events, available)
+        if self.keep_body:
+            self._body_parts.append(data)
+        events.append(Data(data, offset))
         return True
 
     def _read_chunk_size(self, events: list[Event]) -> bool:
         buffer = self._buffer
         offset = buffer.offset
-        length = buffer.line_length(self.max_chunk_line_bytes)
-        if length < 0:
+        line = buffer.extract_line(self.max_chunk_line_bytes)
+        if line is None:
             if len(buffer) >= self.max_chunk_line_bytes:
                 raise Fault(
                     f"a chunk size line longer than {self.max_chunk_line_bytes} bytes (max_chunk_line_bytes)",
@@ -335,19 +338,22 @@ class ResponseParser:
                     "limit: MAX_CHUNK_LINE_BYTES",
                 )
             return False
-        line = buffer.take(length)
-        m = grammar.CHUNK_LINE_RE.fullmatch(line.decode("latin-1"))
+        m = grammar.CHUNK_LINE_RE.fullmatch(line)
         if m is None:
             diagnose.diagnose_chunk_line(line, offset)
         digits, ext_text = m.group(1, 2)
         size = int(digits, 16)  # at most MAX_CHUNK_LINE_BYTES digits: hex parsing is linear
         if size > self.max_body_size:
             raise Fault(
-                f"chunk size 0x{digits[:20]} is larger than {self.max_body_size} (max_body_size)",
+                f"chunk size 0x{digits[:20].decode()} is larger than {self.max_body_size} (max_body_size)",
                 offset,
                 "limit: MAX_BODY_SIZE",
             )
-        extensions = [(em[1], em[2]) for em in grammar.CHUNK_EXT_ELEMENT_RE.finditer(ext_text)]
+        extensions: list[tuple[str, str | None]] = []
+        if ext_text:  # most chunks have no extensions
+            for em in grammar.CHUNK_EXT_ELEMENT_RE.finditer(ext_text):
+                name, value = em.group(1, 2)
+                extensions.append((name.decode("ascii"), None if value is None else value.decode("latin-1")))
         header = ChunkHeader(size, extensions, line, offset)
         events.append(header)
         if self.keep_body:  # without the body, keeping one per chunk would grow without bound
@@ -359,63 +365,45 @@ class ResponseParser:
             self.state = State.CHUNK_DATA
         return True
 
-    def _read_chunk_data(self, events: list[Event]) -> bool:
-        available = len(self._buffer)
-        if not available:
-            return False
-        n = min(self._remaining, available)
-        self._deliver(events, n)
-        self._remaining -= n
-        if self._remaining == 0:
-            self.state = State.CHUNK_DATA_END
-        return True
-
     def _read_chunk_data_end(self, events: list[Event]) -> bool:
         buffer = self._buffer
         here = buffer.offset
+        if buffer.extract_prefix(b"\r\n"):
+            events.append(ChunkEnd(here))
+            self.state = State.CHUNK_SIZE
+            return True
         crlf = buffer.peek(2)
-        if not crlf:
-            return False
         # Check byte by byte so the error names the same offset however the input was split.
-        if crlf[:1] != b"\r":
+        if crlf[:1] not in (b"", b"\r"):
             raise Fault(
                 f"chunk data not followed by CRLF (got {crlf[:1]!r} where CR belongs)",
                 here,
                 "RFC 9112 §7.1: chunk-data CRLF",
             )
         if len(crlf) < 2:
-            return False
-        if crlf != b"\r\n":
-            raise Fault(f"chunk data not followed by CRLF (got {crlf!r})", here + 1, "RFC 9112 §7.1: chunk-data CRLF")
-        buffer.take(2)
-        events.append(ChunkEnd(here))
-        self.state = State.CHUNK_SIZE
-        return True
+            return False  # nothing yet, or a CR whose LF may come in the next feed
+        raise Fault(f"chunk data not followed by CRLF (got {crlf!r})", here + 1, "RFC 9112 §7.1: chunk-data CRLF")
 
     def _read_trailers(self, events: list[Event]) -> bool:
         buffer = self._buffer
         base = buffer.offset
-        start = buffer.peek(2)
-        if not start:
+        # Most chunked bodies have no trailer fields: just the final empty line.
+        if buffer.extract_prefix(b"\r\n") or buffer.extract_prefix(b"\n"):
+            self._finish(events, buffer.offset, keep_alive=self._resp.keep_alive)
+            return True
+        if buffer.peek(2) in (b"", b"\r"):
+            return False  # nothing yet, or a CR whose LF may come in the next feed
+        length = buffer.section_length()
+        # As for the head: the same verdict whether the end is found in this feed or not.
+        if (len(buffer) if length < 0 else length) - 2 > self.max_head_bytes:
+            raise Fault(
+                f"the trailer section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
+                base + self.max_head_bytes,
+                "limit: MAX_HEAD_BYTES",
+            )
+        if length < 0:
             return False
-        if start == b"\r":
-            return False  # a CR alone: the LF may be in the next feed
-        if start == b"\r\n" or start[:1] == b"\n":
-            length = len(start) if start[:1] == b"\r" else 1  # no trailer fields: just the final empty line
-        else:
-            length = buffer.section_length()
-            # As for the head: the same verdict whether the end is found in this feed or not.
-            if (len(buffer) if length < 0 else length) - 2 > self.max_head_bytes:
-                raise Fault(
-                    f"the trailer section is larger than {self.max_head_bytes} bytes (max_head_bytes)",
-                    base + self.max_head_bytes,
-                    "limit: MAX_HEAD_BYTES",
-                )
-            if length < 0:
-                return False
-        section = buffer.take(length)
-        if length > 2:  # there are trailer fields (most chunked bodies have none)
-            self._trailer_fields(events, section, base)
+        self._trailer_fields(events, buffer.extract(length), base)
         self._finish(events, base + length, keep_alive=self._resp.keep_alive)
         return True
 
@@ -458,7 +446,7 @@ class ResponseParser:
     def _read_after_done(self, events: list[Event]) -> bool:
         if len(self._buffer):
             offset = self._buffer.offset
-            self._after_done(self._buffer.take(len(self._buffer)), offset)
+            self._after_done(self._buffer.extract(len(self._buffer)), offset)
         return False
 
     def _after_done(self, rest: bytes, offset: int) -> list[Event]:
@@ -496,10 +484,10 @@ class ResponseParser:
 READERS: dict[State, Callable[[ResponseParser, list[Event]], bool]] = {
     State.STATUS_LINE: ResponseParser._read_head,
     State.FIELDS: ResponseParser._read_head,
-    State.BODY_LENGTH: ResponseParser._read_length_body,
+    State.BODY_LENGTH: ResponseParser._read_counted_data,
     State.BODY_UNTIL_CLOSE: ResponseParser._read_until_close,
     State.CHUNK_SIZE: ResponseParser._read_chunk_size,
-    State.CHUNK_DATA: ResponseParser._read_chunk_data,
+    State.CHUNK_DATA: ResponseParser._read_counted_data,
     State.CHUNK_DATA_END: ResponseParser._read_chunk_data_end,
     State.TRAILERS: ResponseParser._read_trailers,
     State.DONE: ResponseParser._read_after_done,
