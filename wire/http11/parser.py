@@ -50,6 +50,9 @@ MAX_BODY_SIZE = 2**63 - 1
 class State(str, enum.Enum):
     """Where the parser is in the response; ``parser.state`` after each feed."""
 
+    # A str-valued Enum, so READERS[state] hashes in C (str's hash), not with Enum's Python
+    # __hash__: measured 11 % on P3 (one byte per feed: one lookup per byte).
+
     STATUS_LINE = "status line"
     FIELDS = "fields"
     BODY_LENGTH = "body (Content-Length)"
