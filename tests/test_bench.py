@@ -59,18 +59,38 @@ def row(out: str, bench: str, peer: str) -> str:
     return found[0]
 
 
+def right_aligned_cell(header: str, line: str, column: str) -> str:
+    """The cell of a right-aligned column: it ends where its heading ends ("" when empty)."""
+    end = header.index(column) + len(column)
+    assert len(line) >= end, f"row shorter than the {column!r} column: {line!r}"
+    return re.split(r" {2,}", line[:end])[-1]
+
+
+def test_right_aligned_cell_is_the_one_under_its_heading() -> None:
+    header = "bench  unit      wire  peer  peer figure  wire/peer"
+    assert right_aligned_cell(header, "P1     resp/s   4,745  h11         2,310      2.05x", "peer figure") == "2,310"
+    assert right_aligned_cell(header, "P1     resp/s   4,745  h11                    2.05x", "peer figure") == ""
+    assert right_aligned_cell(header, "P1     resp/s   4,745  h11                    2.05x", "wire") == "4,745"
+
+
 def test_quick_bench_prints_every_row() -> None:
     out = run_bench()
     header = next(line for line in out.splitlines() if line.startswith("bench"))
     for column in ("what", "unit", "wire", "peer", "peer figure", "wire/peer", "target", "met?"):
         assert column in header
+    benches_seen: set[str] = set()
     for bench, peer in ROWS:
         line = row(out, bench, peer)
         cells = re.split(r"\s{2,}", line)
-        # A figure for the peer, or the reason there is none.
-        assert re.search(rf"(?:  {NUMBER}  |not installed|n/a)", line), line
+        # A figure for wire; for the peer, in its own column, a figure or the reason there is none.
+        wire_figure = right_aligned_cell(header, line, "wire")  # on a benchmark's first row only
+        assert re.fullmatch(NUMBER, wire_figure) if bench not in benches_seen else wire_figure == "", line
+        benches_seen.add(bench)
+        figure = right_aligned_cell(header, line, "peer figure")
         if bench.startswith("M"):
-            assert "<= 16 MiB" in line
+            assert "<= 16 MiB" in line and figure == "", line  # no peer, no figure
+        else:
+            assert re.fullmatch(NUMBER, figure) or figure in ("not installed", "n/a"), line
         assert cells[0] == bench
     assert re.search(r"^- P2: wire with keep_body=True", out, re.MULTILINE)
     assert re.search(r"^- P6: connections opened for \d+ calls: wire \d+", out, re.MULTILINE)
@@ -78,7 +98,8 @@ def test_quick_bench_prints_every_row() -> None:
 
 def test_missing_peers_are_rows_not_crashes() -> None:
     out = run_bench("--only", "P1,P4", "--without", "h11,httptools,openai,requests,httpx")
+    header = next(line for line in out.splitlines() if line.startswith("bench"))
     for bench, peer in [("P1", "h11"), ("P1", "httptools"), ("P4", "openai SDK SSEDecoder")]:
-        assert "not installed" in row(out, bench, peer)
-    assert re.search(rf"  {NUMBER}  ", row(out, "P1", "http.client"))
+        assert right_aligned_cell(header, row(out, bench, peer), "peer figure") == "not installed"
+    assert re.fullmatch(NUMBER, right_aligned_cell(header, row(out, "P1", "http.client"), "peer figure"))
     assert "P2" not in [line[:2] for line in out.splitlines()]

@@ -6,6 +6,8 @@ import json
 import os
 import pty
 import select
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -139,11 +141,12 @@ def test_step_without_a_terminal_prints_steps_and_does_not_wait(env: None,
     assert "[step 9] the answer is assembled" in out
 
 
-def _read_until(fd: int, marker: bytes, deadline: float) -> bytes:
+def _read_until(fd: int, marker: bytes, deadline: float, *, until_eof: bool = False) -> bytes:
+    """Read fd until marker has arrived (until_eof: until the writer closes), bounded by deadline."""
     seen = b""
-    while marker not in seen:
+    while until_eof or marker not in seen:
         left = deadline - time.monotonic()
-        assert left > 0, f"timed out waiting for {marker!r}; got {seen[-300:]!r}"
+        assert left > 0, f"timed out waiting for {'the end' if until_eof else marker!r}; got {seen[-300:]!r}"
         ready, _, _ = select.select([fd], [], [], left)
         if ready:
             try:
@@ -185,30 +188,133 @@ def test_step_through_a_pty_waits_for_enter_and_stops_on_q(tmp_path: Path) -> No
         os.close(controller)
 
 
-def test_serve_runs_until_interrupted_and_answers_other_clients(tmp_path: Path) -> None:
-    import signal
+def _serve(*args: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    """Start `wire serve` as a user would, in its own process."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    return subprocess.Popen([sys.executable, "-m", "wire", "serve", *args], stdout=stdout, stderr=subprocess.PIPE,
+                            env={**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
 
+
+def _stopped_cleanly(proc: subprocess.Popen[bytes], out: bytes) -> None:
+    """The process ended on its own, said "stopped" last and exited 0 (130 is the CLI's "interrupted")."""
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    assert proc.returncode == 0, err.decode(errors="replace")
+    assert out.endswith(b"\nstopped\n") and err == b"", (out[-300:], err)
+
+
+def _listening_url(proc: subprocess.Popen[bytes], deadline: float) -> tuple[str, bytes]:
+    assert proc.stdout is not None
+    first = _read_until(proc.stdout.fileno(), b"\n", deadline)
+    assert first.startswith(b"wire fake server at http://127.0.0.1:"), first
+    return first.split()[4].decode(), first
+
+
+def _finish(proc: subprocess.Popen[bytes], seen: bytes, deadline: float) -> bytes:
+    """Everything the process writes until it exits (bounded by deadline)."""
+    assert proc.stdout is not None
+    seen += _read_until(proc.stdout.fileno(), b"\x00never", deadline, until_eof=True)
+    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    return seen
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate(timeout=10)
+
+
+def test_serve_runs_until_interrupted_and_answers_other_clients() -> None:
+    """Ctrl-C while idle, with a kept-alive client connection open."""
     from wire.client import Client
 
-    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
-    proc = subprocess.Popen([sys.executable, "-m", "wire", "serve", "--port", "0", "--framing", "length"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-                            env={**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    proc = _serve("--port", "0", "--framing", "length")
+    deadline = time.monotonic() + 30
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline().decode()
-        assert first.startswith("wire fake server at http://127.0.0.1:"), first
-        base_url = first.split()[4]
+        base_url, seen = _listening_url(proc, deadline)
         with Client(base_url=base_url, api_key=KEY, timeout=5) as client:
             exchange = client.chat("Hi")
-        assert exchange.response is not None and exchange.response.content_length is not None
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=10)
-        assert proc.returncode == 0 and b"stopped" in out
+            assert exchange.response is not None and exchange.response.content_length is not None
+            proc.send_signal(signal.SIGINT)
+            _stopped_cleanly(proc, _finish(proc, seen, deadline))
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=10)
+        _kill(proc)
+
+
+def test_serve_stops_cleanly_when_interrupted_during_a_reply() -> None:
+    """Ctrl-C while the server is in the middle of a reply (the head sent, the body stalled for 5 s)."""
+    proc = _serve("--port", "0", "--fault", "stall")
+    deadline = time.monotonic() + 30
+    try:
+        base_url, seen = _listening_url(proc, deadline)
+        port = int(base_url.split(":")[2].split("/")[0])
+        body = b'{"model":"m","messages":[{"role":"user","content":"Hi"}]}'
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-anything\r\n"
+                         b"Content-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            head = _recv_until(sock, b"\r\n\r\n", deadline)
+            assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+            proc.send_signal(signal.SIGINT)
+            rest = _recv_until(sock, None, deadline)  # the server closes the connection without the body
+        assert head.endswith(b"\r\n\r\n") and rest == b""
+        _stopped_cleanly(proc, _finish(proc, seen, deadline))
+    finally:
+        _kill(proc)
+
+
+def test_serve_stops_cleanly_when_interrupted_while_starting() -> None:
+    """Ctrl-C before `wire serve` has printed where it listens.
+
+    Its stdout is a pipe that is already full, so the server listens but is
+    stuck printing its first line when the signal comes; the line goes out
+    once the pipe is read, then "stopped".
+    """
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # a free port (the server reuses it at once: SO_REUSEADDR)
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    filler = 0
+    try:
+        while True:
+            filler += os.write(write_end, b"." * 65536)
+    except BlockingIOError:
+        pass
+    os.set_blocking(write_end, True)  # the file description is shared: the server's writes must block
+    proc = _serve("--port", str(port), stdout=write_end)
+    os.close(write_end)
+    deadline = time.monotonic() + 30
+    try:
+        while True:  # wait until it listens (each refused connect fails at once)
+            assert time.monotonic() < deadline and proc.poll() is None, "wire serve did not start listening"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out = _read_until(read_end, b"\x00never", deadline, until_eof=True)
+        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        assert out[:filler] == b"." * filler
+        assert out[filler:].startswith(b"wire fake server at http://127.0.0.1:%d/v1" % port)
+        _stopped_cleanly(proc, out)
+    finally:
+        os.close(read_end)
+        _kill(proc)
+
+
+def _recv_until(sock: socket.socket, marker: bytes | None, deadline: float) -> bytes:
+    """Receive until marker has arrived (None: until the peer closes), bounded by deadline."""
+    seen = b""
+    while marker is None or marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"timed out waiting for {marker!r}; got {seen[-300:]!r}"
+        sock.settimeout(left)
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        seen += piece
+    return seen
 
 
 def test_serve_rejects_an_unknown_fault(env: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -216,12 +322,20 @@ def test_serve_rejects_an_unknown_fault(env: None, capsys: pytest.CaptureFixture
     assert "nonsense" in capsys.readouterr().err
 
 
-def test_annotated_view_covers_every_reply_byte(env: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--show", "annotated"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and "-" in line]
+def test_annotated_view_covers_every_reply_byte(env: None, monkeypatch: pytest.MonkeyPatch,
+                                                capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with FakeServer() as server:  # the same request twice gets the same reply, byte for byte
+        assert main(["chat", "--base-url", server.base_url, "--show", "annotated", "Hi"]) == 0
+        out = capsysbinary.readouterr().out.decode()
+        assert main(["chat", "--base-url", server.base_url, "--raw", "Hi"]) == 0
+        raw = capsysbinary.readouterr().out
+    reply = raw[raw.index(b"HTTP/1.1 200 OK\r\n"):]
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ") and "-" in line]
     spans = [tuple(map(int, row[0].split("-"))) for row in rows if row[0][0].isdigit()]
     assert spans[0][0] == 0
     assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:], strict=False))  # contiguous: no byte unexplained
+    assert spans[-1][1] == len(reply) - 1, (spans[-1], len(reply))  # and up to the reply's last byte
     labels = " ".join(" ".join(row[1:4]) for row in rows)
     for part in ("status line", "field", "end of head", "chunk size", "chunk data", "last chunk", "end of body"):
         assert part in labels

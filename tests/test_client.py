@@ -82,7 +82,7 @@ def test_tls_with_the_demo_ca() -> None:
     tls = exchange.tls
     assert tls is not None
     assert tls.version in ("TLSv1.2", "TLSv1.3") and tls.alpn == "http/1.1" and tls.server_hostname == "localhost"
-    assert "DNS:localhost" in tls.peer_sans and tls.verified
+    assert "DNS:localhost" in tls.peer_sans and tls.verified is True
     assert exchange.completion is not None and exchange.completion.text
 
 
@@ -125,12 +125,24 @@ def test_retry_after_429_then_success_keeps_every_attempt() -> None:
     assert exchange.attempts[0].response_bytes.startswith(b"HTTP/1.1 429 ")
 
 
-def test_no_retry_on_400_and_when_max_retries_is_zero() -> None:
+def test_no_retry_when_max_retries_is_zero() -> None:
     waits: list[float] = []
-    with FakeServer(status=500) as server:
+    with FakeServer([Scenario(status=500), Scenario()]) as server:
         with pytest.raises(wire.APIError) as info:
             client_for(server, max_retries=0, sleep=waits.append).chat(PROMPT)
-    assert waits == [] and len(info.value.exchange.attempts) == 1
+        assert len(server.requests) == 1
+    assert waits == [] and len(info.value.exchange.attempts) == 1 and info.value.status == 500
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_a_client_error_is_never_retried(status: int) -> None:
+    """The request itself is wrong: sending it again cannot help (and a call is billed). A retry would succeed here."""
+    waits: list[float] = []
+    with FakeServer([Scenario(status=status), Scenario()]) as server:
+        with pytest.raises(wire.APIError) as info:
+            client_for(server, max_retries=3, sleep=waits.append).chat(PROMPT)
+        assert len(server.requests) == 1
+    assert info.value.status == status and waits == [] and len(info.value.exchange.attempts) == 1
 
 
 def test_early_close_is_incomplete_message_with_partial_bytes() -> None:

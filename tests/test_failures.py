@@ -9,11 +9,12 @@ import threading
 import time
 
 import pytest
-from rawserver import TIMEOUT, RawServer
+from rawserver import TIMEOUT, RawServer, raises_within
 
 import wire
 from wire.client import Client
 from wire.fake import FakeServer, Scenario
+from wire.trace import TraceEvent
 from wire.transport import Timeouts
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -122,6 +123,7 @@ def test_no_retry_once_a_stream_has_delivered() -> None:
         with pytest.raises(wire.IncompleteMessage):
             for delta in stream:
                 got.append(delta)
+        assert len(server.requests) == 1  # the second scenario would have answered a retry in full
     assert got and len(stream.exchange.attempts) == 1
 
 
@@ -158,7 +160,9 @@ def test_oversized_head_is_rejected_at_the_limit() -> None:
 
 
 def test_reset_mid_body_is_a_network_error_keeping_the_bytes() -> None:
-    ready = threading.Event()
+    """The server sends the head and 6 of 100 body bytes, waits until the client has parsed them, then resets."""
+    sent = b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"id":'
+    head_parsed = threading.Event()
     srv = socket.create_server(("127.0.0.1", 0))
     srv.settimeout(TIMEOUT)
     url = f"http://127.0.0.1:{srv.getsockname()[1]}/v1"
@@ -167,56 +171,63 @@ def test_reset_mid_body_is_a_network_error_keeping_the_bytes() -> None:
         conn, _ = srv.accept()
         conn.settimeout(TIMEOUT)
         RawServer._read_request(conn)  # the whole request, head and body: the reset comes while receiving
-        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"id\":")
-        ready.wait(TIMEOUT)
+        conn.sendall(sent)  # one write, one segment: the client reads the head and the 6 bytes together
+        head_parsed.wait(TIMEOUT)
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
         conn.close()
 
+    def on_trace(event: TraceEvent) -> None:
+        if event.name == "http11.end_of_head":
+            head_parsed.set()
+
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    c = client(url, max_retries=0)
-    ready.set()
     try:
-        with pytest.raises((wire.NetworkError, wire.IncompleteMessage)) as info:
-            c.chat(PROMPT)
+        with pytest.raises(wire.NetworkError) as info:
+            client(url, max_retries=0, on_trace=on_trace).chat(PROMPT)
     finally:
         thread.join(TIMEOUT)
         srv.close()
     err = info.value
-    received = err.received
-    assert received.startswith(b"HTTP/1.1 200 OK\r\n") or received == b""
-    if isinstance(err, wire.NetworkError):
-        assert err.phase == "receive"
+    assert head_parsed.is_set() and not isinstance(err, wire.Timeout)
+    assert err.phase == "receive" and "reset" in str(err)
+    assert err.received == sent and err.exchange.response_bytes == sent
 
 
 # --- timeouts, each naming its phase ---
+# Each call runs under raises_within: a broken timeout fails the test instead of hanging it. The
+# elapsed time gets a generous upper bound, far above the limit and far below what a missing limit takes.
+SLACK = 2.5
 
 
 def test_read_timeout_when_the_server_stalls_keeps_the_head() -> None:
     with FakeServer(fault="stall", stall_seconds=5.0) as server:
-        with pytest.raises(wire.Timeout) as info:
-            client(server.base_url, timeout=Timeouts(read=0.3), max_retries=0).chat(PROMPT)
-    err = info.value
-    assert err.phase == "read" and err.limit == 0.3
+        c = client(server.base_url, timeout=Timeouts(read=0.3), max_retries=0)
+        err, elapsed = raises_within(10, lambda: c.chat(PROMPT))
+    assert isinstance(err, wire.Timeout), repr(err)
+    assert err.phase == "read" and err.limit == 0.3 and elapsed < 0.3 + SLACK
     assert err.received.startswith(b"HTTP/1.1 200 OK\r\n") and err.exchange.response_bytes == err.received
 
 
 def test_total_deadline_cuts_a_slow_drip() -> None:
     with FakeServer(fault="slow_drip", drip_delay=0.01) as server:
-        with pytest.raises(wire.Timeout) as info:
-            client(server.base_url, timeout=Timeouts(read=5, total=1.0), max_retries=0).chat(PROMPT)
-    assert info.value.phase == "total" and len(info.value.received) > 0
+        c = client(server.base_url, timeout=Timeouts(read=5, total=1.0), max_retries=0)
+        err, elapsed = raises_within(15, lambda: c.chat(PROMPT))
+    assert isinstance(err, wire.Timeout), repr(err)
+    assert err.phase == "total" and elapsed < 1.0 + SLACK
+    assert err.received.startswith(b"HTTP/1.1 200 OK\r\n") and err.exchange.response_bytes == err.received
 
 
 def test_tls_handshake_timeout_when_the_server_never_answers_tls() -> None:
     srv = socket.create_server(("127.0.0.1", 0))  # the kernel completes TCP handshakes; nobody speaks TLS
     try:
         url = f"https://127.0.0.1:{srv.getsockname()[1]}/v1"
-        with pytest.raises(wire.Timeout) as info:
-            client(url, timeout=Timeouts(tls=0.3), max_retries=0).chat(PROMPT)
+        c = client(url, timeout=Timeouts(tls=0.3), max_retries=0)
+        err, elapsed = raises_within(10, lambda: c.chat(PROMPT))
     finally:
         srv.close()
-    assert info.value.phase == "tls" and info.value.limit == 0.3
+    assert isinstance(err, wire.Timeout), repr(err)
+    assert err.phase == "tls" and err.limit == 0.3 and elapsed < 0.3 + SLACK
 
 
 def test_connect_timeout_when_the_server_accepts_nothing() -> None:
@@ -235,11 +246,12 @@ def test_connect_timeout_when_the_server_accepts_nothing() -> None:
             pass
         fillers.append(filler)
     try:
-        with pytest.raises(wire.Timeout) as info:
-            client(f"http://127.0.0.1:{port}/v1", timeout=Timeouts(connect=0.3), max_retries=0).chat(PROMPT)
+        c = client(f"http://127.0.0.1:{port}/v1", timeout=Timeouts(connect=0.3), max_retries=0)
+        err, elapsed = raises_within(10, lambda: c.chat(PROMPT))
     finally:
         for filler in fillers:
             filler.close()
         srv.close()
-    assert info.value.phase == "connect" and info.value.limit == 0.3
-    assert info.value.exchange.response is None and info.value.exchange.records == []
+    assert isinstance(err, wire.Timeout), repr(err)
+    assert err.phase == "connect" and err.limit == 0.3 and elapsed < 0.3 + SLACK
+    assert err.exchange.response is None and err.exchange.records == []

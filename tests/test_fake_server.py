@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import trustme
+from rawserver import recv_until
 
 from wire.fake import DEMO_CA_FILE, FAULTS, FakeServer, Scenario
 from wire.fake.framing import Close, Wait, plan
@@ -64,8 +65,11 @@ def request_bytes(
 
 
 def read_to_eof(sock: socket.socket) -> bytes:
+    """Every byte until the server closes; fails after 3 * TIMEOUT in all."""
+    deadline = time.monotonic() + 3 * TIMEOUT
     received: list[bytes] = []
     while True:
+        assert time.monotonic() < deadline, "the server did not close the connection in time"
         data = sock.recv(65536)
         if not data:
             return b"".join(received)
@@ -398,11 +402,7 @@ def test_stream_gate_holds_the_rest_until_set() -> None:
     with FakeServer(gate=gate, gate_timeout=TIMEOUT) as server:
         with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
             sock.sendall(request_bytes(STREAM))
-            received = b""
-            while b'"delta":{"content":' not in received:
-                data = sock.recv(65536)
-                assert data, "closed before the first content event"
-                received += data
+            received = recv_until(sock, lambda got: b'"delta":{"content":' in got)
             sock.settimeout(0.2)
             with pytest.raises(socket.timeout):
                 sock.recv(65536)  # the gate holds everything after the first content event
@@ -546,9 +546,7 @@ def test_fault_stall_and_stop_cuts_it_short() -> None:
     try:
         with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
             sock.sendall(request_bytes())
-            received = b""
-            while b"\r\n\r\n" not in received:
-                received += sock.recv(65536)
+            received = recv_until(sock, lambda got: b"\r\n\r\n" in got)
             assert received.endswith(b"\r\n\r\n")  # the head, and nothing after it
             sock.settimeout(0.2)
             with pytest.raises(socket.timeout):
@@ -630,12 +628,11 @@ def test_keep_alive_on_a_raw_socket_with_length_framing() -> None:
         with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as sock:
             for _ in range(2):
                 sock.sendall(request_bytes(close=False))
-                received = b""
-                while b"\r\n\r\n" not in received:
-                    received += sock.recv(65536)
+                received = recv_until(sock, lambda got: b"\r\n\r\n" in got)
                 _, fields, rest = split_head(received)
-                while len(rest) < int(dict(fields)["content-length"]):
-                    rest += sock.recv(65536)
+                length = int(dict(fields)["content-length"])
+                if len(rest) < length:
+                    rest += recv_until(sock, lambda got: len(rest) + len(got) >= length)  # noqa: B023
                 assert json.loads(rest)["object"] == "chat.completion"
 
 
@@ -656,9 +653,7 @@ def test_stop_is_bounded_with_a_gate_never_set() -> None:
     sock = socket.create_connection((server.host, server.port), timeout=TIMEOUT)
     try:
         sock.sendall(request_bytes(STREAM))
-        received = b""
-        while b'"delta":{"content":' not in received:
-            received += sock.recv(65536)
+        recv_until(sock, lambda got: b'"delta":{"content":' in got)
         started = time.monotonic()
         server.stop()
         assert time.monotonic() - started < 1.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import h11
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
 import wire
@@ -333,7 +333,69 @@ def test_agrees_with_h11(case: tuple[bytes, int, str, list[tuple[str, str]], byt
     assert h11_body == resp.body
 
 
-@settings(max_examples=300, deadline=None)
+# Pieces that the parser's grammar cares about: joined at random they get past the status
+# line into the fields, the chunk frames, the trailers, where plain random bytes never go.
+_FIELD_PIECES = [b"Name", b"x-a", b":", b" ", b"\t", b"value", b"\r\n", b"\n", b"\r", b"\x00", b"\x7f", b"\xff",
+                 b"Content-Length", b"Transfer-Encoding", b"chunked", b"gzip", b",", b"5", b"-1", b"9" * 20]
+_SIZES = [b"0", b"5", b"1a", b"F" * 20, b"-1", b"+5", b"0x5", b" 5", b"", b"g"]
+_EXTENSIONS = [b"", b";a", b";a=b", b';a="q\xe9 \\"x"', b" ; a = b", b";", b";a=", b'";a="x', b";\xff"]
+_LINE_ENDS = [b"\r\n"] * 5 + [b"\n", b"\r", b""]  # mostly right, so that the next frame is reached
+
+
+def _mutate(draw: st.DrawFn, data: bytearray, times: int) -> bytes:
+    for _ in range(times):
+        at = draw(st.integers(0, len(data)))
+        action = draw(st.sampled_from(["replace", "insert", "delete"]))
+        if action == "replace" and at < len(data):
+            data[at] = draw(st.integers(0, 255))
+        elif action == "insert":
+            data[at:at] = draw(st.sampled_from(_FIELD_PIECES + _SIZES + _EXTENSIONS) | st.binary(min_size=1, max_size=4))
+        else:
+            del data[at : at + draw(st.integers(1, 8))]
+    return bytes(data)
+
+
+@st.composite
+def near_valid_messages(draw: st.DrawFn) -> bytes:
+    """Bytes that are mostly a response: bad fields after a good status line, chunk frames with bad
+    sizes, extensions and line ends after a good head, or a valid response with a few bytes
+    replaced, inserted or cut out."""
+    kind = draw(st.sampled_from(["fields", "chunks", "mutated"]))
+    if kind == "fields":
+        pieces = draw(st.lists(st.sampled_from(_FIELD_PIECES) | st.binary(max_size=4), max_size=30))
+        return b"HTTP/1.1 200 OK\r\n" + b"".join(pieces)
+    if kind == "chunks":
+        valid = draw(st.booleans())  # half of them well-formed, with odd but legal extensions and trailers
+
+        def pick(good: list[bytes], bad: list[bytes]) -> bytes:
+            return draw(st.sampled_from(good if valid else good + bad))
+
+        data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for payload in draw(st.lists(st.binary(max_size=20), max_size=3)):
+            data += pick([b"%x" % len(payload), b"%X" % len(payload)], _SIZES)
+            data += pick(_EXTENSIONS[:5], _EXTENSIONS[5:]) + pick([b"\r\n"], _LINE_ENDS)
+            data += payload + pick([b"\r\n"], _LINE_ENDS)
+        data += b"0" + pick(_EXTENSIONS[:5], _EXTENSIONS[5:]) + pick([b"\r\n"], _LINE_ENDS)
+        for _ in range(draw(st.integers(0, 2))):  # trailer fields
+            data += pick([b"Expires", b"x-a"], [b"", b"a b", b"Content-Length"]) + b":"
+            data += pick([b" v", b" \xe9t\xe9", b""], [b"\x00", b" a\rb"]) + pick([b"\r\n"], _LINE_ENDS)
+        data += pick([b"\r\n"], _LINE_ENDS)
+        return _mutate(draw, bytearray(data), 0 if valid else draw(st.integers(0, 1)))
+    return _mutate(draw, bytearray(draw(responses())[0]), draw(st.integers(1, 4)))
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_valid_messages(), st.lists(st.integers(0, 2000), max_size=4))
+def test_near_valid_bytes_raise_only_protocol_error(data: bytes, cuts: list[int]) -> None:
+    """Whatever comes, the parser ends in events or a ProtocolError: never another exception, never a hang."""
+    try:
+        feed_all(data, [c % (len(data) + 1) for c in cuts])
+    except wire.ProtocolError as exc:
+        assert 0 <= exc.offset <= len(data), (exc.offset, len(data))
+        target(float(exc.offset), label="offset of the error")  # steer hypothesis towards the deeper states
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_raise_only_protocol_error(data: bytes) -> None:
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 from rawserver import TIMEOUT, RawServer
 
@@ -36,21 +38,42 @@ def test_second_call_reuses_the_connection_and_says_so() -> None:
     assert not second.attempts[0].reopened
 
 
+def _what_the_client_does_next(seen: list[bytes]) -> Callable[[socket.socket], None]:
+    """A server step: after the reply, keep the connection open and record the client's next bytes.
+
+    b"" means the client closed the connection; a request means it reused it. The server
+    does not close first, so a client that wrongly keeps the connection is caught.
+    """
+
+    def step(conn: socket.socket) -> None:
+        conn.settimeout(TIMEOUT)
+        try:
+            seen.append(conn.recv(65536))
+        except OSError as exc:
+            seen.append(repr(exc).encode())
+
+    return step
+
+
 def test_connection_close_ends_the_connection() -> None:
     reply = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(BODY), BODY)
-    with RawServer(reply, connections=2) as server, Client(base_url=server.base_url, api_key=KEY, timeout=5) as c:
+    seen: list[bytes] = []
+    with RawServer(reply, _what_the_client_does_next(seen), connections=2) as server, \
+            Client(base_url=server.base_url, api_key=KEY, timeout=5) as c:
         c.chat("one")
         second = c.chat("two")
+    assert seen[0] == b"", "the client did not close a connection the reply ended with Connection: close"
     assert not second.reused and len(server.requests) == 2
 
 
 def test_close_delimited_body_is_not_reused() -> None:
+    # The body ends only when the server closes: the connection cannot carry another reply.
     reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n" + BODY
     with RawServer(reply, connections=2) as server, Client(base_url=server.base_url, api_key=KEY, timeout=5) as c:
         first = c.chat("one")
         second = c.chat("two")
     assert first.response is not None and not first.response.keep_alive
-    assert not second.reused
+    assert not second.reused and not second.attempts[0].reopened and len(server.requests) == 2
 
 
 def test_kept_connection_closed_by_the_server_is_noticed_before_sending() -> None:
@@ -74,8 +97,9 @@ class CloseAfterSecondRequest:
         self.thread.start()
 
     def read_request(self, conn: socket.socket) -> None:
+        deadline = time.monotonic() + TIMEOUT
         data = b""
-        while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+        while (b"\r\n\r\n" not in data or not data.endswith(b"}")) and time.monotonic() < deadline:
             piece = conn.recv(65536)
             if not piece:
                 return

@@ -81,19 +81,28 @@ def test_every_framing_of_events_gives_the_same_text(fields: dict[str, object]) 
 def test_deltas_are_yielded_before_the_server_sends_more() -> None:
     """The server sends the first content event, then waits on a gate that only the first yield opens.
 
-    A client that buffers would wait for more bytes, the gate would time out, and
-    the stream would arrive too late: the assertion on the gate fails fast.
+    A client that buffers the reply would hold its first delta until the gate
+    timed out and the rest, [DONE] included, had come: both are checked.
     """
     gate = threading.Event()
-    with FakeServer(gate=gate, gate_timeout=5.0) as server:
+    with FakeServer(gate=gate, gate_timeout=3.0) as server:
         stream = client_for(server.base_url).stream(PROMPT)
         it = iter(stream)
         first = next(it)
-        opened_in_time = not gate.is_set()
+        seen_at_first_delta = [e.data for e in stream.exchange.sse_events]
         gate.set()
         rest = "".join(it)
-    assert opened_in_time, "the first delta arrived only after the server's gate had timed out"
+        gate_timeouts = server.gate_timeouts
+    assert "[DONE]" not in seen_at_first_delta, "the first delta came only after the whole stream"
+    assert gate_timeouts == 0, "the first delta arrived only after the server's gate had timed out"
     assert first and (first + rest) == stream.exchange.text
+    assert stream.exchange.sse_events[-1].data == "[DONE]"
+
+
+def test_the_fake_server_counts_a_gate_that_timed_out() -> None:
+    with FakeServer(gate=threading.Event(), gate_timeout=0.05) as server:
+        text = client_for(server.base_url).stream(PROMPT).read()
+        assert text and server.gate_timeouts == 1
 
 
 def test_tool_call_deltas_are_joined() -> None:
@@ -118,7 +127,12 @@ def test_mid_stream_error_event_is_api_error_keeping_what_came() -> None:
     assert len(got) == 2
     exchange = info.value.exchange
     assert exchange is stream.exchange and len(exchange.chunks) >= 3
-    assert info.value.status is None or info.value.status == 200
+    err = info.value
+    # The HTTP status was 200; the error came as an event in the stream, so the error has no status of its
+    # own (as the openai SDK's Stream raises a plain APIError with no status_code for it).
+    assert err.status is None and str(err).startswith("Error: The server had an error")
+    assert (err.type, err.param, err.code) == ("server_error", None, None)
+    assert exchange.response_bytes.startswith(b"HTTP/1.1 200 OK\r\n")
 
 
 def test_non_json_data_is_stream_error_with_events_so_far() -> None:

@@ -349,7 +349,10 @@ def rich_responses(draw: st.DrawFn) -> tuple[bytes, dict[str, object]]:
     else:
         payload = body
     data += "".join(head).encode() + b"\r\n" + payload
-    return data, {"status": status, "body": body, "trailers": trailers, "interim": interim}
+    expected_framing = {"none": Framing.NONE, "length": Framing.CONTENT_LENGTH, "chunked": Framing.CHUNKED,
+                        "close": Framing.UNTIL_CLOSE}[framing]
+    return data, {"status": status, "body": body, "trailers": trailers, "interim": interim,
+                  "framing": expected_framing}
 
 
 def h11_parse(data: bytes) -> tuple[int, list[tuple[str, str]], bytes, list[tuple[str, str]], list[int]]:
@@ -391,4 +394,4 @@ def test_rich_valid_responses_agree_with_h11(case: tuple[bytes, dict[str, object
         resp.trailers,
         [r.status for r in resp.informational],
     )
-    assert resp.framing in (Framing.NONE, Framing.CONTENT_LENGTH, Framing.CHUNKED, Framing.UNTIL_CLOSE)
+    assert resp.framing == expected["framing"]

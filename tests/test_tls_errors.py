@@ -132,6 +132,6 @@ def test_plain_http_answered_with_a_tls_alert_is_a_tls_error() -> None:
 def test_ca_file_adds_trust_and_nothing_turns_checking_off(ca: trustme.CA, ca_file: str, server_for) -> None:  # type: ignore[no-untyped-def]
     server = server_for(ca.issue_cert("localhost"))
     exchange = Client(base_url=server.base_url, api_key=KEY, ca_file=ca_file, timeout=5, max_retries=0).chat("Hi")
-    assert exchange.tls is not None and exchange.tls.verified and exchange.tls.extra_ca_file == ca_file
+    assert exchange.tls is not None and exchange.tls.verified is True and exchange.tls.extra_ca_file == ca_file
     options = set(inspect.signature(Client).parameters)
     assert not {"verify", "insecure", "check_hostname", "verify_ssl", "cert_reqs"} & options

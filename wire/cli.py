@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from wire import __version__
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
@@ -31,6 +31,9 @@ from wire.show import (
     trace_line,
 )
 from wire.trace import TraceEvent
+
+if TYPE_CHECKING:
+    from wire.fake import FakeServer
 
 # The demo's key: not a real key, but shaped like one, so redaction shows.
 DEMO_API_KEY = "sk-wire-demo-0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -331,13 +334,50 @@ def _print_exchange(
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
-    """Run the fake server until Ctrl-C, and say how to point other clients at it."""
+    """Run the fake server until Ctrl-C, and say how to point other clients at it.
+
+    Ctrl-C is the signal SIGINT, which Python turns into KeyboardInterrupt
+    wherever the main thread happens to be: half-way through starting the
+    server, printing, or stopping it. So SIGINT is blocked first (threads
+    started later inherit the mask, POSIX pthread_sigmask(3)) and taken at
+    one place only, with sigwait(3): a Ctrl-C at any moment waits there, then
+    the server stops cleanly.
+    """
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        return _serve_until_keyboard_interrupt(args, out)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        with _fake_server(args) as server:
+            _print_serve_help(server, args, out)
+            signal.sigwait({signal.SIGINT})
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    print("\nstopped", file=out)
+    return 0
+
+
+def _serve_until_keyboard_interrupt(args: argparse.Namespace, out: TextIO) -> int:
+    """``wire serve`` where signals cannot be blocked: Ctrl-C is a KeyboardInterrupt, caught around it all."""
     import threading
 
-    from wire.fake import DEMO_CA_FILE, FakeServer
+    try:
+        with _fake_server(args) as server:
+            _print_serve_help(server, args, out)
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    print("\nstopped", file=out)
+    return 0
+
+
+def _fake_server(args: argparse.Namespace) -> FakeServer:
+    """The fake server ``wire serve`` asked for (not started yet)."""
+    from wire.fake import FakeServer
 
     try:
-        server = FakeServer(
+        return FakeServer(
             tls=args.tls,
             port=args.port,
             framing=args.framing,
@@ -349,28 +389,28 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"wire serve: {exc}") from None
-    with server:
-        cacert = f" --cacert {DEMO_CA_FILE}" if args.tls else ""
-        body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}'
-        print(f"wire fake server at {server.base_url}  (Ctrl-C to stop)", file=out)
-        print(
-            f"  wire:   wire chat --base-url {server.base_url}{' --ca-file ' + DEMO_CA_FILE if args.tls else ''} "
-            '"Hi"   (any key: OPENAI_API_KEY=sk-anything)',
-            file=out,
-        )
-        print(
-            f"  curl:   curl -s{cacert} {server.base_url}/chat/completions -H 'Authorization: Bearer sk-anything' "
-            f"-H 'Content-Type: application/json' -d '{body}'",
-            file=out,
-        )
-        print(
-            f"  openai: OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-anything python your_script.py"
-            + (f"   (and SSL_CERT_FILE={DEMO_CA_FILE})" if args.tls else ""),
-            file=out,
-        )
-        out.flush()
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("\nstopped", file=out)
-    return 0
+
+
+def _print_serve_help(server: FakeServer, args: argparse.Namespace, out: TextIO) -> None:
+    """Where the server listens, and how to point wire, curl and the openai SDK at it."""
+    from wire.fake import DEMO_CA_FILE
+
+    cacert = f" --cacert {DEMO_CA_FILE}" if args.tls else ""
+    body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}'
+    print(f"wire fake server at {server.base_url}  (Ctrl-C to stop)", file=out)
+    print(
+        f"  wire:   wire chat --base-url {server.base_url}{' --ca-file ' + DEMO_CA_FILE if args.tls else ''} "
+        '"Hi"   (any key: OPENAI_API_KEY=sk-anything)',
+        file=out,
+    )
+    print(
+        f"  curl:   curl -s{cacert} {server.base_url}/chat/completions -H 'Authorization: Bearer sk-anything' "
+        f"-H 'Content-Type: application/json' -d '{body}'",
+        file=out,
+    )
+    print(
+        f"  openai: OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-anything python your_script.py"
+        + (f"   (and SSL_CERT_FILE={DEMO_CA_FILE})" if args.tls else ""),
+        file=out,
+    )
+    out.flush()

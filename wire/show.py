@@ -266,14 +266,17 @@ def tls_view(tls: TLSInfo, *, color: bool = False) -> str:
         ("issuer", tls.peer_issuer),
         ("names", ", ".join(tls.peer_sans) or "(none)"),
         ("valid", f"{tls.not_before} to {tls.not_after}"),
-        (
-            "trusted",
-            "verified against "
-            + (f"{os.path.basename(tls.extra_ca_file)} (ca_file) and " if tls.extra_ca_file else "")
-            + "certifi's CA bundle",
-        ),
+        ("trusted", _trust(tls)),
     ]
     return "\n".join(_kv(n, v, color) for n, v in rows)
+
+
+def _trust(tls: TLSInfo) -> str:
+    """What the certificate was checked against, or that it was not checked at all."""
+    if not tls.verified:
+        return "NOT verified: the handshake did not check the certificate chain and the host name"
+    extra = f"{os.path.basename(tls.extra_ca_file)} (ca_file) and " if tls.extra_ca_file else ""
+    return f"verified against {extra}certifi's CA bundle"
 
 
 def response_head_view(response: Response, *, color: bool = False) -> str:

@@ -144,7 +144,12 @@ class TLSInfo:
     ``peer_subject`` and ``peer_issuer`` read like ``"CN=localhost, O=..."``;
     ``peer_sans`` like ``["DNS:localhost", "IP:127.0.0.1"]``. ``ca_file_used``
     is certifi's bundle (always loaded); ``extra_ca_file`` the ``ca_file``
-    added to it, if any. ``verified`` is True: wire never skips the check.
+    added to it, if any. ``verified`` is True when the handshake required the
+    server's certificate chain to end at one of those roots and the
+    certificate to name ``server_hostname`` (RFC 9110 §4.3.4): read from the
+    SSL context that ran the handshake (``CERT_REQUIRED`` and
+    ``check_hostname``), which fails the handshake otherwise. wire's own
+    context always does both; False would mean a context that skipped a check.
     """
 
     version: str
@@ -740,7 +745,7 @@ def _tls_info(tls_sock: ssl.SSLSocket, server_hostname: str, ca_file: str | None
         not_after=str(cert.get("notAfter", "")),
         ca_file_used=certifi.where(),
         extra_ca_file=ca_file,
-        verified=True,
+        verified=tls_sock.context.verify_mode == ssl.CERT_REQUIRED and tls_sock.context.check_hostname,
     )
 
 

@@ -240,6 +240,7 @@ class FakeServer:
         self.port = port
         self.requests: list[ReceivedRequest] = []
         self.errors: list[BaseException] = []  # exceptions in connection threads (a client hung up, ...)
+        self.gate_timeouts = 0  # gate waits that ended by gate_timeout, not by the gate being set
         self._requested_port = port
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -341,7 +342,11 @@ class FakeServer:
         deadline = time.monotonic() + step.seconds
         while not self._stopping.is_set():
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or step.gate.wait(min(remaining, POLL_SECONDS)):
+            if remaining <= 0:
+                with self._lock:
+                    self.gate_timeouts += 1
+                return
+            if step.gate.wait(min(remaining, POLL_SECONDS)):
                 return
 
     def _track(self, connection: Any, thread: threading.Thread) -> None:
