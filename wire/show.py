@@ -562,12 +562,11 @@ def exchange_view(
     response = exchange.response
     if response is not None:
         if "response" in chosen:
-            sections.append(
-                ("response head: status line and fields", "wire/http11.py", response_head_view(response, color=color))
-            )
+            head = response_head_view(response, color=color)
+            sections.append(("response head: status line and fields", "wire/http11/parser.py", head))
         if "body" in chosen:
             sections.append(
-                (f"body framing: {response.framing.value}", "wire/http11.py", body_view(response, color=color))
+                (f"body framing: {response.framing.value}", "wire/http11/framing.py", body_view(response, color=color))
             )
         if "events" in chosen and exchange.stream and exchange.sse_events:
             sections.append(("server-sent events", "wire/sse.py", events_view(exchange, color=color)))
@@ -577,7 +576,7 @@ def exchange_view(
         if "answer" in chosen:
             sections.append(("answer", "wire/chat.py", answer_view(exchange, color=color)))
     if "annotated" in chosen and exchange.events:
-        sections.append(("annotated reply bytes", "wire/http11.py", annotated_view(exchange, color=color)))
+        sections.append(("annotated reply bytes", "wire/http11/", annotated_view(exchange, color=color)))
     if ("attempts" in chosen or len(exchange.attempts) > 1) and exchange.attempts:
         sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color)))
     if "timings" in chosen and exchange.records:
