@@ -58,6 +58,7 @@ def too_many_fields(max_fields: int, offset: int, kind: str) -> Fault:
 
 def diagnose_head(head: bytes, base: int, max_fields: int) -> NoReturn:
     """The head starting at stream offset ``base`` failed ``HEAD_RE``: raise its first fault."""
+    check_start(head[:5], base)  # first, as when the head arrives a byte at a time
     lines = _lines(head, base)
     first = next(lines, None)
     if first is None:
