@@ -69,7 +69,7 @@ def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, **extr
     return {**HEAD, "choices": choices, "usage": None, **extra}
 
 
-USAGE = {"prompt_tokens": 14, "completion_tokens": 9, "total_tokens": 23, "prompt_tokens_details": {"cached_tokens": 0}}
+USAGE = REPLY["usage"]
 
 # The same reply, streamed with stream_options.include_usage.
 TEXT_CHUNKS = [
@@ -142,8 +142,15 @@ def test_from_dict_realistic_reply() -> None:
             logprobs=None,
         )
     ]
-    assert reply.usage == Usage(prompt_tokens=14, completion_tokens=9, total_tokens=23)
-    assert reply.usage is not None and reply.usage.raw["prompt_tokens_details"] == {"cached_tokens": 0, "audio_tokens": 0}
+    assert reply.usage == Usage(
+        prompt_tokens=14,
+        completion_tokens=9,
+        total_tokens=23,
+        prompt_tokens_details={"cached_tokens": 0, "audio_tokens": 0},
+        completion_tokens_details={"reasoning_tokens": 0, "audio_tokens": 0},
+    )
+    assert reply.service_tier == "default"
+    assert reply.extra == {} and reply.choices[0].message.extra == {}
     assert reply.text == "HTTP/1.1 kept connections open by default."
     assert reply.raw is REPLY
     assert reply.choices[0].message.raw["annotations"] == []
@@ -187,18 +194,47 @@ def test_missing_choices_is_a_protocol_error() -> None:
     ("change", "text"),
     [
         (lambda d: d["choices"].__setitem__(0, "oops"), "choices[0] should be an object, not str"),
-        (lambda d: d["choices"][0]["message"].__setitem__("content", 5), "choices[0].message.content should be str"),
         (lambda d: d["choices"][0].pop("message"), "choices[0].message should be an object, not NoneType"),
         (lambda d: d.__setitem__("choices", {"0": {}}), "the reply.choices should be list, not dict"),
-        (lambda d: d.__setitem__("created", True), "the reply.created should be int, not bool"),
-        (lambda d: d["usage"].pop("total_tokens"), "usage has no 'total_tokens'"),
     ],
 )
 def test_malformed_reply_names_the_part(change: Any, text: str) -> None:
+    """What the reply cannot do without (the choices, each choice's message) is an error that names it."""
     d = copy.deepcopy(REPLY)
     change(d)
     with pytest.raises(ProtocolError, match=text.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
         ChatCompletion.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    ("change", "read"),
+    [
+        (lambda d: d["choices"][0]["message"].__setitem__("content", 5), lambda c: c.choices[0].message.content),
+        (lambda d: d.__setitem__("created", True), lambda c: c.created),
+        (lambda d: d.pop("created"), lambda c: c.created),
+        (lambda d: d.pop("id"), lambda c: c.id),
+        (lambda d: d.pop("model"), lambda c: c.model),
+        (lambda d: d.__setitem__("object", 7), lambda c: c.object),
+        (lambda d: d["usage"].pop("total_tokens"), lambda c: c.usage.total_tokens),
+        (lambda d: d["usage"].__setitem__("prompt_tokens", "12"), lambda c: c.usage.prompt_tokens),
+    ],
+)
+def test_a_field_missing_or_of_another_type_is_read_as_absent_and_kept_as_sent(change: Any, read: Any) -> None:
+    """The SDK reads replies without validating them (openai/_models.py construct_type): so does wire.
+
+    The typed view shows None, ``.raw`` keeps what was sent, and the text is still read.
+    """
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletion as SDKCompletion
+
+    d = copy.deepcopy(REPLY)
+    change(d)
+    completion = ChatCompletion.from_dict(copy.deepcopy(d))
+    assert read(completion) is None
+    assert completion.raw == d
+    sdk = construct_type(type_=SDKCompletion, value=copy.deepcopy(d))
+    assert isinstance(sdk, SDKCompletion)  # the SDK accepts it too
+    assert completion.choices[0].finish_reason == sdk.choices[0].finish_reason == d["choices"][0]["finish_reason"]
 
 
 def test_reply_not_an_object() -> None:
@@ -326,7 +362,9 @@ def test_error_chunk_raises_api_error() -> None:
 def test_error_chunk_with_code() -> None:
     with pytest.raises(APIError) as info:
         StreamAssembler().add({"error": {"message": "slow down", "type": "rate_limit", "param": "x", "code": 429}})
+    # A non-str code becomes str, as the SDK's APIError does; the value as sent stays in the body.
     assert (info.value.type, info.value.param, info.value.code) == ("rate_limit", "x", "429")
+    assert json.loads(info.value.body)["error"]["code"] == 429
 
 
 def test_chunk_without_choices_raises_stream_error() -> None:

@@ -14,9 +14,10 @@ adds them up into the same ``ChatCompletion`` the non-streamed call would give.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from wire.errors import APIError, ProtocolError, StreamError
 
@@ -63,19 +64,38 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
 
 
 # -- in: typed views of a reply ------------------------------------------------------------
+#
+# Each view mirrors a model of the official SDK (openai-python, src/openai/types/chat/ and
+# types/completion_usage.py) and keeps the JSON object it was read from at ``.raw``. Fields the
+# view does not name are at ``.extra``, so a field the API adds tomorrow is still reachable.
+# Tolerant as the SDK is: unknown fields, unknown tool-call, content-part and annotation types,
+# and unknown values of ``finish_reason``, ``role`` or ``service_tier`` are kept, never refused.
+# A ``ProtocolError`` names the field when a part the reply cannot do without (``choices``, a
+# choice's ``message``) is missing or is not the JSON type it must be. A known field of another
+# type is shown as absent in the typed view and kept as sent in ``.raw``.
 
 _MISSING: Any = object()
 
 
 def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
-    """``obj[key]`` if it has the expected JSON type; ``default`` if absent (or null, when a default is given)."""
+    """``obj[key]`` if it has the expected JSON type, else ``default``.
+
+    Without a default the field is one the reply cannot do without: absent or of
+    the wrong type, it is a ``ProtocolError`` that names it. With a default, a
+    value of another type is not an error (the SDK does not validate replies
+    either: ``construct_type`` in ``openai/_models.py`` keeps what came); the
+    typed view shows the default and ``.raw`` keeps the value as sent.
+    """
     value = obj.get(key, _MISSING)
     if value is _MISSING or (value is None and default is not _MISSING):
         if default is _MISSING:
             raise ProtocolError(f"reply JSON: {where} has no {key!r}", rule=_RULE)
         return default
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        if default is not _MISSING:
+            return default
+        names = " or ".join(k.__name__ for k in kinds)
         raise ProtocolError(
             f"reply JSON: {where}.{key} should be {names.replace('NoneType', 'null')}, not {type(value).__name__}",
             rule=_RULE,
@@ -89,113 +109,379 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _objects(obj: dict[str, Any], key: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """The objects in the list at ``obj[key]``, each with where it is; what is not an object stays in ``.raw``."""
+    values = _field(obj, key, list, where, [])
+    return [(f"{where}.{key}[{i}]", v) for i, v in enumerate(values) if isinstance(v, dict)]
+
+
+def _optional(view: Any, value: Any, where: str) -> Any:
+    """``view.from_dict(value)`` for an optional object; None when it is absent or not an object (``.raw`` keeps it)."""
+    return view.from_dict(value, where) if isinstance(value, dict) else None
+
+
+_NUMBER = (int, float)
+
+
+class _View:
+    """What every view shares: ``raw`` (the JSON object) and ``extra`` (its fields the view does not name)."""
+
+    raw: dict[str, Any]
+    _KNOWN: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The fields of ``raw`` this view has no attribute for (new API fields land here)."""
+        return {k: v for k, v in self.raw.items() if k not in self._KNOWN}
+
+
 @dataclass
-class FunctionCall:
-    """The function a tool call asks for: its ``name`` and its ``arguments`` (a JSON text, as sent)."""
+class FunctionCall(_View):
+    """The function a tool call asks for: its ``name`` and its ``arguments`` (a JSON text, as sent).
+
+    SDK: ``chat_completion_message_function_tool_call.py`` (``Function``); also the
+    deprecated ``message.function_call``.
+    """
 
     name: str
     arguments: str
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"name", "arguments"})
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "function") -> FunctionCall:
         d = _object(d, where)
-        return cls(_field(d, "name", str, where), _field(d, "arguments", str, where, ""), d)
+        return cls(_field(d, "name", str, where, ""), _field(d, "arguments", str, where, ""), d)
 
 
 @dataclass
-class ToolCall:
-    """One tool call in an assistant message."""
+class CustomCall(_View):
+    """A call of a custom tool: its ``name`` and its free-form ``input`` text.
+
+    SDK: ``chat_completion_message_custom_tool_call.py`` (``Custom``).
+    """
+
+    name: str
+    input: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"name", "input"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "custom") -> CustomCall:
+        d = _object(d, where)
+        return cls(_field(d, "name", str, where, ""), _field(d, "input", str, where, ""), d)
+
+
+@dataclass
+class ToolCall(_View):
+    """One tool call in an assistant message.
+
+    ``type`` says which object carries the call: ``"function"`` -> ``function``,
+    ``"custom"`` -> ``custom`` (SDK: ``chat_completion_message_tool_call.py``, a
+    union on ``type``). A type wire does not know has neither; its object is
+    in ``raw`` (and ``extra``).
+    """
 
     id: str
     type: str
-    function: FunctionCall
+    function: FunctionCall | None = None
+    custom: CustomCall | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "tool_call") -> ToolCall:
         d = _object(d, where)
-        function = FunctionCall.from_dict(d.get("function"), f"{where}.function")
-        return cls(_field(d, "id", str, where), _field(d, "type", str, where, "function"), function, d)
+        kind = _field(d, "type", str, where, "function")
+        function = _optional(FunctionCall, d.get("function"), f"{where}.function") if kind == "function" else None
+        custom = _optional(CustomCall, d.get("custom"), f"{where}.custom") if kind == "custom" else None
+        return cls(_field(d, "id", str, where, ""), kind, function, custom, d)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The fields with no attribute: the object of an unknown type is here, so is ``custom`` on a function call."""
+        known = {"id", "type"} | ({self.type} & {"function", "custom"})
+        return {k: v for k, v in self.raw.items() if k not in known}
+
+    @property
+    def name(self) -> str | None:
+        """The name of the function or custom tool called (None for an unknown type)."""
+        call = self.function or self.custom
+        return call.name if call is not None else None
+
+    @property
+    def input(self) -> str | None:
+        """What the call passes: the function's ``arguments`` or the custom tool's ``input``."""
+        if self.function is not None:
+            return self.function.arguments
+        return self.custom.input if self.custom is not None else None
 
 
 @dataclass
-class Message:
-    """A message: ``content`` is None when the assistant only calls tools (or refuses)."""
+class ContentPart(_View):
+    """One part of a ``content`` sent as a list: ``{"type": "text", "text": ...}``, a refusal, or another type.
 
-    role: str
-    content: str | None
-    tool_calls: list[ToolCall] = field(default_factory=list)
+    SDK: ``chat_completion_content_part_text.py`` (the reply model types ``content`` as a
+    string; a list is kept here rather than refused).
+    """
+
+    type: str
+    text: str | None = None
     refusal: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"type", "text", "refusal"})
 
     @classmethod
-    def from_dict(cls, d: Any, where: str = "message") -> Message:
-        d = _object(d, where)
-        calls = _field(d, "tool_calls", list, where, [])
-        return cls(
-            role=_field(d, "role", str, where),
-            content=_field(d, "content", (str, type(None)), where, None),
-            tool_calls=[ToolCall.from_dict(c, f"{where}.tool_calls[{i}]") for i, c in enumerate(calls)],
-            refusal=_field(d, "refusal", (str, type(None)), where, None),
-            raw=d,
-        )
-
-
-@dataclass
-class Choice:
-    """One of the replies (there are ``n`` of them; one by default)."""
-
-    index: int
-    message: Message
-    finish_reason: str | None
-    logprobs: Any = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, d: Any, where: str = "choice") -> Choice:
+    def from_dict(cls, d: Any, where: str = "content part") -> ContentPart:
         d = _object(d, where)
         return cls(
-            index=_field(d, "index", int, where),
-            message=Message.from_dict(d.get("message"), f"{where}.message"),
-            finish_reason=_field(d, "finish_reason", (str, type(None)), where, None),
-            logprobs=d.get("logprobs"),
-            raw=d,
-        )
-
-
-@dataclass
-class Usage:
-    """Token counts; the details (cached, reasoning, ...) stay in ``raw``."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, d: Any, where: str = "usage") -> Usage:
-        d = _object(d, where)
-        return cls(
-            _field(d, "prompt_tokens", int, where),
-            _field(d, "completion_tokens", int, where),
-            _field(d, "total_tokens", int, where),
+            _field(d, "type", str, where, ""),
+            _field(d, "text", str, where, None),
+            _field(d, "refusal", str, where, None),
             d,
         )
 
 
 @dataclass
-class ChatCompletion:
-    """A whole reply, ``object: "chat.completion"``. ``raw`` is the JSON it was read from."""
+class URLCitation(_View):
+    """The web page an annotation cites, and the span of ``content`` it backs (SDK: ``AnnotationURLCitation``)."""
+
+    url: str
+    title: str
+    start_index: int
+    end_index: int
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"url", "title", "start_index", "end_index"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "url_citation") -> URLCitation:
+        d = _object(d, where)
+        return cls(
+            _field(d, "url", str, where, ""),
+            _field(d, "title", str, where, ""),
+            _field(d, "start_index", int, where, 0),
+            _field(d, "end_index", int, where, 0),
+            d,
+        )
+
+
+@dataclass
+class Annotation(_View):
+    """A note on the message's text; ``url_citation`` for that type (SDK: ``chat_completion_message.py``)."""
+
+    type: str
+    url_citation: URLCitation | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"type", "url_citation"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "annotation") -> Annotation:
+        d = _object(d, where)
+        kind = _field(d, "type", str, where, "")
+        citation = d.get("url_citation") if kind == "url_citation" else None
+        return cls(kind, _optional(URLCitation, citation, f"{where}.url_citation"), d)
+
+
+@dataclass
+class Audio(_View):
+    """A spoken answer: base64 ``data``, its ``transcript`` (SDK: ``chat_completion_audio.py``)."""
 
     id: str
-    object: str
-    created: int
-    model: str
+    data: str
+    transcript: str
+    expires_at: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"id", "data", "transcript", "expires_at"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "audio") -> Audio:
+        d = _object(d, where)
+        return cls(
+            _field(d, "id", str, where, ""),
+            _field(d, "data", str, where, ""),
+            _field(d, "transcript", str, where, ""),
+            _field(d, "expires_at", int, where, None),
+            d,
+        )
+
+
+@dataclass
+class Message(_View):
+    """A message: ``content`` is None when the assistant only calls tools (or refuses).
+
+    SDK: ``chat_completion_message.py``. When ``content`` arrives as a list of
+    parts, ``parts`` holds them and ``content`` is the text of the text parts.
+    """
+
+    role: str
+    content: str | None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    refusal: str | None = None
+    annotations: list[Annotation] = field(default_factory=list)
+    audio: Audio | None = None
+    function_call: FunctionCall | None = None
+    parts: list[ContentPart] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"role", "content", "tool_calls", "refusal", "annotations", "audio", "function_call"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "message") -> Message:
+        d = _object(d, where)
+        content = _field(d, "content", (str, list, type(None)), where, None)
+        parts = []
+        if isinstance(content, list):
+            parts = [
+                ContentPart.from_dict(p, f"{where}.content[{i}]") for i, p in enumerate(content) if isinstance(p, dict)
+            ]
+            content = "".join(p.text or "" for p in parts if p.type == "text")
+        audio = d.get("audio")
+        function_call = d.get("function_call")
+        return cls(
+            role=_field(d, "role", str, where, "assistant"),
+            content=content,
+            tool_calls=[ToolCall.from_dict(c, at) for at, c in _objects(d, "tool_calls", where)],
+            refusal=_field(d, "refusal", (str, type(None)), where, None),
+            annotations=[Annotation.from_dict(a, at) for at, a in _objects(d, "annotations", where)],
+            audio=_optional(Audio, audio, f"{where}.audio"),
+            function_call=_optional(FunctionCall, function_call, f"{where}.function_call"),
+            parts=parts,
+            raw=d,
+        )
+
+
+@dataclass
+class TopLogprob(_View):
+    """One of the likeliest tokens at a position (SDK: ``chat_completion_token_logprob.py``)."""
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"token", "logprob", "bytes"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "top_logprob") -> TopLogprob:
+        d = _object(d, where)
+        return cls(
+            _field(d, "token", str, where, ""),
+            _field(d, "logprob", _NUMBER, where, 0.0),
+            _field(d, "bytes", list, where, None),
+            d,
+        )
+
+
+@dataclass
+class TokenLogprob(_View):
+    """A token of the answer, its log probability and the likeliest others (SDK: ``ChatCompletionTokenLogprob``)."""
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+    top_logprobs: list[TopLogprob] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"token", "logprob", "bytes", "top_logprobs"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "logprob") -> TokenLogprob:
+        d = _object(d, where)
+        top = _objects(d, "top_logprobs", where)
+        return cls(
+            _field(d, "token", str, where, ""),
+            _field(d, "logprob", _NUMBER, where, 0.0),
+            _field(d, "bytes", list, where, None),
+            [TopLogprob.from_dict(t, at) for at, t in top],
+            d,
+        )
+
+
+@dataclass
+class Logprobs(_View):
+    """Log probabilities of the ``content`` tokens and of the ``refusal`` tokens (SDK: ``ChoiceLogprobs``)."""
+
+    content: list[TokenLogprob] | None = None
+    refusal: list[TokenLogprob] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"content", "refusal"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "logprobs") -> Logprobs:
+        d = _object(d, where)
+
+        def tokens(key: str) -> list[TokenLogprob] | None:
+            if d.get(key) is None:
+                return None
+            return [TokenLogprob.from_dict(t, at) for at, t in _objects(d, key, where)]
+
+        return cls(tokens("content"), tokens("refusal"), d)
+
+
+@dataclass
+class Choice(_View):
+    """One of the replies (there are ``n`` of them; one by default). SDK: ``chat_completion.py`` (``Choice``)."""
+
+    index: int
+    message: Message
+    finish_reason: str | None
+    logprobs: Logprobs | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"index", "message", "finish_reason", "logprobs"})
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "choice") -> Choice:
+        d = _object(d, where)
+        logprobs = d.get("logprobs")
+        return cls(
+            index=_field(d, "index", int, where, 0),
+            message=Message.from_dict(d.get("message"), f"{where}.message"),
+            finish_reason=_field(d, "finish_reason", (str, type(None)), where, None),
+            logprobs=_optional(Logprobs, logprobs, f"{where}.logprobs"),
+            raw=d,
+        )
+
+
+@dataclass
+class Usage(_View):
+    """Token counts; the details (cached, reasoning, audio, ...) as sent (SDK: ``completion_usage.py``)."""
+
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+    prompt_tokens_details: dict[str, Any] | None = None
+    completion_tokens_details: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset(
+        {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details"}
+    )
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "usage") -> Usage:
+        d = _object(d, where)
+        return cls(
+            _field(d, "prompt_tokens", int, where, None),
+            _field(d, "completion_tokens", int, where, None),
+            _field(d, "total_tokens", int, where, None),
+            _field(d, "prompt_tokens_details", dict, where, None),
+            _field(d, "completion_tokens_details", dict, where, None),
+            d,
+        )
+
+
+@dataclass
+class ChatCompletion(_View):
+    """A whole reply, ``object: "chat.completion"``. ``raw`` is the JSON it was read from.
+
+    SDK: ``chat_completion.py`` (``ChatCompletion``).
+    """
+
+    id: str | None
+    object: str | None
+    created: int | None
+    model: str | None
     choices: list[Choice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    service_tier: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _KNOWN = frozenset({"id", "object", "created", "model", "choices", "usage", "system_fingerprint", "service_tier"})
 
     @classmethod
     def from_dict(cls, d: Any) -> ChatCompletion:
@@ -204,13 +490,14 @@ class ChatCompletion:
         choices = _field(d, "choices", list, "the reply")
         usage = d.get("usage")
         return cls(
-            id=_field(d, "id", str, "the reply"),
-            object=_field(d, "object", str, "the reply"),
-            created=_field(d, "created", int, "the reply"),
-            model=_field(d, "model", str, "the reply"),
+            id=_field(d, "id", str, "the reply", None),
+            object=_field(d, "object", str, "the reply", None),
+            created=_field(d, "created", int, "the reply", None),
+            model=_field(d, "model", str, "the reply", None),
             choices=[Choice.from_dict(c, f"choices[{i}]") for i, c in enumerate(choices)],
-            usage=None if usage is None else Usage.from_dict(usage),
+            usage=_optional(Usage, usage, "usage"),
             system_fingerprint=_field(d, "system_fingerprint", (str, type(None)), "the reply", None),
+            service_tier=_field(d, "service_tier", (str, type(None)), "the reply", None),
             raw=d,
         )
 
@@ -245,33 +532,32 @@ def decode_stream_data(data: str) -> dict[str, Any] | None:
     return chunk
 
 
-@dataclass
-class _ToolCallParts:
-    id: str | None = None
-    type: str | None = None
-    name: str | None = None
-    arguments: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _ChoiceParts:
-    role: str | None = None
-    content: list[str] | None = None  # None until a delta carries content (even "")
-    refusal: list[str] | None = None
-    tool_calls: dict[int, _ToolCallParts] = field(default_factory=dict)
-    finish_reason: str | None = None
-    logprobs: dict[str, Any] | None = None
+# Keys whose value names a thing rather than adding a piece to it: the first value stays.
+_NAMES = frozenset({"index", "id", "type", "role", "name"})
+# Lists whose pieces must say which entry they add to (others are found by their pieces' ``index`` keys).
+_INDEXED = frozenset({"tool_calls"})
+# Chunk fields that are not part of the reply: the SDK drops ``obfuscation`` (random padding
+# against side channels) from its snapshot too (lib/streaming/chat/_completions.py).
+_CHUNK_ONLY = frozenset({"choices", "usage", "object", "obfuscation"})
 
 
 class StreamAssembler:
     """Adds up ``chat.completion.chunk`` objects into one ``ChatCompletion``.
 
-    Each chunk's ``choices[i].delta`` carries a piece of choice ``i``: the
-    ``role`` (first chunk), a piece of ``content`` or ``refusal``, pieces of
-    tool calls (by their own ``index``: the ``id``, ``type`` and function
-    ``name`` come with the first piece, the ``arguments`` text in pieces),
-    and at last a ``finish_reason``. With ``stream_options.include_usage`` a
-    final chunk has ``choices: []`` and the ``usage``.
+    Each chunk's ``choices[i].delta`` carries a piece of the message of the
+    choice with that ``index`` (with ``n > 1`` the choices interleave): the
+    ``role`` first, then pieces of ``content`` or ``refusal``, pieces of tool
+    calls by their own ``index`` (``id``, ``type`` and ``name`` with the first
+    piece, then the function ``arguments`` or the custom ``input`` in
+    pieces), and at last a ``finish_reason``. With
+    ``stream_options.include_usage`` a chunk with ``choices: []`` carries the
+    ``usage``; chunks after it are read as any other.
+
+    The pieces add up as the SDK's ``accumulate_delta`` adds them
+    (lib/streaming/_deltas.py): text is joined, objects are merged, lists of
+    objects with an ``index`` are merged by that index, other lists are
+    extended (logprobs), and names (``_NAMES``) keep their first value. So a
+    tool-call or delta field wire does not know is assembled too.
 
     ``chunks`` keeps every chunk added; ``done`` turns True at ``[DONE]``.
     """
@@ -279,8 +565,8 @@ class StreamAssembler:
     def __init__(self) -> None:
         self.chunks: list[dict[str, Any]] = []
         self.done = False
-        self._choices: dict[int, _ChoiceParts] = {}
-        self._head: dict[str, Any] = {}  # id, created, model, system_fingerprint, as the chunks give them
+        self._choices: dict[int, dict[str, Any]] = {}  # index -> the choice so far, its message from the deltas
+        self._head: dict[str, Any] = {}  # id, created, model, ...: the first value each field had
         self._usage: dict[str, Any] | None = None
 
     def add_data(self, data: str) -> str:
@@ -296,65 +582,81 @@ class StreamAssembler:
         self.chunks.append(chunk)
         if not isinstance(chunk, dict):
             raise self._error(f"a chunk should be a JSON object, not {type(chunk).__name__}")
-        if "error" in chunk:
-            raise _api_error(chunk)
+        if chunk.get("error") is not None:
+            body = json.dumps(chunk, ensure_ascii=False).encode("utf-8")
+            raise APIError.from_body(body, reason="error event in the stream")
         choices = chunk.get("choices")
         if not isinstance(choices, list):
             raise self._error("a chunk has no 'choices' list (and no 'error')")
-        for key in ("id", "created", "model", "system_fingerprint"):
-            if chunk.get(key) is not None:
-                self._head.setdefault(key, chunk[key])
+        for key, value in chunk.items():
+            if key not in _CHUNK_ONLY and value is not None:
+                self._head.setdefault(key, value)
         if chunk.get("usage") is not None:
             self._usage = chunk["usage"]
         text = ""
-        for choice in choices:
+        for i, choice in enumerate(choices):
+            where = f"choices[{i}]"
             if not isinstance(choice, dict):
-                raise self._error("a chunk's choice is not an object")
+                raise self._error(f"a chunk's {where} is not an object")
             index = choice.get("index", 0)
-            if not isinstance(index, int):
-                raise self._error("a chunk's choice index is not an integer")
-            parts = self._choices.setdefault(index, _ChoiceParts())
-            piece = self._add_delta(parts, choice.get("delta") or {})
-            if index == 0:
-                text += piece
-            if choice.get("finish_reason") is not None:
-                parts.finish_reason = choice["finish_reason"]
-            if choice.get("logprobs") is not None:
-                _add_logprobs(parts, choice["logprobs"])
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise self._error(f"a chunk's {where}.index is not an integer")
+            delta = choice.get("delta")
+            if delta is None:
+                delta = {}
+            if not isinstance(delta, dict):
+                raise self._error(f"a chunk's {where}.delta is not an object")
+            snapshot = self._choices.setdefault(index, {"index": index, "message": {}, "finish_reason": None})
+            self._merge(snapshot["message"], delta, f"{where}.delta")
+            for key, value in choice.items():
+                if key == "finish_reason" and value is not None:
+                    snapshot[key] = value  # the last one given, never joined
+                elif key not in ("index", "delta", "finish_reason"):
+                    self._merge(snapshot, {key: value}, where)
+            content = delta.get("content")
+            if index == 0 and isinstance(content, str):
+                text += content
         return text
 
-    def _add_delta(self, parts: _ChoiceParts, delta: dict[str, Any]) -> str:
-        if not isinstance(delta, dict):
-            raise self._error("a chunk's delta is not an object")
-        if delta.get("role"):
-            parts.role = delta["role"]
-        content = delta.get("content")
-        if content is not None:
-            if not isinstance(content, str):
-                raise self._error("a delta's content is not a string")
-            if parts.content is None:
-                parts.content = []
-            if content:
-                parts.content.append(content)
-        refusal = delta.get("refusal")
-        if isinstance(refusal, str):
-            if parts.refusal is None:
-                parts.refusal = []
-            parts.refusal.append(refusal)
-        for piece in delta.get("tool_calls") or []:
-            if not isinstance(piece, dict):
-                raise self._error("a delta's tool call is not an object")
-            index = piece.get("index", 0)
-            if not isinstance(index, int):
-                raise self._error("a tool call piece's index is not an integer")
-            call = parts.tool_calls.setdefault(index, _ToolCallParts())
-            call.id = call.id or piece.get("id")
-            call.type = call.type or piece.get("type")
-            function = piece.get("function") or {}
-            call.name = call.name or function.get("name")
-            if function.get("arguments"):
-                call.arguments.append(function["arguments"])
-        return content or ""
+    def _merge(self, acc: dict[str, Any], delta: dict[str, Any], where: str) -> None:
+        """Add the pieces in ``delta`` to ``acc`` (see the class docstring for the rules)."""
+        for key, value in delta.items():
+            old = acc.get(key)
+            if value is None:
+                acc.setdefault(key, None)
+            elif old is None and (key in _INDEXED or _indexed(value)):
+                acc[key] = []
+                self._merge_indexed(acc[key], value, f"{where}.{key}")
+            elif old is None:
+                acc[key] = copy.deepcopy(value)
+            elif key in _NAMES:
+                pass
+            elif isinstance(old, str) and isinstance(value, str):
+                acc[key] = old + value
+            elif isinstance(old, dict) and isinstance(value, dict):
+                self._merge(old, value, f"{where}.{key}")
+            elif isinstance(old, list) and isinstance(value, list):
+                if key in _INDEXED or _indexed(value):
+                    self._merge_indexed(old, value, f"{where}.{key}")
+                else:
+                    old.extend(copy.deepcopy(value))
+            elif type(old) is type(value) or (isinstance(old, _NUMBER) and isinstance(value, _NUMBER)):
+                acc[key] = value  # a number or a boolean: the latest value
+            else:
+                new, was = type(value).__name__, type(old).__name__
+                raise self._error(f"a chunk's {where}.{key} is a {new} after a {was}: cannot add them up")
+
+    def _merge_indexed(self, acc: list[Any], pieces: list[Any], where: str) -> None:
+        """Merge pieces of a list such as ``tool_calls``: each piece adds to the entry with its ``index``."""
+        for i, piece in enumerate(pieces):
+            index = piece.get("index") if isinstance(piece, dict) else None
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise self._error(f"a chunk's {where}[{i}] has no integer 'index'")
+            entry = next((e for e in acc if isinstance(e, dict) and e.get("index") == index), None)
+            if entry is None:
+                entry = {}
+                acc.append(entry)
+            self._merge(entry, piece, f"{where}[{i}]")
 
     def _error(self, message: str) -> StreamError:
         return StreamError(message, chunks=self.chunks, rule=_CHUNK_RULE)
@@ -365,66 +667,27 @@ class StreamAssembler:
             raise self._error("no chunks to assemble")
         choices = []
         for index in sorted(self._choices):
-            parts = self._choices[index]
-            message: dict[str, Any] = {
-                "role": parts.role or "assistant",
-                "content": None if parts.content is None else "".join(parts.content),
-                "refusal": None if parts.refusal is None else "".join(parts.refusal),
-            }
-            if parts.tool_calls:
-                message["tool_calls"] = [
-                    {
-                        "id": call.id or "",
-                        "type": call.type or "function",
-                        "function": {"name": call.name or "", "arguments": "".join(call.arguments)},
-                    }
-                    for _, call in sorted(parts.tool_calls.items())
-                ]
-            choices.append(
-                {"index": index, "message": message, "logprobs": parts.logprobs, "finish_reason": parts.finish_reason}
-            )
+            choice = copy.deepcopy(self._choices[index])
+            message = choice["message"]
+            message.setdefault("role", "assistant")
+            message.setdefault("content", None)
+            if isinstance(message.get("tool_calls"), list):
+                calls = sorted(message["tool_calls"], key=lambda call: call["index"])
+                message["tool_calls"] = [{k: v for k, v in call.items() if k != "index"} for call in calls]
+            choices.append(choice)
         reply: dict[str, Any] = {
             "id": self._head.get("id", ""),
             "object": "chat.completion",
             "created": self._head.get("created", 0),
             "model": self._head.get("model", ""),
-            "choices": choices,
         }
+        reply.update(self._head)
+        reply["choices"] = choices
         if self._usage is not None:
             reply["usage"] = self._usage
-        if "system_fingerprint" in self._head:
-            reply["system_fingerprint"] = self._head["system_fingerprint"]
         return ChatCompletion.from_dict(reply)
 
 
-def _add_logprobs(parts: _ChoiceParts, logprobs: Any) -> None:
-    """Token log-probabilities come in pieces too: join their ``content`` and ``refusal`` lists."""
-    if not isinstance(logprobs, dict):
-        return
-    if parts.logprobs is None:
-        parts.logprobs = {}
-    for key, value in logprobs.items():
-        if isinstance(value, list):
-            parts.logprobs[key] = (parts.logprobs.get(key) or []) + value
-        elif parts.logprobs.get(key) is None:
-            parts.logprobs[key] = value
-
-
-def _api_error(chunk: dict[str, Any]) -> APIError:
-    """An ``{"error": {...}}`` object in a stream: the server gave up mid-reply."""
-    error = chunk.get("error")
-    body = json.dumps(chunk, ensure_ascii=False).encode("utf-8")
-    if not isinstance(error, dict):
-        return APIError(str(error) if error else "error event in the stream", body=body)
-
-    def text(key: str) -> str | None:
-        value = error.get(key)
-        return None if value is None else str(value)
-
-    return APIError(
-        text("message") or "error event in the stream",
-        type=text("type"),
-        param=text("param"),
-        code=text("code"),
-        body=body,
-    )
+def _indexed(value: Any) -> bool:
+    """A list of pieces that say which entry they belong to (``tool_calls``), as the SDK's ``_has_indexed_entries``."""
+    return isinstance(value, list) and any(isinstance(v, dict) and "index" in v for v in value)

@@ -640,22 +640,10 @@ def _retry_after(response: Response) -> float | None:
 
 def _api_error(response: Response, exchange: Exchange) -> APIError:
     """An APIError from a non-2xx reply: the error body's fields, or its raw text."""
-    body = response.body
-    info: dict[str, Any] = {}
-    try:
-        parsed = json.loads(body)
-        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
-            info = parsed["error"]
-    except ValueError:
-        pass
-    message = info.get("message") or body.decode("utf-8", "replace").strip() or response.reason or "no message"
-    return APIError(
-        str(message),
+    return APIError.from_body(
+        response.body,
         status=response.status,
-        type=info.get("type"),
-        param=info.get("param"),
-        code=info.get("code"),
+        reason=response.reason,
         request_id=response.header("x-request-id"),
-        body=body,
         exchange=exchange,
     )

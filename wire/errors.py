@@ -19,6 +19,7 @@ things went wrong, the way ``http.client.IncompleteRead.partial`` does.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 # How many received bytes an error message quotes; the attribute keeps them all.
@@ -189,8 +190,13 @@ class ProxyError(NetworkError):
 class APIError(WireError):
     """The server answered with a non-2xx status, or an error event in a stream.
 
-    Carries the fields of the error body ``{"error": {...}}`` when present,
-    the raw body text otherwise, the ``x-request-id`` and the whole exchange.
+    Carries the fields of the error body ``{"error": {"message", "type",
+    "param", "code"}}`` when present, the raw body text otherwise, the
+    ``x-request-id`` and the whole exchange. ``type``, ``param`` and ``code``
+    are ``str`` or None: a value of another JSON type (some servers send
+    ``"code": 429``) is turned into ``str`` as the official SDK does for
+    ``code`` (openai-python ``_exceptions.py``, ``APIError.__init__``); the
+    value as sent stays in ``body``. Build one with ``APIError.from_body()``.
     """
 
     def __init__(
@@ -215,6 +221,47 @@ class APIError(WireError):
         self.exchange = exchange
         prefix = f"Error {status}: " if status is not None else "Error: "
         super().__init__(prefix + message)
+
+    @classmethod
+    def from_body(
+        cls,
+        body: bytes,
+        *,
+        status: int | None = None,
+        reason: str = "",
+        request_id: str | None = None,
+        exchange: Any = None,
+    ) -> APIError:
+        """The error in a reply body (or a stream's error event): the one place an ``APIError`` is built.
+
+        The message is ``error.message``; without one, the body's own text
+        (an HTML page from a proxy, say), then ``reason``. ``{"error": "text"}``
+        counts as a message too.
+        """
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            parsed = None
+        error = parsed.get("error") if isinstance(parsed, dict) else None
+        info: dict[str, Any] = error if isinstance(error, dict) else {}
+        if isinstance(error, str):
+            info = {"message": error}
+        message = _text(info.get("message")) or body.decode("utf-8", "replace").strip() or reason or "no message"
+        return cls(
+            message,
+            status=status,
+            type=_text(info.get("type")),
+            param=_text(info.get("param")),
+            code=_text(info.get("code")),
+            request_id=request_id,
+            body=bytes(body),
+            exchange=exchange,
+        )
+
+
+def _text(value: Any) -> str | None:
+    """A field of an error body as ``str`` (None stays None; other JSON values as ``str()``, as the SDK's code)."""
+    return None if value is None else str(value)
 
 
 class ConfigError(WireError):

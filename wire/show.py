@@ -433,7 +433,7 @@ def answer_view(exchange: Exchange, *, color: bool = False) -> str:
         if message.content:
             lines.append(_indent(message.content))
         for call in message.tool_calls:
-            lines.append(f"  tool call {call.id}: {call.function.name}({call.function.arguments})")
+            lines.append(f"  tool call {call.id}: {call.name or call.type}({call.input or ''})")
         lines.append(paint(f"  (role {message.role}, finish_reason {choice.finish_reason})", "note", color))
     usage = completion.usage
     if usage is not None:

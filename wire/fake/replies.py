@@ -543,10 +543,13 @@ def answer(method: str, path: str, headers: list[tuple[str, str]], body: bytes, 
         request_id=request_id, processing_ms=processing_ms, scenario=scenario, authorized=True, tokens_used=tokens
     )
     if request.get("stream") is True:
-        chunks = stream_chunks(request, stream_error=scenario.stream_error)
+        chunks = scenario.reply_chunks
+        if chunks is None:
+            chunks = stream_chunks(request, stream_error=scenario.stream_error)
         units = sse_units(
             chunks, crlf=scenario.crlf, keepalive_comments=scenario.keepalive_comments, done=not scenario.stream_error
         )
         first_content = 2 if scenario.keepalive_comments else 1
         return Reply(200, SSE_TYPE, fields, units=units, streamed=True, first_content_unit=first_content)
-    return Reply(200, JSON_TYPE, fields, _pretty(completion_json(request)))
+    reply = scenario.reply_json if scenario.reply_json is not None else completion_json(request)
+    return Reply(200, JSON_TYPE, fields, _pretty(reply))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 FRAMINGS = ("chunked", "length")
 
@@ -63,6 +64,10 @@ class Scenario:
                       stream ends (no ``data: [DONE]``).
       gate            when set: after the first content event, wait until the gate
                       is set (at most ``gate_timeout`` seconds), then send the rest.
+
+    Canned replies (for shapes the generated answer never has: custom tool calls, n > 1, ...):
+      reply_json      the object to send as a 200 reply instead of the generated one.
+      reply_chunks    the chunk objects to stream instead of the generated ones.
     """
 
     framing: str = "chunked"
@@ -83,6 +88,8 @@ class Scenario:
     stream_error: bool = False
     gate: threading.Event | None = None
     gate_timeout: float = 5.0
+    reply_json: dict[str, Any] | None = None
+    reply_chunks: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.framing not in FRAMINGS:
