@@ -290,6 +290,8 @@ def test_is_secret_field(name: str, secret: bool) -> None:
         ("X-Api-Key", "sk-abcdefghijklmnop", "sk-…mnop"),
         ("X-Api-Key", "short", "***"),
         ("Authorization", "Bearer short", "Bearer ***"),
+        # The scheme is the first word: the credentials may hold spaces themselves.
+        ("Authorization", "Bearer abc def ghij klmn", "Bearer …klmn"),
     ],
 )
 def test_redact_value(name: str, value: str, shown: str) -> None:

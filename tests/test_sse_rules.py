@@ -210,3 +210,25 @@ def test_encode_edge_values() -> None:
     assert encode_event("x", event="", id="", retry=0) == b"id: \nretry: 0\ndata: x\n\n"
     assert encode_event("é", line_end="\r\n") == b"data: \xc3\xa9\r\n\r\n"
     assert encode_comment("é", line_end="\r") == b": \xc3\xa9\r"
+
+
+# -- the fast path (SSEDecoder._read_data_blocks) -------------------------------------------
+
+
+def test_openai_blocks_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The speed note in SSEDecoder._read_data_blocks: a feed of whole `data: ...` LF LF blocks is read by one
+    # regex pass, never line by line. A broken fast path still gives the right events (the slow path reads
+    # them), so this checks that the slow path is not needed for them.
+    stream = b'data: {"a":1}\n\ndata: [DONE]\n\n'
+    decoder = SSEDecoder()
+    decoder.feed(b"id: 4\n\n")  # the fast path starts anywhere in the stream, not only at offset 0
+
+    def line_by_line(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read line by line")
+
+    monkeypatch.setattr(decoder, "_read_lines", line_by_line)
+    assert decoder.feed(stream) == [
+        ServerSentEvent("message", '{"a":1}', "4", None, 7, b'data: {"a":1}\n\n'),
+        ServerSentEvent("message", "[DONE]", "4", None, 22, b"data: [DONE]\n\n"),
+    ]
+    assert decoder.offset == 7 + len(stream)
