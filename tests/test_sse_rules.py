@@ -17,7 +17,10 @@ def test_defaults_of_an_event() -> None:
     event = ServerSentEvent()
     assert (event.event, event.data, event.id, event.retry, event.offset, event.raw) == ("message", "", None, None, 0, b"")
     assert MAX_LINE_BYTES == 1024 * 1024
-    assert SSEDecoder().max_line == MAX_LINE_BYTES
+    decoder = SSEDecoder()
+    assert decoder.max_line == MAX_LINE_BYTES
+    assert (decoder.dropped, decoder.events_before_error, decoder.comments) == (b"", [], [])
+    assert (decoder.last_event_id, decoder.retry, decoder.offset) == (None, None, 0)
 
 
 # -- the decoder's errors -----------------------------------------------------------
@@ -132,6 +135,22 @@ def test_bom_moves_offsets() -> None:
     assert decoder.comments == [Comment("c", 3, b": c\r\n")]
 
 
+def test_stream_of_only_a_bom() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"\xef\xbb\xbf") == []
+    assert decoder.flush() == []
+    assert (decoder.dropped, decoder.offset) == (b"", 3)
+
+
+def test_bom_after_the_first_feed_is_a_character() -> None:
+    # "One leading U+FEFF": a BOM later in the stream is not skipped, even when it starts a feed.
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n") == []
+    assert decoder.feed(b"\xef\xbb\xbf\n") == []  # a line naming field "\ufeff" (ignored): not a blank line
+    assert decoder.flush() == []
+    assert decoder.dropped == b"data: a\n\xef\xbb\xbf\n"
+
+
 def test_short_stream_that_could_be_a_bom() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"\xef\xbb") == []
@@ -232,3 +251,7 @@ def test_openai_blocks_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> No
         ServerSentEvent("message", "[DONE]", "4", None, 22, b"data: [DONE]\n\n"),
     ]
     assert decoder.offset == 7 + len(stream)
+    # A run of blocks exactly max_line bytes long cannot hold a line over the limit: fast path too.
+    decoder = SSEDecoder(max_line=len(stream))
+    monkeypatch.setattr(decoder, "_read_lines", line_by_line)
+    assert [e.data for e in decoder.feed(stream)] == ['{"a":1}', "[DONE]"]
