@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
 # Hypothesis: no per-example deadline (the machine may be busy), a fixed budget per test.
 settings.register_profile("wire", deadline=None)
 settings.load_profile("wire")
+# Mutation testing (docs/testing-http11.md) runs the selected tests once per mutant: fewer examples there.
+# Tests with their own @settings(max_examples=...) keep their own budget.
+settings.register_profile("mutation", deadline=None, max_examples=20)
+if os.environ.get("HYPOTHESIS_PROFILE") == "mutation":
+    settings.load_profile("mutation")
 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
                     "ALL_PROXY", "all_proxy")

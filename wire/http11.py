@@ -673,6 +673,9 @@ class ResponseParser:
             if m is None:
                 self._diagnose_section(section, base, pos, kind)
             pos = m.end()
+        # max_fields good lines: the next one is a field too many, unless it is the bad line.
+        if _FIELD_LINE_TEXT.match(text, pos, end) is None:
+            self._diagnose_section(section, base, pos, kind)
         self._too_many_fields(base + pos, kind)
 
     def _diagnose_head(self, head: bytes, base: int) -> NoReturn:
