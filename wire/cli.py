@@ -83,11 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.har:
                 _check_har_path(args.har)
         if args.command == "demo":
-            return _demo(args, out, color)
-        if args.command == "chat":
-            return _chat(args, out, color)
-        if args.command == "serve":
-            return _serve(args, out)
+            status = _demo(args, out, color)
+        elif args.command == "chat":
+            status = _chat(args, out, color)
+        elif args.command == "serve":
+            status = _serve(args, out)
+        else:
+            _parser().print_help(out)
+            status = EXIT_USAGE
+        out.flush()  # here, so that a closed pipe is noticed below, not in Python's flush at exit
+        return status
     except (ConfigError, InvalidHeader) as exc:
         # Bad settings, found before anything was sent. InvalidHeader here is a value from the
         # settings (a key with a newline): its message names the setting and never repeats the key.
@@ -102,8 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # exit cannot fail again, and stop quietly.
         _stdout_to_devnull()
         return EXIT_BROKEN_PIPE
-    _parser().print_help(out)
-    return EXIT_USAGE
 
 
 def _stdout_to_devnull() -> None:
