@@ -386,3 +386,5 @@ def _proxy_refused(tunnel: TunnelInfo, response: Response) -> ProxyError:
     return ProxyError(
         message, proxy=proxy.url, status=response.status, received=tunnel.response_bytes, hint=hint, tunnel=tunnel
     )
+
+
