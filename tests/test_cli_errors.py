@@ -34,10 +34,17 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
 
 
+def _user_environment() -> dict[str, str]:
+    """The environment without proxies, OpenAI settings and PYTHONUNBUFFERED (which a user's shell lacks:
+    with it, stdout is written at every print and a closed pipe shows up earlier than it would for them)."""
+    return {k: v for k, v in os.environ.items()
+            if not k.upper().endswith("_PROXY") and not k.startswith("OPENAI_") and k != "PYTHONUNBUFFERED"}
+
+
 def _run_wire(*args: str | bytes, stdout: int | None = subprocess.PIPE, cwd: Path | None = None,
               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """`wire ARGS` in its own process, as a shell would start it (argv as bytes allowed)."""
-    base = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY") and not k.startswith("OPENAI_")}
+    base = _user_environment()
     full_env = {**base, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "wire", *args], stdout=stdout, stderr=subprocess.PIPE,
                           cwd=cwd, env=full_env, timeout=60)
@@ -115,7 +122,8 @@ def test_env_file_that_is_a_directory_says_so(env: None, tmp_path: Path, capsys:
 # --- output piped into head or true ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [["demo"], ["demo", "--stream"], ["demo", "--raw"]])
+@pytest.mark.parametrize("args", [["demo"], ["demo", "--stream"], ["demo", "--raw"],
+                                  ["demo", "--show", "answer"], ["demo", "--curl"]])  # the last two: one flush
 def test_a_closed_stdout_pipe_ends_quietly_with_141(tmp_path: Path, args: list[str]) -> None:
     """`wire demo | true`: the reader is gone before the first write (deterministic: no reader at all)."""
     read_end, write_end = os.pipe()
@@ -129,7 +137,7 @@ def test_a_closed_stdout_pipe_ends_quietly_with_141(tmp_path: Path, args: list[s
 
 
 def test_wire_demo_piped_into_head_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    env = _user_environment()
     result = subprocess.run(f"{sys.executable} -m wire demo | head -1; echo \"status=${{PIPESTATUS[0]}}\"",
                             shell=True, executable="/bin/bash", capture_output=True, cwd=tmp_path, timeout=60,
                             env={**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
