@@ -364,3 +364,38 @@ def test_the_exit_status_table_matches_the_code() -> None:
     assert rows == {cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERRUPTED, cli.EXIT_BROKEN_PIPE}
     assert (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_INTERRUPTED, cli.EXIT_BROKEN_PIPE) == (
         0, 1, 2, 130, 141)
+
+
+# What these tests assert wire prints, docs/troubleshooting.md quotes (its examples fill in paths and ports).
+DOCUMENTED = [
+    "check OPENAI_API_KEY (your .env or environment) for a stray newline",
+    "is not UTF-8: byte 0xe9 at offset 21 (line 1) is not valid UTF-8 (Latin-1 or Windows-1252 text?); "
+    "wire reads .env files as UTF-8: save it again with the encoding UTF-8",
+    'is UTF-16 (it starts with the byte order mark ff fe, as Notepad saves "Unicode")',
+    "is a directory (pass the path of the file itself)",
+    "does not exist (create it, or name another file)",
+    "is a directory; name a file, e.g. --har out/wire.har",
+    "argument --timeout: must be a positive, finite number of seconds, got",
+    "argument --max-retries: must be 0 or more (0: one attempt, no retry), got -1",
+    "is in use (another wire serve?); pick another with --port N, or --port 0 for any free port",
+    "argument --port: a TCP port is 0 to 65535 (0: any free port), got 80000",
+    "wire: the prompt is not valid UTF-8: the byte 0xe9 at character 3; "
+    "write it in UTF-8 (check your terminal's or file's encoding)",
+    "Client() takes wire.Settings (or nothing) as its one positional argument, got str; pass base_url=",
+    "got one dict (put it in a list: [message])",
+    "got bytes (decode it to str first)",
+    "wire: --show '' names no layer; choose from settings, payload,",
+    "wire: --show timings has nothing a dry run builds; a dry run has: settings, payload, request",
+    "pass --ca-file FILE for a private CA",
+]
+
+
+@pytest.mark.parametrize("message", DOCUMENTED)
+def test_troubleshooting_quotes_the_message(message: str) -> None:
+    assert message in (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_links_troubleshooting() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## When things go wrong"):]
+    assert "(docs/troubleshooting.md)" in section[: section.index("\n## ", 3)]
