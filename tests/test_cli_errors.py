@@ -136,6 +136,19 @@ def test_a_closed_stdout_pipe_ends_quietly_with_141(tmp_path: Path, args: list[s
     assert result.returncode == cli.EXIT_BROKEN_PIPE == 141
 
 
+def test_a_closed_pipe_on_stdout_and_stderr_ends_quietly_with_141(tmp_path: Path) -> None:
+    """`wire demo --trace 2>&1 | true`: the trace lines on stderr meet the closed pipe too."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "wire", "demo", "--trace"], stdout=write_end,
+                                stderr=write_end, cwd=tmp_path, timeout=60,
+                                env={**_user_environment(), "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141  # not 120: Python's exit-time flush of stderr did not fail
+
+
 def test_wire_demo_piped_into_head_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     env = _user_environment()
     result = subprocess.run(f"{sys.executable} -m wire demo | head -1; echo \"status=${{PIPESTATUS[0]}}\"",

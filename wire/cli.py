@@ -16,8 +16,8 @@ A failure ends in one line on stderr, never a traceback, and an exit status
             a directory or not UTF-8, a key that cannot go in a header, text
             that is not UTF-8, a --har path that cannot be written, a port in use
     130     interrupted (Ctrl-C)
-    141     stdout was closed early (``wire demo | head -1``): the rest of the
-            output is dropped quietly; 141 is 128 + SIGPIPE, the status a shell
+    141     stdout (or stderr) was closed early (``wire demo | head -1``): the
+            rest of the output is dropped quietly; 141 is 128 + SIGPIPE, the status a shell
             reports for a program that SIGPIPE ended (``yes | head -1``)
 """
 
@@ -102,20 +102,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("wire: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader of stdout went away (`wire demo | head -1`). As the Python docs advise
-        # (library/signal.html, "Note on SIGPIPE"): point stdout at devnull, so the flush at
-        # exit cannot fail again, and stop quietly.
-        _stdout_to_devnull()
+        # The reader of stdout (or of stderr: `wire demo --trace 2>&1 | head -1`) went away. As the
+        # Python docs advise (library/signal.html, "Note on SIGPIPE"): point both at devnull, so the
+        # flush at exit cannot fail again (Python would exit 120), and stop quietly.
+        _to_devnull(sys.stdout)
+        _to_devnull(sys.stderr)
         return EXIT_BROKEN_PIPE
 
 
-def _stdout_to_devnull() -> None:
+def _to_devnull(stream: TextIO) -> None:
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # no file descriptor behind sys.stdout (a test's capture)
-        pass
+        fd = stream.fileno()
+    except (OSError, ValueError):  # no file descriptor behind it (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _seconds(text: str) -> float:
