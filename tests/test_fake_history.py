@@ -60,3 +60,10 @@ def test_errors_are_bounded_too() -> None:
 def test_history_must_be_a_positive_whole_number(history: object) -> None:
     with pytest.raises(ValueError, match="^history must be a whole number of requests, 1 or more"):
         FakeServer(history=history)  # type: ignore[arg-type]
+
+
+def test_the_readme_states_the_limit() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"keeps the last {MAX_KEPT_REQUESTS:,} requests" in readme
