@@ -314,6 +314,9 @@ def test_dry_run_honours_show(env: None, monkeypatch: pytest.MonkeyPatch, capsys
     assert main(["chat", "--dry-run", "--show", "payload", "Hi"]) == 0
     out = capsys.readouterr().out
     assert "payload (JSON)" in out and "request bytes" not in out and "settings" not in out
+    assert main(["chat", "--dry-run", "--hex", "--show", "request", "Hi"]) == 0
+    out = capsys.readouterr().out
+    assert "hexdump, the bytes a call would send" in out and "> 00000000  50 4f 53 54 20 2f 76 31" in out
     assert main(["chat", "--dry-run", "--show", "timings", "Hi"]) == 2
     assert capsys.readouterr().err == (
         "wire: --show timings has nothing a dry run builds; a dry run has: settings, payload, request\n"
