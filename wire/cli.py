@@ -17,8 +17,8 @@ A failure ends in one line on stderr, never a traceback, and an exit status
             that is not UTF-8, a --har path that cannot be written, a port in use
     130     interrupted (Ctrl-C)
     141     stdout (or stderr) was closed early (``wire demo | head -1``): the
-            rest of the output is dropped quietly; 141 is 128 + SIGPIPE, the status a shell
-            reports for a program that SIGPIPE ended (``yes | head -1``)
+            rest of the output is dropped quietly; 141 is 128 + SIGPIPE, the
+            status a shell reports for a program SIGPIPE ended (``yes | head -1``)
 """
 
 from __future__ import annotations
