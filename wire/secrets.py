@@ -99,6 +99,38 @@ def redact_proxy_url(value: str) -> str:
     return f"{scheme}{sep}{netloc}{tail}"
 
 
+def secret_spans(data: bytes, secrets: Iterable[str | Secret]) -> list[tuple[int, int, bytes]]:
+    """Where each secret occurs in ``data``: ``(start, end, shown form)``, in order."""
+    spans: list[tuple[int, int, bytes]] = []
+    for secret in _secrets(secrets):
+        value = secret.value.encode("utf-8", "replace")
+        i = data.find(value)
+        while i >= 0:
+            spans.append((i, i + len(value), secret.shown.encode()))
+            i = data.find(value, i + len(value))
+    return sorted(spans)
+
+
+def replace_spans(whole: bytes, start: int, end: int, spans: list[tuple[int, int, bytes]]) -> bytes:
+    """``whole[start:end]`` with each span's bytes replaced: by its shown form where the span begins, else by nothing.
+
+    ``spans`` (sorted, in ``whole``'s offsets) may reach outside the range: a
+    span cut by the range's start is dropped from there on, one cut by its end
+    is replaced up to there.
+    """
+    start, end = max(0, start), min(len(whole), end)
+    out = bytearray()
+    at = start
+    for first, last, shown in spans:
+        if last <= at or first >= end:
+            continue
+        if first >= at:
+            out += whole[at:first] + shown
+        at = min(max(at, last), end)
+    out += whole[at:end]
+    return bytes(out)
+
+
 def redact_part(whole: bytes, start: int, end: int, secrets: Iterable[str | Secret]) -> bytes:
     """``whole[start:end]`` redacted, even where a secret is only partly inside the range.
 
@@ -108,24 +140,7 @@ def redact_part(whole: bytes, start: int, end: int, secrets: Iterable[str | Secr
     the range becomes its shown form where the secret begins, and nothing where
     it began before the range.
     """
-    spans: list[tuple[int, int, bytes]] = []
-    for secret in _secrets(secrets):
-        value = secret.value.encode("utf-8", "replace")
-        i = whole.find(value)
-        while i >= 0:
-            spans.append((i, i + len(value), secret.shown.encode()))
-            i = whole.find(value, i + len(value))
-    start, end = max(0, start), min(len(whole), end)
-    out = bytearray()
-    at = start
-    for first, last, shown in sorted(spans):
-        if last <= at or first >= end:
-            continue
-        if first >= at:
-            out += whole[at:first] + shown
-        at = min(max(at, last), end)
-    out += whole[at:end]
-    return bytes(out)
+    return replace_spans(whole, start, end, secret_spans(whole, secrets))
 
 
 class StreamRedactor:

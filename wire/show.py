@@ -34,7 +34,7 @@ from wire.http11 import (
     StatusLine,
     Trailer,
 )
-from wire.secrets import MASK, Secret, redact, redact_part
+from wire.secrets import MASK, Secret, redact, redact_part, replace_spans, secret_spans
 from wire.secrets import redact_bytes as redact_bytes  # re-exported: callers older than wire/secrets.py
 from wire.secrets import redact_text as redact_text
 from wire.sse import ServerSentEvent
@@ -172,9 +172,44 @@ def hexdump(data: bytes, marker: str = "", *, start: int = 0) -> str:
 
 
 def raw_trace(exchange: Exchange, *, show_secrets: bool = False) -> bytes:
-    """The exact bytes both ways, in the order they crossed the socket (for ``--raw``)."""
-    secrets = [] if show_secrets else secrets_of(exchange)
-    return redact_bytes(b"".join(r.data for r in exchange.records), secrets)
+    """The exact bytes both ways, in the order they crossed the socket (for ``--raw``).
+
+    Secrets are redacted, even one that a server echoed in the body with chunk
+    framing between its pieces (``body_spans``).
+    """
+    if show_secrets:
+        return b"".join(r.data for r in exchange.records)
+    secrets = secrets_of(exchange)
+    received = exchange.response_bytes
+    spans = body_spans(exchange, secrets)
+    parts = []
+    at = 0  # offset of each received record in ``received``: the parser's offsets
+    for record in exchange.records:
+        if record.direction == "in":
+            parts.append(replace_spans(received, at, at + len(record.data), spans))
+            at += len(record.data)
+        else:
+            parts.append(record.data)
+    return redact_bytes(b"".join(parts), secrets)
+
+
+def body_spans(exchange: Exchange, secrets: list[Secret]) -> list[tuple[int, int, bytes]]:
+    """Where each secret in the de-chunked body lies in the received bytes, piece by piece.
+
+    Chunk framing can cut a secret in two (RFC 9112 §7.1: a server sizes its
+    chunks as it likes), so one secret may be several spans: the first is
+    replaced by its shown form, the others by nothing (``replace_spans``).
+    """
+    pieces = [(ev.offset, ev.data) for ev in exchange.events if isinstance(ev, Data)]
+    spans: list[tuple[int, int, bytes]] = []
+    for first, last, shown in secret_spans(b"".join(data for _, data in pieces), secrets):
+        at = 0  # where each piece begins in the body
+        for offset, data in pieces:
+            lo, hi = max(first, at), min(last, at + len(data))
+            if lo < hi:
+                spans.append((offset + lo - at, offset + hi - at, shown if lo == first else b""))
+            at += len(data)
+    return sorted(spans)
 
 
 # --- one function per layer ---
@@ -379,14 +414,16 @@ def frame_view(
 
 
 def _preview(data: bytes, limit: int, color: bool) -> str:
+    while 0 < limit < len(data) and 0x80 <= data[limit] < 0xC0:
+        limit -= 1  # cut before a UTF-8 continuation byte, not inside a character (RFC 3629 §3)
     shown = escape(data[:limit])
     more = paint(f"… (+{len(data) - limit} bytes)", "note", color) if len(data) > limit else ""
     return paint("<", "in", color) + " " + shown + more
 
 
-def events_view(exchange: Exchange, *, color: bool = False, secrets: Iterable[Secret] = ()) -> str:
+def events_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
     """The Server-Sent Events of a streamed reply, each in the chunk frame it began in; secrets redacted."""
-    secrets = list(secrets)
+    secrets = [] if show_secrets else secrets_of(exchange)
     response = exchange.response or partial_response(exchange)
     events: list[Any] = list(exchange.sse_events)
     comments: list[Any] = list(exchange.sse_decoder.comments) if exchange.sse_decoder is not None else []
@@ -541,9 +578,7 @@ def timings_view(timings: Timings, *, color: bool = False, width: int = 40) -> s
     return "\n".join(lines)
 
 
-def annotated_view(
-    exchange: Exchange, *, color: bool = False, preview: int = 48, secrets: Iterable[Secret] = ()
-) -> str:
+def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48, show_secrets: bool = False) -> str:
     """Which bytes of the reply are what: byte range, part name, the bytes themselves.
 
     Made from the parser's events, which know their offsets: the status line,
@@ -577,7 +612,7 @@ def annotated_view(
     if not rows:
         return "  (no reply bytes)"
     width = len(str(rows[-1][0] + rows[-1][1]))
-    secrets = list(secrets)
+    secrets = [] if show_secrets else secrets_of(exchange)
     body = b"".join(data for _, _, what, data in rows if what == "body data")
     at = 0  # where a body data row begins in the de-chunked body: a secret may straddle two frames
     out = []
@@ -594,12 +629,13 @@ def annotated_view(
     return "\n".join(out)
 
 
-def attempts_view(exchange: Exchange, *, color: bool = False) -> str:
+def attempts_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
     """Each attempt in order: how it ended, how long the client waited before the next one."""
+    secrets = [] if show_secrets else secrets_of(exchange)
     out = []
     for attempt in exchange.attempts:
         if attempt.response is not None:
-            how = printable(f"{attempt.response.status} {attempt.response.reason}")
+            how = printable(redact_text(f"{attempt.response.status} {attempt.response.reason}", secrets))
         elif attempt.error is not None:
             how = printable(f"{type(attempt.error).__name__}: {attempt.error}")
         else:
@@ -660,7 +696,9 @@ def exchange_view(
                 )
             )
         if "events" in chosen and exchange.stream and exchange.sse_events:
-            sections.append(("server-sent events", "wire/sse.py", events_view(exchange, color=color, secrets=secrets)))
+            sections.append(
+                ("server-sent events", "wire/sse.py", events_view(exchange, color=color, show_secrets=show_secrets))
+            )
             sections.append(("chunk objects", "wire/chat.py", chunks_view(exchange, color=color)))
         if "json" in chosen and not exchange.stream:
             sections.append(("JSON body", "wire/chat.py", json_view(exchange)))
@@ -668,10 +706,10 @@ def exchange_view(
             sections.append(("answer", "wire/chat.py", answer_view(exchange, color=color)))
     if "annotated" in chosen and exchange.events:
         sections.append(
-            ("annotated reply bytes", "wire/http11/", annotated_view(exchange, color=color, secrets=secrets))
+            ("annotated reply bytes", "wire/http11/", annotated_view(exchange, color=color, show_secrets=show_secrets))
         )
     if ("attempts" in chosen or len(exchange.attempts) > 1) and exchange.attempts:
-        sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color)))
+        sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color, show_secrets=show_secrets)))
     if "timings" in chosen and exchange.records:
         sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
     if exchange.capture_truncated:

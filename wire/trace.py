@@ -99,8 +99,16 @@ class Tracer:
 
     def _redacted(self, event: TraceEvent) -> TraceEvent:
         if self.secrets:
-            event.info = {k: redact_text(v, self.secrets) if isinstance(v, str) else v for k, v in event.info.items()}
+            event.info = {name: self._redact(value) for name, value in event.info.items()}
         return event
+
+    def _redact(self, value: Any) -> Any:
+        """A fact with every secret redacted: a text, or the texts inside a list or tuple (chunk extensions)."""
+        if isinstance(value, str):
+            return redact_text(value, self.secrets)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._redact(item) for item in value)
+        return value
 
 
 def _from_parser(now: float, events: list[Event]) -> list[TraceEvent]:
