@@ -64,8 +64,12 @@ def error_reply(key: str) -> bytes:
         {"error": {"message": f"Incorrect API key provided: {key}.", "type": "invalid_request_error", "code": key}}
     ).encode()
     return (
-        b"HTTP/1.1 401 Bad key " + key.encode() + b"\r\ncontent-type: application/json\r\nx-echo: " + key.encode()
-        + b"\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body) + body
+        b"HTTP/1.1 401 Bad key "
+        + key.encode()
+        + b"\r\ncontent-type: application/json\r\nx-echo: "
+        + key.encode()
+        + b"\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body)
+        + body
     )
 
 

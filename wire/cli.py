@@ -238,8 +238,9 @@ def _run(
     except WireError as exc:
         error = exc
         exchange = exchange or exc.exchange
-        if answer is not None:
+        if answer is not None and answer.written:
             answer.end()  # a partial answer ends its line before the layers and the error follow
+            print(file=out)
     except StopStepping:
         print(paint("stopped: the connection is closed, nothing more is read", "note", color), file=out)
         return 0
@@ -268,9 +269,11 @@ class _AnswerPrinter:
     def __init__(self, out: TextIO, secrets: list[Secret]) -> None:
         self.out = out
         self.redactor = StreamRedactor(secrets)
+        self.written = False  # some of the answer has arrived
         self.ended = False
 
     def write(self, delta: str) -> None:
+        self.written = self.written or bool(delta)
         self.out.write(printable(self.redactor.feed(delta)))
         self.out.flush()
 

@@ -538,7 +538,12 @@ def answer_view(exchange: Exchange, *, color: bool = False) -> str:
     """The answer's text, why it stopped, and the token usage; control characters escaped (``printable``)."""
     completion = exchange.completion
     if completion is None:
-        return "  (no answer)"
+        # A stream that broke off: the text of the chunks that did arrive (first choice).
+        deltas = [(c.get("choices") or [{}])[0].get("delta") or {} for c in exchange.chunks]
+        text = "".join(d.get("content") or "" for d in deltas if isinstance(d, dict))
+        if not text:
+            return "  (no answer)"
+        return _indent(printable(text)) + "\n" + paint("  (the answer so far: the stream broke off)", "note", color)
     lines = []
     for choice in completion.choices:
         message = choice.message
