@@ -12,6 +12,7 @@ import gzip
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -24,6 +25,9 @@ from wire import show
 from wire.cli import main
 from wire.client import Client
 from wire.config import Settings
+from wire.errors import ProtocolError
+from wire.hints import api_error, through_proxy, unreadable_body
+from wire.proxy import ProxyInfo
 from wire.secrets import StreamRedactor, redact_text
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -216,8 +220,8 @@ def test_a_redirect_shows_the_location_and_is_not_followed() -> None:
         assert len(server.requests) == 1
     assert str(info.value) == (
         "Error 301: Moved Permanently — the server redirects to Location: "
-        "https://api.example.test/v1/chat/completions; wire does not follow redirects (a POST is not sent again "
-        "on its own; RFC 9110 §15.4 lets a client turn it into a GET): if you trust it, use "
+        "https://api.example.test/v1/chat/completions; wire does not follow redirects (on a 301 or 302 a client "
+        "may even turn the POST into a GET, RFC 9110 §15.4.2, §15.4.3): if you trust it, use "
         "https://api.example.test/v1 as the base URL"
     )
     with RawServer(reply("307 Temporary Redirect", b"")) as server:
@@ -300,3 +304,53 @@ def test_a_broken_stream_ends_the_partial_answer_and_shows_its_frames_and_events
     assert "  frame 0 (111 bytes): 1 event(s)\n" in out and "  frame 1 (110 bytes): 1 event(s)\n" in out
     assert out.endswith("  Hello\n  (the answer so far: the stream broke off)\n")
     assert err.startswith("IncompleteMessage: the connection closed inside chunk data (57 bytes of the chunk missing)")
+
+
+# --- docs/troubleshooting.md quotes what wire prints ---
+
+DOC = (Path(__file__).resolve().parent.parent / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+PAGE = b"<html><head><title>Sign in to Hotel Wi-Fi</title></head><body>Welcome! Please accept the terms</body></html>"
+
+
+def response(status: str, body: bytes, *fields: str) -> wire.Response:
+    return wire.parse_response(reply(status, body, *fields))
+
+
+def test_troubleshooting_quotes_each_message_as_wire_prints_it() -> None:
+    def printed(error: BaseException) -> str:  # as the CLI's error line shows it (APIError without its class name)
+        return str(error) if isinstance(error, wire.APIError) else f"{type(error).__name__}: {error}"
+
+    refused = wire.NetworkError(
+        "could not connect to 127.0.0.1 port 3128 (127.0.0.1 port 3128: Connection refused)",
+        phase="connect",
+        hint="is the server running on that port?",
+    )
+    proxy = ProxyInfo(host="127.0.0.1", port=3128, source="HTTPS_PROXY")
+    html = response("200 OK", PAGE, "content-type: text/html; charset=utf-8")
+    not_json = ProtocolError(
+        "the reply body is not JSON (Expecting value: line 1 column 1 (char 0)); " + str(unreadable_body(html, [])),
+        rule="Chat Completions reply format",
+    )
+    encoded = response("200 OK", gzip.compress(b"{}"), "content-encoding: gzip")
+    gzip_error = ProtocolError(
+        "the reply body is not JSON ('utf-8' codec can't decode byte 0x8b in position 1: invalid start byte); "
+        + str(unreadable_body(encoded, [])),
+        rule="Chat Completions reply format",
+    )
+    location = "location: https://api.example.com/v1/chat/completions"
+    unknown = b'{"error": {"message": "Unknown request URL: POST /v1/chat/completions/chat/completions."}}'
+    with pytest.raises(wire.IncompleteMessage) as cut:
+        wire.parse_response(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n" + b'{"id": "c1", "obj'
+        )
+    lines = [
+        printed(through_proxy(refused, proxy)),
+        printed(gzip_error),
+        printed(not_json),
+        printed(api_error(response("301 Moved Permanently", b"", location), "http://api.example.com/v1", [])),
+        printed(api_error(response("404 Not Found", b"nope!", "content-type: text/html"), "http://localhost:8000", [])),
+        printed(api_error(response("404 Not Found", unknown), "http://localhost:8000/v1/chat/completions", [])),
+        printed(cut.value),
+    ]
+    for line in lines:
+        assert f"\n    {line}\n" in DOC, line

@@ -61,7 +61,7 @@ def reply_hint(response: Response, base_url: str, secrets: list[Secret]) -> str 
         suggested = location.split("?")[0].rstrip("/").removesuffix(CHAT_PATH)
         return (
             f"the server redirects to Location: {escape(location.encode())}; wire does not follow redirects "
-            f"(a POST is not sent again on its own; RFC 9110 §15.4 lets a client turn it into a GET): "
+            f"(on a 301 or 302 a client may even turn the POST into a GET, RFC 9110 §15.4.2, §15.4.3): "
             f"if you trust it, use {escape(suggested.encode())} as the base URL"
         )
     if response.status == 404:
