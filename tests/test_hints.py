@@ -353,4 +353,4 @@ def test_troubleshooting_quotes_each_message_as_wire_prints_it() -> None:
         printed(cut.value),
     ]
     for line in lines:
-        assert f"\n    {line}\n" in DOC, line
+        assert f"\n{line}\n" in DOC, line
