@@ -36,7 +36,7 @@ from wire.client import Client, Exchange
 from wire.config import Settings
 from wire.errors import APIError, ConfigError, InvalidHeader, TLSError, WireError
 from wire.har import write_har
-from wire.secrets import redact_bytes, redact_text
+from wire.secrets import Secret, StreamRedactor, redact_bytes, redact_text
 from wire.show import (
     EXTRA_VIEWS,
     LAYERS,
@@ -44,6 +44,7 @@ from wire.show import (
     exchange_view,
     hexdump,
     paint,
+    printable,
     raw_trace,
     secrets_of,
     trace_line,
@@ -342,18 +343,20 @@ def _run(
         client.on_trace = on_trace
     exchange: Exchange | None = None
     error: WireError | None = None
+    answer: _AnswerPrinter | None = None
     try:
         if args.stream:
             stream = client.stream(prompt, model=model, stream_options={"include_usage": True})
             exchange = stream.exchange
             if not args.raw:
                 print(paint("answer, as it arrives:", "name", color), file=out)
+                answer = _AnswerPrinter(out, [] if args.show_secrets else secrets_of(exchange))
             for delta in stream:
-                if not args.raw:
-                    out.write(delta)
-                    out.flush()
-            if not args.raw:
-                print("\n", file=out)
+                if answer is not None:
+                    answer.write(delta)
+            if answer is not None:
+                answer.end()
+                print(file=out)
         else:
             exchange = client.chat(prompt, model=model)
     except (ConfigError, InvalidHeader):
@@ -361,6 +364,9 @@ def _run(
     except WireError as exc:
         error = exc
         exchange = exchange or exc.exchange
+        if answer is not None and answer.written:
+            answer.end()  # a partial answer ends its line before the layers and the error follow
+            print(file=out)
     except StopStepping:
         print(paint("stopped: the connection is closed, nothing more is read", "note", color), file=out)
         return 0
@@ -384,7 +390,7 @@ def _run(
         text = str(error)
         if isinstance(error, TLSError):
             text = text.replace(CA_FILE_HINT_PYTHON, CA_FILE_HINT_CLI)
-        print(paint(redact_text(label + text, secrets), "error", err_color), file=sys.stderr)
+        print(paint(printable(redact_text(label + text, secrets)), "error", err_color), file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -425,6 +431,31 @@ def _dry_run(
         print(hexdump(request_bytes, ">"), file=out)
     print(paint("\n(dry run: nothing was sent)", "note", color), file=out)
     return EXIT_OK
+
+
+class _AnswerPrinter:
+    """``--stream``: the answer's text as it arrives, secrets redacted and control characters escaped.
+
+    A key the server echoes may arrive split over several deltas: ``StreamRedactor`` holds back
+    what could be its start. ``end()`` prints the rest and ends the line, once.
+    """
+
+    def __init__(self, out: TextIO, secrets: list[Secret]) -> None:
+        self.out = out
+        self.redactor = StreamRedactor(secrets)
+        self.written = False  # some of the answer has arrived
+        self.ended = False
+
+    def write(self, delta: str) -> None:
+        self.written = self.written or bool(delta)
+        self.out.write(printable(self.redactor.feed(delta)))
+        self.out.flush()
+
+    def end(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self.out.write(printable(self.redactor.flush()) + "\n")
+            self.out.flush()
 
 
 class _TracePrinter:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wire import hints
 from wire.chat import (
     DEFAULT_MODEL,
     ChatCompletion,
@@ -48,6 +49,7 @@ from wire.errors import (
 from wire.http11 import Data, Event, Response, ResponseParser, StatusLine
 from wire.proxy import TunnelInfo, proxy_for
 from wire.request import Request, chat_request
+from wire.show import secrets_of
 from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, TraceEvent, Tracer
 from wire.transport import Connection, Record, Timeouts, Timings, TLSInfo
@@ -234,7 +236,7 @@ class Client:
         trace("payload.build", model=payload["model"], messages=len(payload["messages"]), stream=stream)
         request_bytes = request.to_bytes()
         trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
-        return Exchange(
+        exchange = Exchange(
             base_url=s.base_url,
             payload=payload,
             request=request,
@@ -242,6 +244,8 @@ class Client:
             stream=stream,
             tracer=trace,
         )
+        trace.secrets = secrets_of(exchange)  # a server may echo the key: the trace never shows it
+        return exchange
 
     def chat(
         self, messages: str | list[dict[str, Any]], *, model: str | None = None, stream: bool = False, **params: Any
@@ -287,6 +291,7 @@ class Client:
             except WireError as exc:
                 attempt.error = exc
                 exc.exchange = exchange
+                exc.redact(secrets_of(exchange))  # the server's text in the message may echo the key
                 trace("attempt", "failed", number=number, error=f"{type(exc).__name__}: {exc}")
                 delay = None if delivered else self._retry_delay(exc, attempt, number)
                 if delay is None:
@@ -419,6 +424,7 @@ class Client:
         """A new connection: DNS, TCP, (a proxy's CONNECT,) TLS, each traced as it starts and ends."""
         s = self.settings
         trace("connection.open", "started", host=s.host, port=s.port, tls=s.scheme == "https")
+        proxy = proxy_for(s)
         try:
             conn = Connection.open(
                 s.host,
@@ -426,12 +432,15 @@ class Client:
                 tls=s.scheme == "https",
                 ca_file=self.ca_file,
                 timeouts=self.timeouts,
-                proxy=proxy_for(s),
+                proxy=proxy,
                 on_step=trace,
             )
         except WireError as exc:
-            trace("connection.open", "failed", error=f"{type(exc).__name__}: {exc}")
-            raise
+            error = hints.through_proxy(exc, proxy) if proxy is not None else exc
+            trace("connection.open", "failed", error=f"{type(error).__name__}: {error}")
+            if error is exc:
+                raise
+            raise error from exc
         trace("connection.open", "complete", peer=conn.peer)
         return conn
 
@@ -452,6 +461,7 @@ class Client:
             conn.peer,
         )
         exchange.reused, exchange.saved_seconds = attempt.reused, attempt.saved_seconds
+        exchange.tracer.secrets = secrets_of(exchange)  # now with a proxy's password, if any
 
     def close(self) -> None:
         """Close the kept connection, if any."""
@@ -519,7 +529,7 @@ class Client:
                     continue
                 for sse in decoder.feed(ev.data):
                     exchange.sse_events.append(sse)
-                    trace("sse.event", event=sse.event, data=sse.data[:60], offset=sse.offset)
+                    trace("sse.event", event=sse.event, data=trace.shown(sse.data, 60), offset=sse.offset)
                     last_event = now
                     if done:
                         continue
@@ -539,8 +549,9 @@ class Client:
             for sse in decoder.flush():
                 exchange.sse_events.append(sse)
             if not done:
+                why = hints.unreadable_body(exchange.response, secrets_of(exchange))
                 raise StreamError(
-                    "the stream ended without 'data: [DONE]'",
+                    "the stream ended without 'data: [DONE]'" + (f"; {why}" if why else ""),
                     events=exchange.sse_events,
                     chunks=assembler.chunks,
                     received=attempt.response_bytes,
@@ -573,18 +584,29 @@ class Client:
         trace = exchange.tracer
         if exchange.stream:
             completion = exchange.completion
-            trace("chat.completion", text=completion.text[:60] if completion else "", chunks=len(exchange.chunks))
+            trace(
+                "chat.completion",
+                text=trace.shown(completion.text if completion else "", 60),
+                chunks=len(exchange.chunks),
+            )
             return
         try:
             exchange.json = json.loads(response.body)
         except ValueError as exc:
+            why = hints.unreadable_body(response, secrets_of(exchange))
             raise ProtocolError(
-                f"the reply body is not JSON ({exc})", received=response.body, rule="Chat Completions reply format"
+                f"the reply body is not JSON ({exc})" + (f"; {why}" if why else ""),
+                received=response.body,
+                rule="Chat Completions reply format",
             ) from None
         trace("json.parse", bytes=len(response.body))
         exchange.completion = ChatCompletion.from_dict(exchange.json)
         usage = exchange.completion.usage
-        trace("chat.completion", text=exchange.completion.text[:60], tokens=usage.total_tokens if usage else None)
+        trace(
+            "chat.completion",
+            text=trace.shown(exchange.completion.text, 60),
+            tokens=usage.total_tokens if usage else None,
+        )
 
 
 def _reads(conn: Connection, first: bytes) -> Iterator[bytes]:
@@ -639,14 +661,8 @@ def _retry_after(response: Response) -> float | None:
 
 
 def _api_error(response: Response, exchange: Exchange) -> APIError:
-    """An APIError from a non-2xx reply: the error body's fields, or its raw text."""
-    return APIError.from_body(
-        response.body,
-        status=response.status,
-        reason=response.reason,
-        request_id=response.header("x-request-id"),
-        exchange=exchange,
-    )
+    """An APIError from a non-2xx reply: the error body's fields, or its raw text, and a hint (wire/hints.py)."""
+    return hints.api_error(response, exchange.base_url, secrets_of(exchange), exchange)
 
 
 def _check_messages(messages: object) -> None:

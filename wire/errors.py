@@ -20,7 +20,10 @@ things went wrong, the way ``http.client.IncompleteRead.partial`` does.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
+
+from wire.secrets import Secret, redact_part, redact_text
 
 
 class WireError(Exception):
@@ -31,6 +34,25 @@ class WireError(Exception):
     """
 
     exchange: Any = None
+
+    def redact(self, secrets: Iterable[str | Secret]) -> None:
+        """Replace every secret in this error's text (``str``, ``repr``, ``message``, ``hint``) by its shown form.
+
+        A server can echo the API key back: in a field, the reason phrase, an
+        error body. The client calls this on each error that ends an attempt,
+        so no message repeats a key it received. The evidence (``received``,
+        ``body``) stays as it arrived; the errors it was raised from are
+        redacted too.
+        """
+        secrets = list(secrets)
+        for name in ("message", "hint"):
+            value = getattr(self, name, None)
+            if isinstance(value, str):
+                setattr(self, name, redact_text(value, secrets))
+        self.args = tuple(redact_text(a, secrets) if isinstance(a, str) else a for a in self.args)
+        cause = self.__cause__ or self.__context__
+        if isinstance(cause, WireError) and cause is not self:
+            cause.redact(secrets)
 
 
 class ProtocolError(WireError):
@@ -59,7 +81,13 @@ class ProtocolError(WireError):
         self.state = state
         super().__init__(self._text())
 
-    def _text(self) -> str:
+    def redact(self, secrets: Iterable[str | Secret]) -> None:
+        """As ``WireError.redact``; the bytes quoted near the fault are redacted before they are cut."""
+        secrets = list(secrets)
+        super().redact(secrets)
+        self.args = (self._text(secrets),)
+
+    def _text(self, secrets: Iterable[str | Secret] = ()) -> str:
         text = self.message
         if self.offset is not None:
             text += f" at byte {self.offset}"
@@ -68,7 +96,7 @@ class ProtocolError(WireError):
         if self.offset is not None and self.received:
             at = self.offset - self.received_offset
             # The message quotes at most 40 bytes, 20 either side of the fault; ``received`` keeps them all.
-            near = self.received[max(0, at - 20) : at + 20]
+            near = redact_part(self.received, max(0, at - 20), at + 20, secrets)
             if near:
                 text += f"; bytes near it: {near!r}"
         return text
@@ -148,9 +176,11 @@ class TLSError(NetworkError):
 class Timeout(NetworkError):
     """A phase (connect, tls, read, total) took longer than its limit."""
 
-    def __init__(self, message: str, *, phase: str, received: bytes = b"", limit: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, phase: str, received: bytes = b"", limit: float | None = None, hint: str | None = None
+    ) -> None:
         self.limit = limit
-        super().__init__(message, phase=phase, received=received)
+        super().__init__(message, phase=phase, received=received, hint=hint)
 
 
 class ProxyError(NetworkError):
@@ -202,8 +232,10 @@ class APIError(WireError):
         request_id: str | None = None,
         body: bytes = b"",
         exchange: Any = None,
+        hint: str | None = None,
     ) -> None:
         self.message = message
+        self.hint = hint  # what to do, when wire can tell (a redirect, a base URL one segment off)
         self.status = status
         self.type = type
         self.param = param
@@ -212,7 +244,7 @@ class APIError(WireError):
         self.body = body
         self.exchange = exchange
         prefix = f"Error {status}: " if status is not None else "Error: "
-        super().__init__(prefix + message)
+        super().__init__(prefix + message + (f" — {hint}" if hint else ""))
 
     @classmethod
     def from_body(
@@ -223,6 +255,7 @@ class APIError(WireError):
         reason: str = "",
         request_id: str | None = None,
         exchange: Any = None,
+        hint: str | None = None,
     ) -> APIError:
         """The error in a reply body (or a stream's error event): the one place an ``APIError`` is built.
 
@@ -248,6 +281,7 @@ class APIError(WireError):
             request_id=request_id,
             body=bytes(body),
             exchange=exchange,
+            hint=hint,
         )
 
 

@@ -97,3 +97,76 @@ def redact_proxy_url(value: str) -> str:
     if at and ":" in userinfo:
         netloc = userinfo.split(":", 1)[0] + f":{MASK}@" + hostport
     return f"{scheme}{sep}{netloc}{tail}"
+
+
+def secret_spans(data: bytes, secrets: Iterable[str | Secret]) -> list[tuple[int, int, bytes]]:
+    """Where each secret occurs in ``data``: ``(start, end, shown form)``, in order."""
+    spans: list[tuple[int, int, bytes]] = []
+    for secret in _secrets(secrets):
+        value = secret.value.encode("utf-8", "replace")
+        i = data.find(value)
+        while i >= 0:
+            spans.append((i, i + len(value), secret.shown.encode()))
+            i = data.find(value, i + len(value))
+    return sorted(spans)
+
+
+def replace_spans(whole: bytes, start: int, end: int, spans: list[tuple[int, int, bytes]]) -> bytes:
+    """``whole[start:end]`` with each span's bytes replaced: by its shown form where the span begins, else by nothing.
+
+    ``spans`` (sorted, in ``whole``'s offsets) may reach outside the range: a
+    span cut by the range's start is dropped from there on, one cut by its end
+    is replaced up to there.
+    """
+    start, end = max(0, start), min(len(whole), end)
+    out = bytearray()
+    at = start
+    for first, last, shown in spans:
+        if last <= at or first >= end:
+            continue
+        if first >= at:
+            out += whole[at:first] + shown
+        at = min(max(at, last), end)
+    out += whole[at:end]
+    return bytes(out)
+
+
+def redact_part(whole: bytes, start: int, end: int, secrets: Iterable[str | Secret]) -> bytes:
+    """``whole[start:end]`` redacted, even where a secret is only partly inside the range.
+
+    A view that shows a piece of a longer text (one chunk frame of a body, the
+    first bytes of an error) could cut a secret in two, and then neither piece
+    matches it. Here every secret is looked for in ``whole``: its part inside
+    the range becomes its shown form where the secret begins, and nothing where
+    it began before the range.
+    """
+    return replace_spans(whole, start, end, secret_spans(whole, secrets))
+
+
+class StreamRedactor:
+    """Redact text that arrives piece by piece (streamed deltas), where a secret may span pieces.
+
+    ``feed()`` returns what is safe to show now: it holds back the end of the
+    text while it could still be the start of a secret. ``flush()`` returns
+    the rest once the stream has ended.
+    """
+
+    def __init__(self, secrets: Iterable[str | Secret]) -> None:
+        self.secrets = _secrets(secrets)
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        pending = redact_text(self._pending + text, self.secrets)
+        keep = 0
+        for secret in self.secrets:
+            # The longest end of ``pending`` that a secret starts with (shorter than the whole secret).
+            for size in range(min(len(secret.value) - 1, len(pending)), keep, -1):
+                if secret.value.startswith(pending[-size:]):
+                    keep = size
+                    break
+        self._pending = pending[len(pending) - keep :] if keep else ""
+        return pending[: len(pending) - keep]
+
+    def flush(self) -> str:
+        rest, self._pending = self._pending, ""
+        return rest

@@ -34,7 +34,7 @@ from wire.http11 import (
     StatusLine,
     Trailer,
 )
-from wire.secrets import MASK, Secret, redact
+from wire.secrets import MASK, Secret, redact, redact_part, replace_spans, secret_spans
 from wire.secrets import redact_bytes as redact_bytes  # re-exported: callers older than wire/secrets.py
 from wire.secrets import redact_text as redact_text
 from wire.sse import ServerSentEvent
@@ -112,6 +112,22 @@ def escape(data: bytes) -> str:
     return "".join(out)
 
 
+# C0 controls, DEL and C1 controls, as ``\xNN`` (CR as ``\r``); TAB and LF are kept.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c not in (0x09, 0x0A)}
+_CONTROLS[0x0D] = "\\r"
+
+
+def printable(text: str) -> str:
+    """Text from the server made safe for a terminal: control characters escaped, newlines and tabs kept.
+
+    An answer, a reason phrase or an error message can carry terminal escape
+    sequences (ECMA-48): ``ESC ] 0 ; title BEL`` sets the window title,
+    ``ESC [ 31 m`` turns what follows red. Shown as ``\x1b]0;title\x07``,
+    they do nothing. ``CR`` is escaped too: it would let text overwrite its line.
+    """
+    return text.translate(_CONTROLS)
+
+
 def split_lines(data: bytes) -> list[bytes]:
     """``data`` cut after each LF, line ends kept (the last piece may have none)."""
     lines = data.split(b"\n")
@@ -156,9 +172,44 @@ def hexdump(data: bytes, marker: str = "", *, start: int = 0) -> str:
 
 
 def raw_trace(exchange: Exchange, *, show_secrets: bool = False) -> bytes:
-    """The exact bytes both ways, in the order they crossed the socket (for ``--raw``)."""
-    secrets = [] if show_secrets else secrets_of(exchange)
-    return redact_bytes(b"".join(r.data for r in exchange.records), secrets)
+    """The exact bytes both ways, in the order they crossed the socket (for ``--raw``).
+
+    Secrets are redacted, even one that a server echoed in the body with chunk
+    framing between its pieces (``body_spans``).
+    """
+    if show_secrets:
+        return b"".join(r.data for r in exchange.records)
+    secrets = secrets_of(exchange)
+    received = exchange.response_bytes
+    spans = body_spans(exchange, secrets)
+    parts = []
+    at = 0  # offset of each received record in ``received``: the parser's offsets
+    for record in exchange.records:
+        if record.direction == "in":
+            parts.append(replace_spans(received, at, at + len(record.data), spans))
+            at += len(record.data)
+        else:
+            parts.append(record.data)
+    return redact_bytes(b"".join(parts), secrets)
+
+
+def body_spans(exchange: Exchange, secrets: list[Secret]) -> list[tuple[int, int, bytes]]:
+    """Where each secret in the de-chunked body lies in the received bytes, piece by piece.
+
+    Chunk framing can cut a secret in two (RFC 9112 §7.1: a server sizes its
+    chunks as it likes), so one secret may be several spans: the first is
+    replaced by its shown form, the others by nothing (``replace_spans``).
+    """
+    pieces = [(ev.offset, ev.data) for ev in exchange.events if isinstance(ev, Data)]
+    spans: list[tuple[int, int, bytes]] = []
+    for first, last, shown in secret_spans(b"".join(data for _, data in pieces), secrets):
+        at = 0  # where each piece begins in the body
+        for offset, data in pieces:
+            lo, hi = max(first, at), min(last, at + len(data))
+            if lo < hi:
+                spans.append((offset + lo - at, offset + hi - at, shown if lo == first else b""))
+            at += len(data)
+    return sorted(spans)
 
 
 # --- one function per layer ---
@@ -179,11 +230,28 @@ def settings_view(settings: Settings, *, show_secrets: bool = False, color: bool
         ("model", settings.model, settings.sources.get("model", "default")),
         ("API key", shown_key, settings.sources.get("api_key", "not found")),
     ]
+    proxy = _proxy_row(settings)
+    if proxy is not None:
+        rows.append(proxy)
     width = max(len(r[0]) for r in rows)
     lines = [
         f"  {paint(n.ljust(width), 'name', color)}  {v}  {paint('(' + s + ')', 'note', color)}" for n, v, s in rows
     ]
     return "\n".join(lines)
+
+
+def _proxy_row(settings: Settings) -> tuple[str, str, str] | None:
+    """The proxy the call goes through (``wire.proxy.proxy_for``), and the variable it came from."""
+    from wire.errors import ConfigError
+    from wire.proxy import proxy_for
+
+    try:
+        proxy = proxy_for(settings)
+    except ConfigError as exc:
+        return ("proxy", f"unusable: {exc}", "environment")
+    if proxy is None:
+        return None
+    return ("proxy", f"{proxy.url}, tunnel to {settings.host}:{settings.port} (CONNECT)", proxy.source or "environment")
 
 
 def payload_view(payload: dict[str, Any]) -> str:
@@ -283,10 +351,23 @@ def response_head_view(response: Response, *, color: bool = False) -> str:
     return "\n".join(out)
 
 
-def body_view(response: Response, *, color: bool = False, preview: int = PREVIEW_BYTES) -> str:
-    """How the body was framed: each chunk frame with its size line, or the Content-Length body."""
+def body_view(
+    response: Response, *, color: bool = False, preview: int = PREVIEW_BYTES, secrets: Iterable[Secret] = ()
+) -> str:
+    """How the body was framed: each chunk frame with its size line, or the Content-Length body.
+
+    ``secrets`` are redacted before a preview is cut, and across frames: a
+    key that a server echoed back may straddle two chunk frames.
+    """
+    secrets = list(secrets)
     if response.framing is Framing.CHUNKED:
-        return "\n".join(frame_view(i, frame, color=color, preview=preview) for i, frame in enumerate(response.frames))
+        rows = []
+        at = 0  # where each frame's data begins in the de-chunked body
+        for i, frame in enumerate(response.frames):
+            data = redact_part(response.body, at, at + frame.size, secrets) if secrets else None
+            at += frame.size
+            rows.append(frame_view(i, frame, color=color, preview=preview, data=data))
+        return "\n".join(rows)
     if response.framing is Framing.NONE:
         return paint("  (no body: this status has none)", "note", color)
     how = (
@@ -294,13 +375,16 @@ def body_view(response: Response, *, color: bool = False, preview: int = PREVIEW
         if response.framing is Framing.CONTENT_LENGTH
         else "read until the server closed the connection"
     )
+    body = redact_bytes(response.body, secrets)
     return "\n".join(
-        [paint(f"  {len(response.body)} body bytes ({how})", "note", color), _preview(response.body, preview, color)]
+        [paint(f"  {len(response.body)} body bytes ({how})", "note", color), _preview(body, preview, color)]
     )
 
 
-def frame_view(index: int, frame: ChunkFrame, *, color: bool = False, preview: int = PREVIEW_BYTES) -> str:
-    """One chunk frame: its size line, a preview of its data, and its closing CRLF."""
+def frame_view(
+    index: int, frame: ChunkFrame, *, color: bool = False, preview: int = PREVIEW_BYTES, data: bytes | None = None
+) -> str:
+    """One chunk frame: its size line, a preview of its data (or of ``data``, say redacted), and its closing CRLF."""
     size_line = byte_lines(frame.size_line, "<", color=color, direction="in")
     ext = f", extensions {frame.extensions}" if frame.extensions else ""
     if frame.size == 0:
@@ -313,7 +397,8 @@ def frame_view(index: int, frame: ChunkFrame, *, color: bool = False, preview: i
             lines.append(byte_lines(rest, "<", color=color, direction="in"))
         return "\n".join(lines)
     raw = frame.raw
-    data = raw[len(frame.size_line) : len(frame.size_line) + frame.size] if len(raw) > len(frame.size_line) else b""
+    if data is None:
+        data = raw[len(frame.size_line) : len(frame.size_line) + frame.size] if len(raw) > len(frame.size_line) else b""
     lines = [
         paint(
             f"  frame {index}: size line 0x{frame.size_line.split(b';')[0].strip().decode()} = {frame.size} bytes{ext}",
@@ -329,14 +414,17 @@ def frame_view(index: int, frame: ChunkFrame, *, color: bool = False, preview: i
 
 
 def _preview(data: bytes, limit: int, color: bool) -> str:
+    while 0 < limit < len(data) and 0x80 <= data[limit] < 0xC0:
+        limit -= 1  # cut before a UTF-8 continuation byte, not inside a character (RFC 3629 §3)
     shown = escape(data[:limit])
     more = paint(f"… (+{len(data) - limit} bytes)", "note", color) if len(data) > limit else ""
     return paint("<", "in", color) + " " + shown + more
 
 
-def events_view(exchange: Exchange, *, color: bool = False) -> str:
-    """The Server-Sent Events of a streamed reply, each in the chunk frame it began in."""
-    response = exchange.response
+def events_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
+    """The Server-Sent Events of a streamed reply, each in the chunk frame it began in; secrets redacted."""
+    secrets = [] if show_secrets else secrets_of(exchange)
+    response = exchange.response or partial_response(exchange)
     events: list[Any] = list(exchange.sse_events)
     comments: list[Any] = list(exchange.sse_decoder.comments) if exchange.sse_decoder is not None else []
     if response is None or not (events or comments):
@@ -351,26 +439,61 @@ def events_view(exchange: Exchange, *, color: bool = False) -> str:
             notes = [c for c in comments if start <= c.offset < end]
             out.append(paint(f"  frame {i} ({frame.size} bytes): {len(inside)} event(s)", "note", color))
             for item in sorted([*inside, *notes], key=lambda e: e.offset):
-                out.append(_event_line(item, end, color))
+                out.append(_event_line(item, end, color, secrets))
             start = end
     else:
         for item in sorted([*events, *comments], key=lambda e: e.offset):
-            out.append(_event_line(item, None, color))
+            out.append(_event_line(item, None, color, secrets))
     return "\n".join(out)
 
 
-def _event_line(item: Any, frame_end: int | None, color: bool) -> str:
+def _event_line(item: Any, frame_end: int | None, color: bool, secrets: list[Secret]) -> str:
     if isinstance(item, ServerSentEvent):
         cont = ""
         if frame_end is not None and item.offset + len(item.raw) > frame_end:
             cont = paint("  (continues in the next frame)", "note", color)
-        lines = byte_lines(item.raw, "<", color=color, direction="in", width=EVENT_WIDTH)
+        lines = byte_lines(redact_bytes(item.raw, secrets), "<", color=color, direction="in", width=EVENT_WIDTH)
         return "    " + lines.replace("\n", "\n    ") + cont
     return (
         "    "
         + byte_lines(item.raw, "<", color=color, direction="in")
         + paint("  (a comment: not a message)", "note", color)
     )
+
+
+def partial_response(exchange: Exchange) -> Response | None:
+    """What arrived of a reply that broke off, rebuilt from the parser's events: head, frames, body so far.
+
+    None when no status line arrived. The parser makes a ``Response`` only at
+    the end of a message; a view of a failed call still shows the layers that
+    did arrive.
+    """
+    response: Response | None = None
+    informational: list[Response] = []
+    body: list[bytes] = []
+    for ev in exchange.events:
+        if isinstance(ev, StatusLine):
+            response = Response()
+            response.http_version, response.status, response.reason = ev.http_version, ev.status, ev.reason
+            response.head, response.head_offset, response.informational = ev.raw, ev.offset, list(informational)
+        elif response is None:
+            continue
+        elif isinstance(ev, Field) and not isinstance(ev, Trailer):
+            response.headers.append((ev.name, ev.value))
+            response.head += ev.raw
+        elif isinstance(ev, EndOfHead):
+            response.head += ev.raw
+            response.framing, response.content_length = ev.framing, ev.content_length
+            if ev.informational:
+                informational.append(response)
+        elif isinstance(ev, ChunkHeader):
+            response._chunk_headers.append(ev)
+        elif isinstance(ev, Data):
+            body.append(ev.data)
+    if response is None or response in informational:
+        return None
+    response.raw, response.body = exchange.response_bytes, b"".join(body)
+    return response
 
 
 def chunks_view(exchange: Exchange, *, color: bool = False) -> str:
@@ -394,7 +517,7 @@ def chunks_view(exchange: Exchange, *, color: bool = False) -> str:
         if chunk.get("usage"):
             parts.append(f"usage={_compact(chunk['usage'])}")
         out.append(f"  {paint(str(i).rjust(3), 'name', color)}  " + "  ".join(parts or ["(empty)"]))
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _compact(value: Any) -> str:
@@ -403,26 +526,32 @@ def _compact(value: Any) -> str:
 
 def json_view(exchange: Exchange) -> str:
     """The reply body's JSON, pretty-printed (streamed: the assembled completion)."""
+    # JSON escapes C0 controls itself (RFC 8259 §7); printable() catches DEL and C1, which it leaves as they are.
     if exchange.json is not None:
-        return _indent(json.dumps(exchange.json, indent=2, ensure_ascii=False))
+        return printable(_indent(json.dumps(exchange.json, indent=2, ensure_ascii=False)))
     if exchange.completion is not None:
-        return _indent(json.dumps(exchange.completion.raw, indent=2, ensure_ascii=False))
+        return printable(_indent(json.dumps(exchange.completion.raw, indent=2, ensure_ascii=False)))
     return "  (no JSON)"
 
 
 def answer_view(exchange: Exchange, *, color: bool = False) -> str:
-    """The answer's text, why it stopped, and the token usage."""
+    """The answer's text, why it stopped, and the token usage; control characters escaped (``printable``)."""
     completion = exchange.completion
     if completion is None:
-        return "  (no answer)"
+        # A stream that broke off: the text of the chunks that did arrive (first choice).
+        deltas = [(c.get("choices") or [{}])[0].get("delta") or {} for c in exchange.chunks]
+        text = "".join(d.get("content") or "" for d in deltas if isinstance(d, dict))
+        if not text:
+            return "  (no answer)"
+        return _indent(printable(text)) + "\n" + paint("  (the answer so far: the stream broke off)", "note", color)
     lines = []
     for choice in completion.choices:
         message = choice.message
         if message.content:
-            lines.append(_indent(message.content))
+            lines.append(_indent(printable(message.content)))
         for call in message.tool_calls:
-            lines.append(f"  tool call {call.id}: {call.name or call.type}({call.input or ''})")
-        lines.append(paint(f"  (role {message.role}, finish_reason {choice.finish_reason})", "note", color))
+            lines.append(printable(f"  tool call {call.id}: {call.name or call.type}({call.input or ''})"))
+        lines.append(paint(printable(f"  (role {message.role}, finish_reason {choice.finish_reason})"), "note", color))
     usage = completion.usage
     if usage is not None:
         lines.append(
@@ -454,7 +583,7 @@ def timings_view(timings: Timings, *, color: bool = False, width: int = 40) -> s
     return "\n".join(lines)
 
 
-def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48) -> str:
+def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48, show_secrets: bool = False) -> str:
     """Which bytes of the reply are what: byte range, part name, the bytes themselves.
 
     Made from the parser's events, which know their offsets: the status line,
@@ -488,24 +617,32 @@ def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48
     if not rows:
         return "  (no reply bytes)"
     width = len(str(rows[-1][0] + rows[-1][1]))
+    secrets = [] if show_secrets else secrets_of(exchange)
+    body = b"".join(data for _, _, what, data in rows if what == "body data")
+    at = 0  # where a body data row begins in the de-chunked body: a secret may straddle two frames
     out = []
     for start, size, what, data in rows:
         label = "chunk data" if what == "body data" and exchange.response and exchange.response.frames else what
         cut = preview if what == "body data" else 2 * preview
+        if what == "body data":
+            data, at = redact_part(body, at, at + size, secrets), at + size
+        else:
+            data = redact_bytes(data, secrets)
         shown = escape(data[:cut]) + (paint(f"… (+{size - cut} bytes)", "note", color) if size > cut else "")
         span = f"{start:>{width}}-{start + size - 1:<{width}}"
         out.append(f"  {paint(span, 'note', color)}  {paint(label.ljust(15), 'name', color)} {shown}")
     return "\n".join(out)
 
 
-def attempts_view(exchange: Exchange, *, color: bool = False) -> str:
+def attempts_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
     """Each attempt in order: how it ended, how long the client waited before the next one."""
+    secrets = [] if show_secrets else secrets_of(exchange)
     out = []
     for attempt in exchange.attempts:
         if attempt.response is not None:
-            how = f"{attempt.response.status} {attempt.response.reason}"
+            how = printable(redact_text(f"{attempt.response.status} {attempt.response.reason}", secrets))
         elif attempt.error is not None:
-            how = f"{type(attempt.error).__name__}: {attempt.error}"
+            how = printable(f"{type(attempt.error).__name__}: {attempt.error}")
         else:
             how = "no reply"
         sent = sum(len(r.data) for r in attempt.records if r.direction == "out")
@@ -528,6 +665,7 @@ def exchange_view(
 ) -> str:
     """Every chosen layer of an exchange, in wire order, each under its numbered title."""
     chosen = set(layers)
+    secrets = [] if show_secrets else secrets_of(exchange)
     sections: list[tuple[str, str, str]] = []
     if "settings" in chosen and settings is not None:
         sections.append(("settings", "wire/config.py", settings_view(settings, show_secrets=show_secrets, color=color)))
@@ -547,26 +685,36 @@ def exchange_view(
         )
     if "connection" in chosen and exchange.records:
         sections.append(("connection: DNS, TCP, TLS", "wire/transport.py", connection_view(exchange, color=color)))
-    response = exchange.response
+    response = exchange.response or partial_response(exchange)
     if response is not None:
         if "response" in chosen:
             head = response_head_view(response, color=color)
+            if response is not exchange.response:
+                head += "\n" + paint("  (the reply broke off: below is what had arrived)", "error", color)
             sections.append(("response head: status line and fields", "wire/http11/parser.py", head))
         if "body" in chosen:
             sections.append(
-                (f"body framing: {response.framing.value}", "wire/http11/framing.py", body_view(response, color=color))
+                (
+                    f"body framing: {response.framing.value}",
+                    "wire/http11/framing.py",
+                    body_view(response, color=color, secrets=secrets),
+                )
             )
         if "events" in chosen and exchange.stream and exchange.sse_events:
-            sections.append(("server-sent events", "wire/sse.py", events_view(exchange, color=color)))
+            sections.append(
+                ("server-sent events", "wire/sse.py", events_view(exchange, color=color, show_secrets=show_secrets))
+            )
             sections.append(("chunk objects", "wire/chat.py", chunks_view(exchange, color=color)))
         if "json" in chosen and not exchange.stream:
             sections.append(("JSON body", "wire/chat.py", json_view(exchange)))
         if "answer" in chosen:
             sections.append(("answer", "wire/chat.py", answer_view(exchange, color=color)))
     if "annotated" in chosen and exchange.events:
-        sections.append(("annotated reply bytes", "wire/http11/", annotated_view(exchange, color=color)))
+        sections.append(
+            ("annotated reply bytes", "wire/http11/", annotated_view(exchange, color=color, show_secrets=show_secrets))
+        )
     if ("attempts" in chosen or len(exchange.attempts) > 1) and exchange.attempts:
-        sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color)))
+        sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color, show_secrets=show_secrets)))
     if "timings" in chosen and exchange.records:
         sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
     if exchange.capture_truncated:
@@ -582,7 +730,6 @@ def exchange_view(
                 ),
             )
         )
-    secrets = [] if show_secrets else secrets_of(exchange)
     text = "\n\n".join(f"{title(i, name, where, color)}\n{body}" for i, (name, where, body) in enumerate(sections, 1))
     return redact_text(text, secrets)
 

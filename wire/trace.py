@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wire.http11 import ChunkHeader, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
+from wire.secrets import Secret, redact_text
 
 
 @dataclass(slots=True)
@@ -49,10 +50,15 @@ class Tracer:
     With no callback, the parser's events are kept as they came and turned into
     trace events only when someone reads ``events``: most calls are never traced
     by anyone, and a reply's twenty-odd field events then cost nothing.
+
+    ``secrets`` (the API key, a proxy's password) are redacted in every text
+    fact as it is recorded, even in what the server sent: a server can echo
+    the key back in a field, the reason phrase or an event.
     """
 
-    def __init__(self, callback: TraceCallback | None = None) -> None:
+    def __init__(self, callback: TraceCallback | None = None, *, secrets: list[Secret] | None = None) -> None:
         self.callback = callback
+        self.secrets: list[Secret] = list(secrets or [])
         self._entries: list[TraceEvent | tuple[float, list[Event]]] = []
         self._start = time.perf_counter()
 
@@ -64,12 +70,12 @@ class Tracer:
             if isinstance(entry, TraceEvent):
                 expanded.append(entry)
             else:
-                expanded.extend(_from_parser(*entry))
+                expanded.extend(self._redacted(e) for e in _from_parser(*entry))
         self._entries = list(expanded)  # expand each batch once
         return expanded
 
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
-        event = TraceEvent(name, step, time.perf_counter() - self._start, info)
+        event = self._redacted(TraceEvent(name, step, time.perf_counter() - self._start, info))
         self._entries.append(event)
         if self.callback is not None:
             self.callback(event)
@@ -83,8 +89,26 @@ class Tracer:
             self._entries.append((now, events))
             return
         for event in _from_parser(now, events):
+            event = self._redacted(event)
             self._entries.append(event)
             self.callback(event)
+
+    def shown(self, text: str, limit: int) -> str:
+        """``text`` redacted, then cut to ``limit`` characters (cut first, a piece of a secret could stay)."""
+        return redact_text(text, self.secrets)[:limit]
+
+    def _redacted(self, event: TraceEvent) -> TraceEvent:
+        if self.secrets:
+            event.info = {name: self._redact(value) for name, value in event.info.items()}
+        return event
+
+    def _redact(self, value: Any) -> Any:
+        """A fact with every secret redacted: a text, or the texts inside a list or tuple (chunk extensions)."""
+        if isinstance(value, str):
+            return redact_text(value, self.secrets)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._redact(item) for item in value)
+        return value
 
 
 def _from_parser(now: float, events: list[Event]) -> list[TraceEvent]:
