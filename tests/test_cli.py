@@ -52,7 +52,7 @@ def test_demo_stream_prints_the_answer_then_frames_events_and_chunks(env: None,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--stream"]) == 0
     out = capsys.readouterr().out
-    assert out.index("answer, as it arrives:") < out.index("server-sent events") < out.index("chunk objects")
+    assert out.index("answer, as it arrives:") < out.index("server-sent events") < out.index("completion chunks")
     assert "< data: [DONE]\\n" in out and "finish_reason=stop" in out and "usage={" in out
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from wire.chat import ChatCompletion, Choice, Message, StreamAssembler, ToolCall, Usage
-from wire.client import Attempt, ChatStream, Client, Exchange
+from wire.client import ChatStream, Client
 from wire.config import Settings
 from wire.errors import (
     APIError,
     ConfigError,
     IncompleteMessage,
     InvalidHeader,
+    InvalidRequest,
     NetworkError,
     ProtocolError,
     ProxyError,
@@ -20,6 +21,7 @@ from wire.errors import (
     TLSError,
     WireError,
 )
+from wire.exchange import Attempt, Exchange
 from wire.fake import FakeServer, Scenario
 from wire.http11 import (
     Chunk,
@@ -84,6 +86,7 @@ __all__ = [
     "ConfigError",
     "IncompleteMessage",
     "InvalidHeader",
+    "InvalidRequest",
     "NetworkError",
     "ProtocolError",
     "ProxyError",

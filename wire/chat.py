@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from wire.errors import APIError, ProtocolError, StreamError
 
 DEFAULT_MODEL = "gpt-4o-mini"
+CHAT_PATH = "/chat/completions"  # where the endpoint lives under the base URL (".../v1")
 SEED_PROMPT = "Tell me a fun fact about HTTP."
 
 _RULE = "Chat Completions reply format"

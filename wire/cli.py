@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from wire import __version__
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
-from wire.client import Client, Exchange
+from wire.client import Client
 from wire.config import Settings
 from wire.errors import APIError, ConfigError, WireError
+from wire.exchange import Exchange
 from wire.har import write_har
 from wire.show import (
     EXTRA_VIEWS,
@@ -128,7 +129,9 @@ def _use_color(out: TextIO) -> bool:
 
 def _layers(text: str) -> list[str]:
     chosen = [name.strip() for name in text.split(",") if name.strip()]
-    aliases = {"tls": "connection", "sse": "events", "head": "response", "frames": "body", "timing": "timings"}
+    # Other names people reach for. "events" was this view's name until 0.1: it shows the server-sent events,
+    # while an "event" elsewhere in wire is a parser event (Exchange.events), so the view is "sse" now.
+    aliases = {"tls": "connection", "events": "sse", "head": "response", "frames": "body", "timing": "timings"}
     chosen = [aliases.get(name, name) for name in chosen]
     unknown = [name for name in chosen if name not in LAYERS and name not in EXTRA_VIEWS]
     if unknown:

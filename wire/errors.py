@@ -4,7 +4,8 @@
     ├── ProtocolError              the peer's bytes break HTTP/1.1 or SSE rules
     │   ├── IncompleteMessage      the bytes stopped before the message ended
     │   └── StreamError            a streamed reply's events make no sense
-    ├── InvalidHeader              we were asked to *send* a field we must not
+    ├── InvalidRequest             we were asked to *send* a request line we must not
+    │   └── InvalidHeader          ... or a header field we must not
     ├── NetworkError               DNS, connect, send or receive failed
     │   ├── TLSError               the TLS handshake or a TLS record failed
     │   ├── Timeout                a phase took longer than its limit
@@ -118,7 +119,15 @@ class StreamError(ProtocolError):
         super().__init__(message, offset=offset, rule=rule, received=received)
 
 
-class InvalidHeader(WireError, ValueError):
+class InvalidRequest(WireError, ValueError):
+    """A request we were asked to send is not valid HTTP/1.1: its method, request-target or version.
+
+    Raised before a byte is sent; the parent of ``InvalidHeader``, so one
+    ``except InvalidRequest`` catches every refusal of the request writer.
+    """
+
+
+class InvalidHeader(InvalidRequest):
     """A header field we were asked to send is not valid HTTP.
 
     The message names the field and the rule, never the value of a secret

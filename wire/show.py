@@ -38,19 +38,19 @@ from wire.http11 import (
 from wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
-    from wire.client import Exchange
     from wire.config import Settings
+    from wire.exchange import Exchange
     from wire.trace import TraceEvent
     from wire.transport import Timings, TLSInfo
 
 # The layers, in wire order: the names ``--show`` accepts.
-LAYERS = ("settings", "payload", "request", "connection", "response", "body", "events", "json", "answer", "timings")
+LAYERS = ("settings", "payload", "request", "connection", "response", "body", "sse", "json", "answer", "timings")
 # Views that --show offers besides the layers, not shown unless asked for.
 EXTRA_VIEWS = ("annotated", "attempts")
 
 # How much of one chunk's data the frame view quotes before "…".
 PREVIEW_BYTES = 72
-# How many characters of one event line the events view shows (the chunk view has the rest).
+# How many characters of one event line the SSE view shows (the completion-chunk view has the rest).
 EVENT_WIDTH = 100
 
 _STYLES = {
@@ -346,7 +346,7 @@ def _preview(data: bytes, limit: int, color: bool) -> str:
     return paint("<", "in", color) + " " + shown + more
 
 
-def events_view(exchange: Exchange, *, color: bool = False) -> str:
+def sse_view(exchange: Exchange, *, color: bool = False) -> str:
     """The Server-Sent Events of a streamed reply, each in the chunk frame it began in."""
     response = exchange.response
     events: list[Any] = list(exchange.sse_events)
@@ -385,14 +385,14 @@ def _event_line(item: Any, frame_end: int | None, color: bool) -> str:
     )
 
 
-def chunks_view(exchange: Exchange, *, color: bool = False) -> str:
-    """Each streamed chunk object, reduced to what it adds: its delta, finish_reason or usage.
+def completion_chunks_view(exchange: Exchange, *, color: bool = False) -> str:
+    """Each ``chat.completion.chunk`` object of a stream, reduced to what it adds: delta, finish_reason or usage.
 
     Every chunk also repeats ``id``, ``object``, ``created`` and ``model``; the first one's are shown once.
     """
-    chunks = exchange.chunks
+    chunks = exchange.completion_chunks
     if not chunks:
-        return "  (no chunks)"
+        return "  (no completion chunks)"
     first = chunks[0]
     same = {k: first.get(k) for k in ("id", "object", "created", "model") if k in first}
     out = [paint(f"  every chunk: {_compact(same)}", "note", color)]
@@ -569,9 +569,9 @@ def exchange_view(
             sections.append(
                 (f"body framing: {response.framing.value}", "wire/http11.py", body_view(response, color=color))
             )
-        if "events" in chosen and exchange.stream and exchange.sse_events:
-            sections.append(("server-sent events", "wire/sse.py", events_view(exchange, color=color)))
-            sections.append(("chunk objects", "wire/chat.py", chunks_view(exchange, color=color)))
+        if "sse" in chosen and exchange.stream and exchange.sse_events:
+            sections.append(("server-sent events", "wire/sse.py", sse_view(exchange, color=color)))
+            sections.append(("completion chunks", "wire/chat.py", completion_chunks_view(exchange, color=color)))
         if "json" in chosen and not exchange.stream:
             sections.append(("JSON body", "wire/chat.py", json_view(exchange)))
         if "answer" in chosen:
@@ -579,7 +579,7 @@ def exchange_view(
     if "annotated" in chosen and exchange.events:
         sections.append(("annotated reply bytes", "wire/http11.py", annotated_view(exchange, color=color)))
     if ("attempts" in chosen or len(exchange.attempts) > 1) and exchange.attempts:
-        sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color)))
+        sections.append(("attempts", "wire/exchange.py", attempts_view(exchange, color=color)))
     if "timings" in chosen and exchange.records:
         sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
     if exchange.capture_truncated:
