@@ -141,6 +141,24 @@ def test_step_without_a_terminal_prints_steps_and_does_not_wait(env: None,
     assert "[step 9] the answer is assembled" in out
 
 
+def test_step_and_trace_redact_a_key_the_server_echoes(env: None, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """--step and --trace print what the server sent (a field, the answer): the key in it is redacted."""
+    echo = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": KEY}, "finish_reason": "stop"}]}
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with FakeServer(reply_json=echo) as server:
+        args = ["chat", "--base-url", server.base_url, "--step", "--trace", "--show", "answer", "Hi"]
+        assert main(args) == 0
+        hidden = capsys.readouterr()
+        assert main([*args, "--show-secrets"]) == 0
+        shown = capsys.readouterr()
+    step = "[step 9] the answer is assembled  (text="
+    assert f"{step}'sk-…QRST'" in hidden.out and KEY not in hidden.out
+    assert "chat.completion.complete  text='sk-…QRST'" in hidden.err and KEY not in hidden.err
+    assert f"{step}'{KEY}'" in shown.out and f"text='{KEY}'" in shown.err
+
+
 def _read_until(fd: int, marker: bytes, deadline: float, *, until_eof: bool = False) -> bytes:
     """Read fd until marker has arrived (until_eof: until the writer closes), bounded by deadline."""
     seen = b""
