@@ -144,48 +144,27 @@ class SSEDecoder:
             data = self._skip_bom(data)
         if not data:
             return []
+        # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED
+        # (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a single
+        # U+000D CARRIAGE RETURN (CR) character."
+        has_cr = self._held_cr or b"\r" in data  # (`_partial` never holds a CR, except a held one)
         events: list[ServerSentEvent] = []
         try:
-            # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED
-            # (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a single
-            # U+000D CARRIAGE RETURN (CR) character."
-            if self._held_cr or b"\r" in data:  # (`_partial` never holds a CR, except a held one)
-                buf = self._join_partial(data)
-                # bytes.splitlines() breaks at exactly CRLF, LF and CR (str.splitlines also breaks at \x0b, \x1c, ...).
-                lines = buf.splitlines(keepends=True)
-                tail = lines[-1]
-                if tail[-1] == 10:  # the input ends in LF: every line is complete
-                    tail = b""
-                else:
-                    # The last line has no line end yet, or ends in CR that an LF in the next feed may join: hold it.
-                    lines.pop()
-                self._read_lines(buf, lines, events)
-            else:
-                # LF only, as OpenAI sends.
-                lines_end = data.rfind(b"\n") + 1  # complete lines end here
-                if not lines_end:
-                    self._extend_line(data)  # no line end: the current line goes on
-                    return events
-                if self._partial:
-                    self._partial.append(data)
-                    buf = b"".join(self._partial)
-                    lines_end += len(buf) - len(data)
-                else:
-                    buf = data
-                tail = buf[lines_end:]
-                start = 0
-                if buf[:6] == b"data: " and not self._block_raw:
-                    blocks_end = buf.rfind(b"\n\n", 0, lines_end) + 2  # whole blocks end here (1: none)
-                    if 1 < blocks_end <= self.max_line:  # a run this short cannot hold an over-long line
-                        start = self._read_data_blocks(buf, blocks_end, events)
-                if start < lines_end:
-                    self._read_lines(buf, buf[start:lines_end].splitlines(keepends=True), events, start)
-                if len(tail) > self.max_line:
-                    raise self._line_too_long(self.offset)
-                self._partial = [tail] if tail else []  # (`_hold` without CR to look for)
-                self._partial_len = len(tail)
+            if not has_cr and b"\n" not in data:
+                self._extend_line(data)  # no line end: the current line goes on
                 return events
-            self._hold(tail)
+            buf = self._join_partial(data)
+            lines_end = _lines_end(buf, has_cr)
+            start = 0
+            if not has_cr and not self._block_raw and buf[:6] == b"data: ":
+                # LF only, as OpenAI sends: whole `data:` blocks go the fast way, the rest line by line.
+                blocks_end = buf.rfind(b"\n\n", 0, lines_end) + 2  # whole blocks end here (1: none)
+                if 1 < blocks_end <= self.max_line:  # a run this short cannot hold an over-long line
+                    start = self._read_data_blocks(buf, blocks_end, events)
+            if start < lines_end:
+                # bytes.splitlines() breaks at exactly CRLF, LF and CR (str.splitlines also breaks at \x0b, \x1c, ...).
+                self._read_lines(buf, buf[start:lines_end].splitlines(keepends=True), events, start)
+            self._hold(buf[lines_end:])
         except ProtocolError as exc:
             self._fail(exc, events)
         return events
@@ -400,6 +379,18 @@ class SSEDecoder:
             raise self._error
         if self._closed:
             raise RuntimeError("SSEDecoder: the stream was already flushed")
+
+
+def _lines_end(buf: bytes, has_cr: bool) -> int:
+    """Where the complete lines of ``buf`` end: after its last line end, but before a CR that ends it.
+
+    A CR as the very last byte may be the first half of a CRLF whose LF is in
+    the next feed, so the line it ends is held until that byte says.
+    """
+    if not has_cr:
+        return buf.rfind(b"\n") + 1
+    last = len(buf) - 1 if buf[-1:] == b"\r" else len(buf)
+    return max(buf.rfind(b"\n", 0, last), buf.rfind(b"\r", 0, last)) + 1
 
 
 # -- the other direction: for tests and the fake server ---------------------
