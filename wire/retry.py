@@ -24,7 +24,8 @@ an HTTP-date: RFC 9110 §10.2.3) when it is above 0 and at most
 Where wire differs from the SDK (3.57.0), on purpose:
 
 - A reply that broke off after some bytes arrived (a reset or a timeout
-  mid-body) is not retried; the SDK retries any transport error. Chat
+  mid-body) is not retried; the SDK retries any transport error while it
+  reads a non-streamed reply (a streamed body is read after its retry loop). Chat
   Completions calls are billed and the server may have done the work, so
   wire sends a request twice only when it provably never reached a server
   that answered (DESIGN.md, "Retries").
