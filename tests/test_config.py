@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from wire.config import DEFAULT_BASE_URL, Settings, redact
+from wire.config import DEFAULT_BASE_URL, Settings
 from wire.errors import ConfigError
+from wire.secrets import redact
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789WXYZ"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import select
 import socket
 import threading
@@ -14,11 +15,14 @@ import pytest
 
 import wire
 from wire.client import Client
-from wire.config import ProxyInfo, Settings, no_proxy_match, proxy_from_url, redact_proxy_url
+from wire.config import Settings
 from wire.errors import ConfigError, NetworkError, ProxyError
 from wire.fake import DEMO_CA_FILE, FakeServer
-from wire.show import tunnel_view
-from wire.transport import Connection, connect_request_bytes
+from wire.har import to_har
+from wire.proxy import ProxyInfo, connect_request_bytes, no_proxy_match, proxy_for, proxy_from_url
+from wire.secrets import redact_proxy_url, redact_text
+from wire.show import secrets_of, tunnel_view
+from wire.transport import Connection
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
 PROMPT = "Tell me a fun fact about HTTP."
@@ -196,13 +200,13 @@ def assert_no_password(text: str) -> None:
 )
 def test_proxy_variable_precedence(environ: dict[str, str], scheme: str, expected: tuple[str, int, str] | None) -> None:
     settings = Settings.load(environ=environ)
-    proxy = settings.proxy_for(scheme, "api.openai.com", 443)
+    proxy = proxy_for(settings, scheme, "api.openai.com", 443)
     assert (None if proxy is None else (proxy.host, proxy.port, proxy.source)) == expected
 
 
 def test_proxy_for_defaults_to_the_base_url() -> None:
     settings = Settings.load(environ={"OPENAI_BASE_URL": "http://example.test:8080/v1", "http_proxy": "proxy:3128"})
-    assert settings.proxy_for() == ProxyInfo(host="proxy", port=3128, source="http_proxy")
+    assert proxy_for(settings) == ProxyInfo(host="proxy", port=3128, source="http_proxy")
 
 
 def test_proxy_url_parts_are_percent_decoded() -> None:
@@ -226,7 +230,7 @@ def test_proxy_url_parts_are_percent_decoded() -> None:
 def test_unusable_proxy_url_is_config_error_without_the_password(url: str, words: str) -> None:
     settings = Settings.load(environ={"HTTPS_PROXY": url})
     with pytest.raises(ConfigError) as info:
-        settings.proxy_for("https", "api.openai.com", 443)
+        proxy_for(settings, "https", "api.openai.com", 443)
     assert words in str(info.value) and "HTTPS_PROXY" in str(info.value)
     assert_no_password(str(info.value))
 
@@ -261,9 +265,9 @@ def test_no_proxy_rules(no_proxy: str, host: str, port: int, match: str | None) 
 def test_no_proxy_lower_case_wins_and_localhost_is_not_implicit() -> None:
     environ = {"HTTPS_PROXY": "http://proxy:3128", "no_proxy": "other.org", "NO_PROXY": "localhost"}
     settings = Settings.load(environ=environ)
-    assert settings.proxy_for("https", "localhost", 443) is not None  # NO_PROXY is overridden by no_proxy
-    assert settings.proxy_for("https", "127.0.0.1", 443) is not None  # loopback is not exempt by itself
-    assert settings.proxy_for("https", "api.other.org", 443) is None
+    assert proxy_for(settings, "https", "localhost", 443) is not None  # NO_PROXY is overridden by no_proxy
+    assert proxy_for(settings, "https", "127.0.0.1", 443) is not None  # loopback is not exempt by itself
+    assert proxy_for(settings, "https", "api.other.org", 443) is None
 
 
 def test_settings_repr_redacts_the_proxy_password() -> None:
@@ -332,6 +336,22 @@ def test_tls_through_a_connect_tunnel(monkeypatch: pytest.MonkeyPatch) -> None:
     assert t.connect is not None and t.tunnel is not None and t.tls is not None
     assert t.connect <= t.tunnel <= t.tls
     assert list(t.phases()) == ["dns", "connect", "tunnel", "tls", "send", "wait", "receive"]
+    opening = [f"{e.name}.{e.step}" for e in exchange.trace if e.name.startswith(("connection.", "proxy."))]
+    assert opening == [
+        "connection.open.started",
+        "connection.dns.started",
+        "connection.dns.complete",
+        "connection.tcp.started",
+        "connection.tcp.complete",
+        "proxy.connect.started",
+        "proxy.connect.complete",
+        "connection.tls.started",
+        "connection.tls.complete",
+        "connection.open.complete",
+    ]
+    connect_steps = [e for e in exchange.trace if e.name == "proxy.connect"]
+    assert connect_steps[0].info == {"proxy": proxy.url, "target": f"localhost:{port}"}
+    assert connect_steps[1].info == {"status": 200} and connect_steps[0].time < connect_steps[1].time
     view = tunnel_view(tunnel)
     assert f"> CONNECT localhost:{port} HTTP/1.1\\r\\n" in view
     assert "< HTTP/1.1 200 Connection established\\r\\n" in view
@@ -385,6 +405,12 @@ def test_proxy_authentication_from_the_url(monkeypatch: pytest.MonkeyPatch) -> N
     for text in (view, repr(exchange), repr(exchange.tunnel), repr(client), repr(client.settings)):
         assert_no_password(text)
     assert token in tunnel_view(exchange.tunnel, show_secrets=True)  # only when asked
+    # One redaction everywhere (wire/secrets.py): the key as sk-…wxyz, a password and Basic credentials as ***.
+    secrets = secrets_of(exchange)
+    assert [s.shown for s in secrets] == ["sk-…wxyz", "***", "***"]
+    assert redact_text(f"{KEY} {token} {PASSWORD}", secrets) == "sk-…wxyz *** ***"
+    har = json.dumps(to_har(exchange), ensure_ascii=False)
+    assert_no_password(har)
 
 
 @pytest.mark.parametrize("credentials", [None, (USER, "wrong-password-1234")])
@@ -398,6 +424,8 @@ def test_407_is_a_proxy_error_that_never_shows_the_password(
             client.chat(PROMPT)
         calls = len(proxy.heads)
     err = info.value
+    failed = [e for e in err.exchange.trace if e.step == "failed"]
+    assert [e.name for e in failed][:2] == ["proxy.connect", "connection.open"]
     assert calls == 1  # a refusal by the proxy is not retried (max_retries=0 aside: see the client)
     assert err.status == 407 and err.phase == "tunnel" and isinstance(err, NetworkError)
     assert err.received.startswith(b"HTTP/1.1 407 Proxy Authentication Required\r\n")

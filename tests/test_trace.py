@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
+
 from wire.client import Client
 from wire.fake import DEMO_CA_FILE, FakeServer
 from wire.trace import TraceEvent
@@ -26,8 +30,11 @@ def test_exact_event_order_of_a_tls_call() -> None:
         "request.build.complete",
         "attempt.started",
         "connection.open.started",
+        "connection.dns.started",
         "connection.dns.complete",
+        "connection.tcp.started",
         "connection.tcp.complete",
+        "connection.tls.started",
         "connection.tls.complete",
         "connection.open.complete",
         "http11.send_head.started",
@@ -47,10 +54,65 @@ def test_exact_event_order_of_a_tls_call() -> None:
     assert seen == exchange.trace  # the callback saw each event, in the same order
     assert [e.info["name"] for e in exchange.trace if e.name == "http11.field"] == FIELDS
     assert [e.info["size"] for e in exchange.trace if e.name == "http11.chunk"][-1] == 0
-    tls = next(e for e in exchange.trace if e.name == "connection.tls")
+    tls = next(e for e in exchange.trace if e.name == "connection.tls" and e.step == "complete")
     assert tls.info["alpn"] == "http/1.1" and tls.info["version"] in ("TLSv1.2", "TLSv1.3")
     times = [e.time for e in exchange.trace]
     assert times == sorted(times)
+
+
+def test_dns_tcp_and_tls_are_traced_live_each_with_its_own_times() -> None:
+    """Each connection step has a start and an end of its own, in order, none at the same instant."""
+    with FakeServer(tls=True) as server:
+        port = server.base_url.split(":")[2].split("/")[0]
+        with Client(base_url=f"https://localhost:{port}/v1", api_key=KEY, ca_file=DEMO_CA_FILE, timeout=5) as client:
+            exchange = client.chat("Hi")
+    steps = [e for e in exchange.trace if e.name in ("connection.dns", "connection.tcp", "connection.tls")]
+    assert [f"{e.name}.{e.step}" for e in steps] == [
+        "connection.dns.started",
+        "connection.dns.complete",
+        "connection.tcp.started",
+        "connection.tcp.complete",
+        "connection.tls.started",
+        "connection.tls.complete",
+    ]
+    times = [e.time for e in steps]
+    # getaddrinfo, connect() and the handshake each take time: every step ends after it starts,
+    # and the next one starts after that.
+    assert all(a < b for a, b in zip(times, times[1:], strict=False)), times
+    dns, tcp, tls = times[1], times[3], times[5]
+    t = exchange.timings
+    assert t.dns is not None and t.connect is not None and t.tls is not None
+    assert dns < tcp < tls
+    # The same moments as the connection's own timings (another clock start, the same durations).
+    assert abs((tls - dns) - (t.tls - t.dns)) < 1e-3
+    assert steps[1].info["addresses"] and steps[3].info["peer"] == exchange.peer
+    assert steps[4].info == {"server_hostname": "localhost"}
+
+
+class Stop(Exception):
+    """Raised by a trace callback: stop the call right there (as wire chat --step does on q)."""
+
+
+def test_tcp_complete_is_reported_before_tls_starts() -> None:
+    """Stopping at connection.tcp.complete closes the socket before any TLS byte: the event is live."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(5)
+        port = listener.getsockname()[1]
+
+        def stop_after_tcp(event: TraceEvent) -> None:
+            if (event.name, event.step) == ("connection.tcp", "complete"):
+                raise Stop
+
+        client = Client(base_url=f"https://127.0.0.1:{port}/v1", api_key=KEY, timeout=5, on_trace=stop_after_tcp)
+        with pytest.raises(Stop):
+            client.chat("Hi")
+        accepted, _ = listener.accept()
+        with accepted:
+            accepted.settimeout(5)
+            assert accepted.recv(1024) == b""  # closed with nothing sent: no ClientHello
 
 
 def test_stream_trace_has_one_event_per_sse_event_and_comment() -> None:
@@ -75,3 +137,17 @@ def test_failed_attempt_and_retry_are_traced() -> None:
                      ("attempt", "started"), ("attempt", "complete")]
     failed = next(e for e in exchange.trace if e.step == "failed")
     assert failed.info["error"].startswith("APIError: Error 503")
+
+
+def test_a_failed_step_is_traced_as_failed_where_it_failed() -> None:
+    from wire.errors import NetworkError
+
+    seen: list[TraceEvent] = []
+    client = Client(base_url="https://bad..name/v1", api_key=KEY, timeout=5, max_retries=0, on_trace=seen.append)
+    with pytest.raises(NetworkError) as info:
+        client.chat("Hi")
+    steps = [f"{e.name}.{e.step}" for e in seen if e.name.startswith("connection.")]
+    assert steps == ["connection.open.started", "connection.dns.started", "connection.dns.failed",
+                     "connection.open.failed"]
+    failed = next(e for e in seen if e.name == "connection.dns" and e.step == "failed")
+    assert failed.info["error"] == f"NetworkError: {info.value}"

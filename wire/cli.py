@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from wire import __version__
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
 from wire.client import Client
 from wire.config import Settings
 from wire.errors import APIError, ConfigError, WireError
 from wire.exchange import Exchange
 from wire.har import write_har
+from wire.secrets import redact_text
 from wire.show import (
     EXTRA_VIEWS,
     LAYERS,
@@ -27,11 +27,11 @@ from wire.show import (
     hexdump,
     paint,
     raw_trace,
-    redact_text,
     secrets_of,
     trace_line,
 )
 from wire.trace import TraceEvent
+from wire.version import __version__
 
 if TYPE_CHECKING:
     from wire.fake import FakeServer

@@ -47,6 +47,7 @@ from wire.errors import (
 )
 from wire.exchange import Attempt, Exchange
 from wire.http11 import Data, Response, ResponseParser, StatusLine
+from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, retry_delay
 from wire.sse import ServerSentEvent, SSEDecoder
@@ -295,7 +296,7 @@ class Client:
         return conn
 
     def _open(self, trace: Tracer) -> Connection:
-        """A new connection: DNS, TCP, TLS. Its phases are traced once it is up (or has failed)."""
+        """A new connection: DNS, TCP, (a proxy's CONNECT,) TLS, each traced as it starts and ends."""
         s = self.settings
         trace("connection.open", "started", host=s.host, port=s.port, tls=s.scheme == "https")
         try:
@@ -305,20 +306,12 @@ class Client:
                 tls=s.scheme == "https",
                 ca_file=self.ca_file,
                 timeouts=self.timeouts,
-                proxy=s.proxy_for(),
+                proxy=proxy_for(s),
+                on_step=trace,
             )
         except WireError as exc:
             trace("connection.open", "failed", error=f"{type(exc).__name__}: {exc}")
             raise
-        phases = conn.timings.phases()
-        trace("connection.dns", addresses=[a[0] for a in conn.addresses], ms=_ms(phases["dns"]))
-        trace("connection.tcp", peer=conn.peer, ms=_ms(phases["connect"]))
-        if conn.tunnel is not None:
-            tunnel = conn.tunnel
-            trace("connection.tunnel", proxy=tunnel.proxy.url, target=tunnel.target, ms=_ms(phases["tunnel"]))
-        if conn.tls is not None:
-            tls = conn.tls
-            trace("connection.tls", version=tls.version, cipher=tls.cipher, alpn=tls.alpn, ms=_ms(phases["tls"]))
         trace("connection.open", "complete", peer=conn.peer)
         return conn
 
@@ -330,7 +323,7 @@ class Client:
         """
         attempt.records, attempt.timings, attempt.tls, attempt.peer = conn.records, conn.timings, conn.tls, conn.peer
         attempt.tunnel = exchange.tunnel = conn.tunnel
-        attempt.reused = conn.reused > 0
+        attempt.reused = conn.reuse_count > 0
         attempt.saved_seconds = conn.setup_seconds if attempt.reused else 0.0
         exchange.records, exchange.timings, exchange.tls, exchange.peer = (
             conn.records,
@@ -473,10 +466,6 @@ class Client:
         exchange.completion = ChatCompletion.from_dict(exchange.json)
         usage = exchange.completion.usage
         trace("chat.completion", text=exchange.completion.text[:60], tokens=usage.total_tokens if usage else None)
-
-
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 3)
 
 
 def _reads(conn: Connection, first: bytes) -> Iterator[bytes]:

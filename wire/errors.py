@@ -146,6 +146,7 @@ class NetworkError(WireError):
     """
 
     def __init__(self, message: str, *, phase: str, received: bytes = b"", hint: str | None = None) -> None:
+        self.message = message  # what failed, without the phase and the hint
         self.phase = phase
         self.received = bytes(received)
         self.hint = hint

@@ -15,10 +15,11 @@ from typing import Any
 from wire.chat import CHAT_PATH, ChatCompletion
 from wire.errors import WireError
 from wire.http11 import Event, Response
+from wire.proxy import TunnelInfo
 from wire.request import Request
 from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceEvent, Tracer
-from wire.transport import Record, Timings, TLSInfo, TunnelInfo
+from wire.transport import Record, Timings, TLSInfo
 
 
 @dataclass

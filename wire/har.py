@@ -18,7 +18,9 @@ requests. HAR is made for browsers, so a few of wire's facts are mapped:
   empty line) as they crossed the wire; the response's ``bodySize`` counts the
   body as transferred (with chunked framing: size lines and CRLFs included),
   ``content.size`` the de-chunked body.
-- ``connection`` is the attempt's number: wire opens one connection per attempt.
+- ``connection`` is the attempt's number within the exchange, not an id of the
+  TCP connection: connections are kept alive, so one may carry several calls
+  (``Exchange.reused`` / ``Attempt.reused`` say when an attempt reused one).
 - Fields starting with ``_`` are wire's own (the HAR spec allows custom fields
   with a leading underscore): ``_attempt``, ``_retryDelay`` (ms waited before
   the next attempt), ``_error`` (why the attempt failed).
@@ -40,9 +42,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from wire import __version__
 from wire.http11 import Response
-from wire.show import redact_text, secrets_of
+from wire.secrets import Secret, redact_text
+from wire.show import secrets_of
+from wire.version import __version__
 
 if TYPE_CHECKING:
     from wire.client import Attempt, Exchange
@@ -196,8 +199,8 @@ def _iso8601(started_at: float) -> str:
 # -- secrets ---------------------------------------------------------------------
 
 
-def _redacted(value: Any, secrets: list[str]) -> Any:
-    """``value`` with every occurrence of a secret in any string replaced by ``redact(secret)``."""
+def _redacted(value: Any, secrets: list[Secret]) -> Any:
+    """``value`` with every occurrence of a secret in any string replaced by its shown form."""
     if isinstance(value, str):
         return redact_text(value, secrets)
     if isinstance(value, dict):

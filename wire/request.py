@@ -23,9 +23,9 @@ import re
 import string
 from dataclasses import dataclass, field
 
-from wire import __version__
-from wire.config import redact
 from wire.errors import InvalidHeader, InvalidRequest
+from wire.secrets import redact
+from wire.version import __version__
 
 USER_AGENT = f"wire/{__version__}"
 

@@ -21,7 +21,6 @@ import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from wire.config import redact
 from wire.http11 import (
     Chunk,
     ChunkEnd,
@@ -35,6 +34,9 @@ from wire.http11 import (
     StatusLine,
     Trailer,
 )
+from wire.secrets import MASK, Secret, redact
+from wire.secrets import redact_bytes as redact_bytes  # re-exported: callers older than wire/secrets.py
+from wire.secrets import redact_text as redact_text
 from wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
@@ -75,31 +77,17 @@ def paint(text: str, style: str, color: bool) -> str:
 # --- secrets ---
 
 
-def secrets_of(exchange: Exchange) -> list[str]:
-    """The credentials an exchange carries: the bearer token, and a proxy's password and Basic credentials."""
+def secrets_of(exchange: Exchange) -> list[Secret]:
+    """The credentials an exchange carries: the bearer token, a proxy's password and Basic credentials.
+
+    Redaction itself (``redact_text``, ``redact_bytes``) lives in ``wire/secrets.py``.
+    """
     value = exchange.request.header("Authorization") or ""
     scheme, _, token = value.partition(" ")
-    secrets = [token] if scheme.lower() == "bearer" and token else []
-    tunnel = getattr(exchange, "tunnel", None)
-    if tunnel is not None:
-        secrets += [s for s in tunnel.secrets if s]
+    secrets = [Secret.key(token)] if scheme.lower() == "bearer" and token else []
+    if exchange.tunnel is not None:
+        secrets += exchange.tunnel.secrets
     return secrets
-
-
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret replaced by its redacted form (``sk-…abcd``)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, redact(secret))
-    return text
-
-
-def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
-    """``data`` with each secret's bytes replaced by its redacted form, UTF-8 encoded."""
-    for secret in secrets:
-        if secret:
-            data = data.replace(secret.encode("utf-8", "replace"), redact(secret).encode())
-    return data
 
 
 # --- bytes ---
@@ -650,19 +638,16 @@ def trace_line(event: TraceEvent, *, color: bool = False) -> str:
     )
 
 
-# --- the proxy tunnel (wire/transport.py: CONNECT through an HTTP proxy) ---
+# --- the proxy tunnel (wire/proxy.py: CONNECT through an HTTP proxy) ---
 
 if TYPE_CHECKING:
-    from wire.transport import TunnelInfo
+    from wire.proxy import TunnelInfo
 
 
 def tunnel_view(tunnel: TunnelInfo, *, show_secrets: bool = False, color: bool = False) -> str:
     """The CONNECT exchange with a proxy, both ways as bytes; the proxy password and credentials as ``***``."""
     proxy = tunnel.proxy
-    request = tunnel.request_bytes
-    if not show_secrets:
-        for secret in tunnel.secrets:
-            request = request.replace(secret.encode(), b"***")
+    request = tunnel.request_bytes if show_secrets else redact_bytes(tunnel.request_bytes, tunnel.secrets)
     source = f" (from {proxy.source})" if proxy.source else ""
     lines = [
         _kv("proxy", f"{proxy.url}{source}", color),
@@ -670,7 +655,7 @@ def tunnel_view(tunnel: TunnelInfo, *, show_secrets: bool = False, color: bool =
         byte_lines(request, ">", color=color, direction="out"),
     ]
     if proxy.username is not None and not show_secrets:
-        lines.append(paint(f"  (Basic credentials: base64 of '{proxy.username}:***', RFC 7617)", "note", color))
+        lines.append(paint(f"  (Basic credentials: base64 of '{proxy.username}:{MASK}', RFC 7617)", "note", color))
     if tunnel.response_bytes:
         lines.append(byte_lines(tunnel.response_bytes, "<", color=color, direction="in"))
     if tunnel.status is not None and 200 <= tunnel.status < 300:

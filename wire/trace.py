@@ -5,7 +5,15 @@ plus ``step`` (``started``, ``complete`` or ``failed``), the time since the
 call began, and the facts of that step. httpcore reports its steps the same
 way; wire goes finer, with one event per header field, per chunk frame and
 per Server-Sent Event. The client keeps them on ``Exchange.trace`` and hands
-each one, as it happens, to the ``on_trace`` callback, if any.
+each one to the ``on_trace`` callback, if any, when it is recorded:
+
+- the connection's steps (``connection.dns``, ``connection.tcp``,
+  ``proxy.connect``, ``connection.tls``) live, as each starts and ends, each
+  with its own time (``wire/transport.py`` reports them through ``on_step``);
+- sending (``http11.send_head``, ``http11.send_body``) around the write;
+- the parser's events (``http11.status_line``, ``http11.field``, ...) once
+  per read, all with the time that read returned: a read that brings the
+  whole head gives every field the same time.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ TraceCallback = Callable[[TraceEvent], None]
 
 
 class Tracer:
-    """Collects trace events for one call and passes each to ``callback`` as it happens.
+    """Collects trace events for one call and passes each to ``callback`` when it is recorded.
 
     With no callback, the parser's events are kept as they came and turned into
     trace events only when someone reads ``events``: most calls are never traced

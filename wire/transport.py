@@ -2,7 +2,7 @@
 
     getaddrinfo(host, port)      DNS: a name becomes a list of addresses
     socket.connect(address)      TCP: three-way handshake with the first address that answers
-    CONNECT host:port            through a proxy only: ask it for a tunnel (RFC 9110 §9.3.6)
+    CONNECT host:port            through a proxy only: wire/proxy.py asks it for a tunnel
     context.wrap_socket(...)     TLS: handshake, certificate check, ALPN, SNI
     sendall(data) / recv(n)      application bytes, after TLS decryption
 
@@ -10,18 +10,16 @@
 the socket API: the *plaintext* HTTP bytes. With TLS, what TCP carries is
 ciphertext; set ``SSLKEYLOGFILE`` to let Wireshark decrypt a capture of it.
 
-Through a proxy (``proxy=ProxyInfo``, from ``Settings.proxy_for()``), DNS and
-TCP reach the proxy, not the server. wire writes ``CONNECT host:port
-HTTP/1.1`` (with ``Proxy-Authorization: Basic ...`` when the proxy URL has a
-user), reads the proxy's reply head, and on a 2xx the socket is a tunnel to
-the server: TLS runs inside it, end to end, with SNI and the certificate
-check for the *server's* name; the proxy sees only ciphertext. Both sides
-of the CONNECT exchange are kept on ``Connection.tunnel`` (a ``TunnelInfo``),
-apart from ``records``, which stay the HTTP of the real request. A plain
-``http://`` target is tunnelled the same way (CONNECT, then the request as
-if direct), rather than sent to the proxy in absolute-form: one path, and
-the request bytes are the same with or without a proxy. Some proxies allow
-CONNECT to port 443 only; they answer such a tunnel with 403.
+Through a proxy (``proxy=``, a ``wire.proxy.ProxyInfo``), DNS and TCP reach
+the proxy, not the server; then the proxy's own step asks it for a tunnel
+(``CONNECT``, in ``wire/proxy.py``: it speaks HTTP/1.1, which this layer does
+not), and TLS runs inside the tunnel, end to end with the server. This module
+only runs that step between TCP and TLS and keeps what it returns on
+``Connection.tunnel``.
+
+Each step is reported as it starts and ends to ``on_step`` (the client's
+trace): ``connection.dns``, ``connection.tcp``, ``connection.tls``, each
+``.started`` then ``.complete`` or ``.failed``.
 
 This is the only module that imports ``socket`` and ``ssl``, and
 ``_convert_error`` is the one place where their exceptions become wire errors
@@ -31,33 +29,22 @@ No bare ``OSError`` or ``ssl.SSLError`` leaves this module.
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import errno
 import functools
 import os
-import re
 import select
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import certifi
 
-from wire.config import ProxyInfo
-from wire.errors import (
-    ConfigError,
-    IncompleteMessage,
-    InvalidHeader,
-    NetworkError,
-    ProtocolError,
-    ProxyError,
-    Timeout,
-    TLSError,
-)
-from wire.http11 import Response, ResponseParser
+from wire.errors import ConfigError, NetworkError, Timeout, TLSError, WireError
 
 # How many bytes of one request's traffic (both ways) the records keep. A chat reply is a
 # few KiB and a long stream a few MiB; past this the bytes still flow, uncaptured.
@@ -76,7 +63,8 @@ class Timeouts:
     proxy, the CONNECT exchange too (the proxy connects onward), ``tls`` the TLS
     handshake, ``read`` each wait for the next bytes (an idle limit, not the
     whole body), ``total`` the whole life of the connection. DNS has no limit
-    of its own: ``getaddrinfo`` cannot be interrupted.
+    of its own: ``getaddrinfo`` cannot be interrupted. (These are settings;
+    ``wire.Timeout``, one letter shorter, is the error raised when one runs out.)
     """
 
     connect: float | None = 10.0
@@ -180,38 +168,35 @@ class Record:
         return f"Record(time={self.time!r}, direction={self.direction!r}, data=<{len(self.data)} bytes>)"
 
 
-@dataclass(repr=False)
-class TunnelInfo:
-    """A CONNECT tunnel through an HTTP proxy: both sides of the exchange, as bytes.
+class OnStep(Protocol):
+    """Told as each step of opening starts and ends: ``("connection.tcp", "started", peer=...)``.
 
-    ``target`` is ``host:port`` (the request-target of CONNECT, RFC 9110
-    §9.3.6); ``request_bytes`` what wire sent to the proxy (it holds the
-    ``Proxy-Authorization`` credentials: redact ``secrets`` before showing);
-    ``response_bytes`` the proxy's reply head (its whole reply when it
-    refused); ``status`` its status code; ``response`` the parsed reply;
-    ``records`` each send and recv with its time, on the connection's clock.
+    The client passes its trace (``wire.trace.Tracer``); steps are named
+    ``layer.step`` and ``started``, ``complete`` or ``failed``, as httpcore's.
     """
 
-    proxy: ProxyInfo
-    target: str
-    request_bytes: bytes
-    response_bytes: bytes = b""
-    status: int | None = None
-    response: Response | None = None
-    records: list[Record] = field(default_factory=list)
+    def __call__(self, name: str, step: str, /, **info: Any) -> None: ...
+
+
+def _no_step(name: str, step: str, /, **info: Any) -> None:
+    """The ``on_step`` when nobody listens."""
+
+
+class Proxy(Protocol):
+    """What opening a connection needs of a proxy (``wire.proxy.ProxyInfo`` is one).
+
+    TCP goes to ``host:port``; then ``open_tunnel`` runs on the plain TCP
+    connection and asks the proxy for a tunnel to the server (before TLS).
+    What it returns is kept on ``Connection.tunnel``.
+    """
 
     @property
-    def secrets(self) -> list[str]:
-        """The strings no view may show: the proxy password and the Basic credentials carrying it."""
-        if self.proxy.username is None:
-            return []
-        return [s for s in (_basic_credentials(self.proxy), self.proxy.password) if s]
+    def host(self) -> str: ...
 
-    def __repr__(self) -> str:
-        return (
-            f"<TunnelInfo CONNECT {self.target} via {self.proxy.url} -> {self.status}, "
-            f"{len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in>"
-        )
+    @property
+    def port(self) -> int: ...
+
+    def open_tunnel(self, conn: Connection, host: str, port: int, on_step: OnStep) -> Any: ...
 
 
 class Connection:
@@ -220,7 +205,8 @@ class Connection:
     Open it with ``Connection.open(...)``; use it as a context manager to
     close it. ``records``, ``timings``, ``tls``, ``peer``, ``local`` and
     ``addresses`` stay readable after ``close()``. Through a proxy, ``peer``
-    and ``addresses`` are the proxy's and ``tunnel`` holds the CONNECT bytes.
+    and ``addresses`` are the proxy's and ``tunnel`` holds the CONNECT
+    exchange (a ``wire.proxy.TunnelInfo``).
     """
 
     def __init__(
@@ -233,15 +219,13 @@ class Connection:
         addresses: list[tuple[str, int]],
         peer: tuple[str, int],
         local: tuple[str, int],
-        tls: TLSInfo | None = None,
-        tunnel: TunnelInfo | None = None,
     ) -> None:
         self.sock = sock
         self.timeouts = timeouts
         self.timings = timings
         self.addresses = addresses
-        self.tls = tls
-        self.tunnel = tunnel
+        self.tls: TLSInfo | None = None
+        self.tunnel: Any = None  # what the proxy's tunnel step returned (wire.proxy.TunnelInfo)
         self.records: list[Record] = []
         self.max_capture = MAX_CAPTURE_BYTES  # bytes of records kept per request; see _capture
         self.captured = 0
@@ -250,14 +234,10 @@ class Connection:
         self.peer = peer
         self.local = local
         self.closed = False
-        self.reused = 0  # how many requests followed the first on this connection
-        # What opening the connection cost (DNS + TCP [+ CONNECT] + TLS): what each reuse saves.
-        ready = next((t for t in (timings.tls, timings.tunnel) if t is not None), timings.connect)
-        self.setup_seconds = ready if ready is not None else 0.0
+        self.reuse_count = 0  # how many requests followed the first on this connection
+        self.setup_seconds = 0.0  # DNS + TCP [+ CONNECT] + TLS: what each reuse saves (set by open)
         self._start = start
         self._deadline = None if timeouts.total is None else start + timeouts.total
-        if self._deadline is None:
-            sock.settimeout(timeouts.read)  # fixed from now on; recv() need not reset it
 
     @classmethod
     def open(
@@ -270,7 +250,8 @@ class Connection:
         timeouts: Timeouts | float | None = None,
         server_hostname: str | None = None,
         keylog_file: str | None = None,
-        proxy: ProxyInfo | None = None,
+        proxy: Proxy | None = None,
+        on_step: OnStep | None = None,
     ) -> Connection:
         """Resolve ``host``, connect to ``port``, and (``tls=True``) do the TLS handshake.
 
@@ -279,39 +260,90 @@ class Connection:
         as SNI and checked against the certificate (default ``host``).
         ``keylog_file`` (default ``$SSLKEYLOGFILE``) receives the TLS secrets
         in NSS key log format, for Wireshark. ``proxy`` sends DNS and TCP to
-        that HTTP proxy and asks it for a tunnel to ``host:port`` first (see
-        the module docstring); a refusal is a ``ProxyError``.
+        that HTTP proxy and runs its tunnel step before TLS (see the module
+        docstring). ``on_step`` hears each step start and end, as it happens.
         """
         limits = Timeouts.coerce(timeouts)
         context = _tls_context(ca_file, keylog_file) if tls else None
+        step = on_step or _no_step
         timings = Timings(started_at=time.time())
         start = time.perf_counter()
         deadline = None if limits.total is None else start + limits.total
         tcp_host, tcp_port = (proxy.host, proxy.port) if proxy is not None else (host, port)
-        addresses = _resolve(tcp_host, tcp_port)
-        timings.dns = time.perf_counter() - start
-        sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
-        timings.connect = time.perf_counter() - start
-        tunnel = None
-        if proxy is not None:
-            tunnel = _open_tunnel(sock, proxy, host, port, limits.connect, deadline, start)
-            timings.tunnel = time.perf_counter() - start
-        info = None
-        if context is not None:
-            sni = server_hostname or host
-            sock, info = _start_tls(sock, context, sni, port, ca_file, limits.tls, deadline)
-            timings.tls = time.perf_counter() - start
-        return cls(
-            sock,
-            timeouts=limits,
-            timings=timings,
-            start=start,
-            addresses=[address for _, address in addresses],
-            peer=peer,
-            local=local,
-            tls=info,
-            tunnel=tunnel,
-        )
+
+        with _step(step, "connection.dns", host=tcp_host, port=tcp_port) as facts:
+            addresses = _resolve(tcp_host, tcp_port)
+            timings.dns = time.perf_counter() - start
+            facts["addresses"] = [ip for _, (ip, _) in addresses]
+        conn = None
+        try:
+            with _step(step, "connection.tcp", host=tcp_host, port=tcp_port) as facts:
+                sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
+                timings.connect = time.perf_counter() - start
+                conn = cls(
+                    sock,
+                    timeouts=limits,
+                    timings=timings,
+                    start=start,
+                    addresses=[address for _, address in addresses],
+                    peer=peer,
+                    local=local,
+                )
+                facts.update(peer=peer, local=local)
+            if proxy is not None:
+                conn.tunnel = proxy.open_tunnel(conn, host, port, step)
+                timings.tunnel = time.perf_counter() - start
+            if context is not None:
+                sni = server_hostname or host
+                with _step(step, "connection.tls", server_hostname=sni) as facts:
+                    conn.sock, conn.tls = _start_tls(conn.sock, context, sni, port, ca_file, limits.tls, deadline)
+                    timings.tls = time.perf_counter() - start
+                    facts.update(version=conn.tls.version, cipher=conn.tls.cipher, alpn=conn.tls.alpn)
+        except BaseException:
+            if conn is not None:
+                conn.close()  # a failed step, or an on_step that stopped the call (wire chat --step, q)
+            raise
+        ready = next((t for t in (timings.tls, timings.tunnel) if t is not None), timings.connect)
+        conn.setup_seconds = ready if ready is not None else 0.0
+        if deadline is None:
+            conn.sock.settimeout(limits.read)  # fixed from now on; recv() need not reset it
+        return conn
+
+    # -- a short talk before TLS: a proxy's CONNECT (wire/proxy.py) ---------------
+
+    def deadline_after(self, limit: float | None) -> float | None:
+        """The ``time.perf_counter()`` moment ``limit`` seconds from now, cut short by the total deadline."""
+        ends = [t for t in (None if limit is None else time.perf_counter() + limit, self._deadline) if t is not None]
+        return min(ends) if ends else None
+
+    def send_raw(self, data: bytes, *, until: float | None, phase: str) -> Record:
+        """Send ``data`` before TLS, by the moment ``until``; not kept in ``records`` (the caller keeps it)."""
+        try:
+            self.sock.settimeout(_remaining(None, until))
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise self._raw_error(exc, phase) from exc
+        return Record(time.perf_counter() - self._start, "out", data)
+
+    def recv_raw(self, *, until: float | None, phase: str) -> Record:
+        """Read what has arrived, before TLS, by the moment ``until``; ``data`` is ``b""`` at EOF."""
+        try:
+            self.sock.settimeout(_remaining(None, until))
+            data = self.sock.recv(RECV_SIZE)
+        except OSError as exc:
+            raise self._raw_error(exc, phase) from exc
+        return Record(time.perf_counter() - self._start, "in", data)
+
+    def _raw_error(self, exc: OSError, phase: str) -> NetworkError:
+        """A failed ``send_raw``/``recv_raw`` as a wire error; the step that called them says more."""
+        if isinstance(exc, TimeoutError):
+            total = _spent(self._deadline)
+            return Timeout(
+                f"{phase} did not finish in time" + (" (the total time limit ran out)" if total else ""),
+                phase="total" if total else phase,
+                limit=self.timeouts.total if total else None,
+            )
+        return _convert_error(exc, phase, host=str(self.peer[0]), port=self.peer[1])
 
     # -- bytes out, bytes in ---------------------------------------------------
 
@@ -356,8 +388,9 @@ class Connection:
             self.records.append(record)
             self.captured += size
         elif not self.capture_truncated:
-            # The first record past the limit is kept in part, then nothing more: a long body
-            # streams through a call in bounded memory, and the views say where capture stopped.
+            # The first record past the limit is kept in part, then nothing more: the records stay
+            # bounded, though the reply is still read whole (the client keeps its body), and the
+            # views say where capture stopped.
             keep = self.max_capture - self.captured
             self.records.append(Record(record.time, record.direction, record.data[:keep]))
             self.captured += keep
@@ -408,7 +441,7 @@ class Connection:
         self.timings = Timings(started_at=time.time())
         self._start = time.perf_counter()
         self._deadline = None if self.timeouts.total is None else self._start + self.timeouts.total
-        self.reused += 1
+        self.reuse_count += 1
         return previous
 
     def close(self) -> None:
@@ -439,7 +472,7 @@ class Connection:
         A deadline already spent raises TimeoutError at once (``_error`` names it "total"),
         even for a send that the kernel's buffer could still have taken.
         """
-        if self._deadline is not None and time.perf_counter() >= self._deadline:
+        if _spent(self._deadline):
             raise TimeoutError("the total time limit has passed")
         return _remaining(phase_limit, self._deadline)
 
@@ -447,7 +480,7 @@ class Connection:
         received = self.bytes_received
         if isinstance(exc, TimeoutError):
             read = self.timeouts.read
-            if self._deadline is not None and (read is None or time.perf_counter() + 1e-3 >= self._deadline):
+            if self._deadline is not None and (read is None or _spent(self._deadline)):
                 return Timeout(
                     f"the connection's total time limit of {self.timeouts.total}s ran out during {phase}",
                     phase="total",
@@ -465,6 +498,19 @@ class Connection:
 
 
 # -- the steps of open(), one function each --------------------------------------
+
+
+@contextlib.contextmanager
+def _step(on_step: OnStep, name: str, **info: Any) -> Iterator[dict[str, Any]]:
+    """Report step ``name`` as started, then complete (with the facts the body adds) or failed."""
+    on_step(name, "started", **info)
+    facts: dict[str, Any] = {}
+    try:
+        yield facts
+    except WireError as exc:
+        on_step(name, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    on_step(name, "complete", **facts)
 
 
 def _resolve(host: str, port: int) -> list[tuple[Any, tuple[str, int]]]:
@@ -499,166 +545,13 @@ def _connect_tcp(
     tried = "; ".join(f"{ip} port {port}: {_reason(exc)}" for (ip, port), exc in failures)
     address, last = failures[-1]
     if isinstance(last, TimeoutError):
-        total = deadline is not None and time.perf_counter() + 1e-3 >= deadline
-        return_limit = None if total else limit
+        total = _spent(deadline)
         raise Timeout(
             f"TCP connect to {host} did not complete ({tried})",
             phase="total" if total else "connect",
-            limit=return_limit,
+            limit=None if total else limit,
         ) from last
     raise _convert_error(last, "connect", host=host, port=address[1], detail=tried) from last
-
-
-# RFC 9110 §9.3.6 / RFC 9112 §3.2.3:  authority-form = uri-host ":" port
-# The host is the target's, checked here because the proxy (not wire) resolves it.
-_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+):[0-9]{1,5}")
-
-
-def connect_request_bytes(proxy: ProxyInfo, host: str, port: int) -> bytes:
-    """The CONNECT request asking ``proxy`` for a tunnel to ``host:port``, as exact bytes.
-
-        CONNECT api.openai.com:443 HTTP/1.1\\r\\n          request-target in authority-form
-        Host: api.openai.com:443\\r\\n                     the same authority (RFC 9110 §7.2)
-        Proxy-Authorization: Basic dXNlcjpwYXNz\\r\\n      only when the proxy URL has a user (RFC 7617)
-        \\r\\n
-
-    No body, no other fields. ``InvalidHeader`` if the host cannot be an authority.
-    """
-    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    if not _AUTHORITY.fullmatch(authority):
-        raise InvalidHeader(f"{authority!r} is not a valid host:port for CONNECT (RFC 9112 §3.2.3)")
-    lines = [f"CONNECT {authority} HTTP/1.1\r\n", f"Host: {authority}\r\n"]
-    credentials = _basic_credentials(proxy)
-    if credentials is not None:
-        lines.append(f"Proxy-Authorization: Basic {credentials}\r\n")
-    lines.append("\r\n")
-    return "".join(lines).encode("ascii")
-
-
-def _basic_credentials(proxy: ProxyInfo) -> str | None:
-    """RFC 7617 §2: base64 of ``user-id ":" password`` in UTF-8, or None when the proxy URL has no user."""
-    if proxy.username is None:
-        return None
-    pair = f"{proxy.username}:{proxy.password or ''}".encode()
-    return base64.b64encode(pair).decode("ascii")
-
-
-def _open_tunnel(
-    sock: socket.socket,
-    proxy: ProxyInfo,
-    host: str,
-    port: int,
-    limit: float | None,
-    deadline: float | None,
-    start: float,
-) -> TunnelInfo:
-    """CONNECT: ask the proxy for a tunnel to ``host:port`` and read its reply head; close ``sock`` on failure.
-
-    RFC 9110 §9.3.6: any 2xx means the tunnel is open; the reply has no body,
-    and every byte after its empty line belongs to the tunnel.
-    """
-    try:
-        return _tunnel_exchange(sock, proxy, host, port, limit, deadline, start)
-    except BaseException:
-        sock.close()
-        raise
-
-
-def _tunnel_exchange(
-    sock: socket.socket,
-    proxy: ProxyInfo,
-    host: str,
-    port: int,
-    limit: float | None,
-    deadline: float | None,
-    start: float,
-) -> TunnelInfo:
-    request = connect_request_bytes(proxy, host, port)
-    tunnel = TunnelInfo(proxy=proxy, target=request.split(b" ", 2)[1].decode("ascii"), request_bytes=request)
-    parser = ResponseParser(request_method="CONNECT")
-    received = bytearray()
-    # One limit for the whole exchange (the proxy connects onward meanwhile), cut short by the total.
-    ends = [t for t in (None if limit is None else time.perf_counter() + limit, deadline) if t is not None]
-    end = min(ends) if ends else None
-
-    def failed(message: str, status: int | None = None, hint: str | None = None) -> ProxyError:
-        tunnel.response_bytes = bytes(received)
-        return ProxyError(message, proxy=proxy.url, status=status, received=bytes(received), hint=hint, tunnel=tunnel)
-
-    try:
-        sock.settimeout(_remaining(None, end))
-        sock.sendall(request)
-        tunnel.records.append(Record(time.perf_counter() - start, "out", request))
-        while parser.response is None:
-            sock.settimeout(_remaining(None, end))
-            data = sock.recv(RECV_SIZE)
-            if data:
-                received += data
-                tunnel.records.append(Record(time.perf_counter() - start, "in", data))
-                parser.feed(data)
-            else:
-                parser.feed_eof()
-    except TimeoutError as exc:
-        total = deadline is not None and time.perf_counter() + 1e-3 >= deadline
-        raise Timeout(
-            f"the proxy {proxy.address} did not answer CONNECT {tunnel.target} in time "
-            f"({len(received)} bytes of its reply received)",
-            phase="total" if total else "tunnel",
-            received=bytes(received),
-            limit=None if total else limit,
-        ) from exc
-    except OSError as exc:
-        raise _convert_error(exc, "tunnel", received=bytes(received), host=proxy.host, port=proxy.port) from exc
-    except IncompleteMessage as exc:
-        raise failed(
-            f"the proxy {proxy.url} closed the connection before its reply to CONNECT {tunnel.target} "
-            f"was complete ({len(received)} bytes received)"
-        ) from exc
-    except ProtocolError as exc:
-        raise failed(f"the reply of the proxy {proxy.url} to CONNECT is not valid HTTP/1.1: {exc}") from exc
-    response = parser.response
-    tunnel.response, tunnel.status, tunnel.response_bytes = response, response.status, response.raw
-    if not 200 <= response.status < 300:
-        raise _proxy_refused(tunnel, response)
-    if parser.trailing_data:
-        # The client speaks first in TLS and in HTTP: nothing may arrive before our first byte.
-        raise failed(
-            f"the proxy {proxy.url} sent {len(parser.trailing_data)} bytes after its {response.status} reply "
-            "to CONNECT, before wire sent anything through the tunnel",
-            status=response.status,
-        )
-    return tunnel
-
-
-def _proxy_refused(tunnel: TunnelInfo, response: Response) -> ProxyError:
-    """A non-2xx reply to CONNECT as an error that says why and what to do; never the password."""
-    proxy = tunnel.proxy
-    status_line = f"{response.status} {response.reason}".rstrip()
-    hint = None
-    if response.status == 407:
-        challenge = response.header("Proxy-Authenticate")
-        asks = f" (it asks for: {challenge})" if challenge else ""
-        variable = proxy.source or "HTTPS_PROXY"
-        if proxy.username is None:
-            message = f"the proxy {proxy.url} requires authentication: {status_line}{asks}"
-            hint = f"put a user and password in the proxy URL: {variable}=http://user:password@{proxy.address}"
-        else:
-            message = (
-                f"the proxy {proxy.url} refused the credentials of user {proxy.username!r} "
-                f"(proxy authentication failed): {status_line}{asks}"
-            )
-            hint = f"check the user and password in {variable} (percent-encode any ':' '@' '/' in them)"
-    else:
-        message = f"the proxy {proxy.url} refused to open a tunnel to {tunnel.target}: {status_line}"
-        if response.status == 403:
-            hint = "the proxy forbids this target; many proxies allow CONNECT to port 443 only"
-        elif response.status in (502, 503, 504):
-            hint = f"the proxy could not reach {tunnel.target}; check the host and port of base_url"
-        elif response.status == 405:
-            hint = "this proxy does not support CONNECT tunnels"
-    return ProxyError(
-        message, proxy=proxy.url, status=response.status, received=tunnel.response_bytes, hint=hint, tunnel=tunnel
-    )
 
 
 def _tls_context(ca_file: str | None, keylog_file: str | None) -> ssl.SSLContext:
@@ -713,7 +606,7 @@ def _start_tls(
         tls_sock.do_handshake()
     except TimeoutError as exc:
         tls_sock.close()
-        total = deadline is not None and time.perf_counter() + 1e-3 >= deadline
+        total = _spent(deadline)
         raise Timeout(
             "the TLS handshake did not finish in time (is the server speaking TLS on this port?)",
             phase="total" if total else "tls",
@@ -765,6 +658,14 @@ def _name(rdns: Any) -> str:
     return ", ".join(f"{_SHORT_NAMES.get(key, key)}={value}" for rdn in rdns for key, value in rdn)
 
 
+def _spent(deadline: float | None) -> bool:
+    """Has the total ``deadline`` passed? Within 1 ms counts: a wait it cut short ends just before it.
+
+    This is how a timeout is told apart: the phase's own limit ran out, or the total did.
+    """
+    return deadline is not None and time.perf_counter() + 1e-3 >= deadline
+
+
 def _remaining(limit: float | None, deadline: float | None) -> float | None:
     """The smaller of a phase ``limit`` and the time left before ``deadline``.
 
@@ -791,7 +692,7 @@ def _reason(exc: BaseException) -> str:
 
 # -- socket and ssl errors -> wire errors: the one place ---------------------------
 
-_DOING = {"send": "sending", "receive": "receiving", "tunnel": "asking the proxy for a tunnel (CONNECT)"}
+_DOING = {"send": "sending", "receive": "receiving"}
 _PLAIN_HTTP_HINT = "is this port speaking plain HTTP? use http:// (or the right port for https)"
 
 # OpenSSL verify codes (X509_V_ERR_*) from ssl.SSLCertVerificationError.verify_code.
@@ -857,13 +758,8 @@ def _convert_error(
             hint=_PLAIN_HTTP_HINT + "; or the server rejected our TLS settings",
         )
     if phase == "tunnel":
-        return NetworkError(
-            f"the proxy {where} failed while we were {_DOING[phase]} ({_reason(exc)}; "
-            f"{len(received)} bytes of its reply received)",
-            phase="tunnel",
-            received=received,
-            hint="check HTTPS_PROXY / HTTP_PROXY: is that an HTTP proxy that supports CONNECT?",
-        )
+        # Only the reason: wire/proxy.py, which ran the tunnel step, says what was going on.
+        return NetworkError(_reason(exc), phase="tunnel", received=received)
     if phase == "connect":
         hint = None
         if isinstance(exc, ConnectionRefusedError):
