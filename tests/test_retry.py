@@ -262,3 +262,14 @@ def test_network_failures_follow_what_arrived() -> None:
 
 def test_an_api_error_without_its_response_is_final() -> None:
     assert decide(APIError("no reply kept", status=500)) is None
+
+
+def test_the_policy_reads_no_client_socket_or_clock() -> None:
+    """wire/retry.py is pure: it imports only the errors and the parsed response, and no time or random."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(retry.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert imported == {"__future__", "email.utils", "wire.errors", "wire.http11"}
