@@ -64,6 +64,14 @@ def test_show_picks_layers_and_rejects_unknown_ones(env: None, capsys: pytest.Ca
     assert "unknown layer(s) nonsense" in capsys.readouterr().err
 
 
+def test_the_sse_view_is_named_sse_and_events_still_works(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--stream", "--show", "sse"]) == 0
+    out = capsys.readouterr().out
+    assert "1. server-sent events" in out and "2. completion chunks" in out and "3." not in out
+    assert main(["demo", "--stream", "--show", "events"]) == 0  # the view's old name, kept as an alias
+    assert "1. server-sent events" in capsys.readouterr().out
+
+
 def test_chat_raw_is_the_exact_bytes_with_the_key_redacted(env: None, monkeypatch: pytest.MonkeyPatch,
                                                            capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     with FakeServer() as server:
