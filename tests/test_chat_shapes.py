@@ -340,7 +340,7 @@ def test_a_stream_that_cannot_be_added_up_names_the_field(bad: dict[str, Any], w
     with pytest.raises(StreamError) as info:
         assembler.add(bad)
     assert where in str(info.value)
-    assert info.value.chunks[-1] is bad
+    assert info.value.completion_chunks[-1] is bad
 
 
 # -- one APIError, two paths -------------------------------------------------------------

@@ -142,8 +142,8 @@ def test_non_json_data_is_stream_error_with_events_so_far() -> None:
         with pytest.raises(wire.StreamError) as info:
             list(stream)
     err = info.value
-    assert [e.data for e in err.events][-1] == "{not json"
-    assert err.chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
+    assert [e.data for e in err.sse_events][-1] == "{not json"
+    assert err.completion_chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
     assert err.exchange is stream.exchange
 
 
@@ -159,7 +159,7 @@ def test_stream_without_done_is_stream_error() -> None:
     with RawServer(SSE_HEAD + body) as server:
         with pytest.raises(wire.StreamError, match=r"\[DONE\]") as info:
             client_for(server.base_url).chat(PROMPT, stream=True)
-    assert len(info.value.events) == 2 and info.value.exchange.response.status == 200
+    assert len(info.value.sse_events) == 2 and info.value.exchange.response.status == 200
 
 
 def test_stream_cut_mid_chunk_is_incomplete_message() -> None:

@@ -660,7 +660,7 @@ class StreamAssembler:
             self._merge(entry, piece, f"{where}[{i}]")
 
     def _error(self, message: str) -> StreamError:
-        return StreamError(message, chunks=self.chunks, rule=_CHUNK_RULE)
+        return StreamError(message, completion_chunks=self.chunks, rule=_CHUNK_RULE)
 
     def completion(self) -> ChatCompletion:
         """The assembled reply, as ``object: "chat.completion"`` (what the call without streaming returns)."""

@@ -421,8 +421,8 @@ class Client:
             if not done:
                 raise StreamError(
                     "the stream ended without 'data: [DONE]'",
-                    events=exchange.sse_events,
-                    chunks=assembler.chunks,
+                    sse_events=exchange.sse_events,
+                    completion_chunks=assembler.chunks,
                     received=attempt.response_bytes,
                 )
             exchange.completion = assembler.completion()
@@ -437,8 +437,8 @@ class Client:
         except StreamError as exc:
             raise StreamError(
                 exc.message,
-                events=exchange.sse_events,
-                chunks=assembler.chunks,
+                sse_events=exchange.sse_events,
+                completion_chunks=assembler.chunks,
                 offset=sse.offset,
                 rule=exc.rule,
                 received=attempt.response_bytes,

@@ -99,23 +99,24 @@ class StreamError(ProtocolError):
     """A streamed reply broke the Chat Completions stream format.
 
     Examples: a ``data:`` payload that is not JSON, a chunk without
-    ``choices``, a stream that ends without ``data: [DONE]``. ``events`` keeps
-    the Server-Sent Events received so far and ``chunks`` the decoded chunk
-    objects, so what did arrive stays inspectable.
+    ``choices``, a stream that ends without ``data: [DONE]``. ``sse_events``
+    keeps the Server-Sent Events received so far and ``completion_chunks`` the
+    decoded ``chat.completion.chunk`` objects (the names ``Exchange`` uses), so
+    what did arrive stays inspectable.
     """
 
     def __init__(
         self,
         message: str,
         *,
-        events: list[Any] | None = None,
-        chunks: list[Any] | None = None,
+        sse_events: list[Any] | None = None,
+        completion_chunks: list[Any] | None = None,
         offset: int | None = None,
         rule: str | None = None,
         received: bytes = b"",
     ) -> None:
-        self.events = list(events or [])
-        self.chunks = list(chunks or [])
+        self.sse_events = list(sse_events or [])
+        self.completion_chunks = list(completion_chunks or [])
         super().__init__(message, offset=offset, rule=rule, received=received)
 
 
