@@ -6,7 +6,7 @@ each a hex size line, that many bytes, and CRLF; a frame of size 0 ends it
 (RFC 9112 §7.1). The API sends its replies this way, because it starts
 sending before it knows the length. We feed a chunked reply to wire's parser
 *one byte at a time*, as a very slow network would deliver it, and print each
-``Chunk`` / ``Data`` / ``ChunkEnd`` event with its byte offset; then a
+``ChunkHeader`` / ``Data`` / ``ChunkEnd`` event with its byte offset; then a
 hand-made body with a chunk extension and a trailer field.
 
     python examples/04_chunked_framing.py           # the fake server, 200-byte frames
@@ -52,9 +52,9 @@ for event in merged:
         print(f"@{event.offset:<5} EndOfHead   framing={event.framing.value}")
     elif not head_done:
         continue
-    elif isinstance(event, wire.Chunk):
+    elif isinstance(event, wire.ChunkHeader):
         # RFC 9112 §7.1: chunk-size = 1*HEXDIG -- hex, no "0x", no sign.
-        print(f"@{event.offset:<5} Chunk       size line {escape(event.raw)!s:<12} = {event.size} bytes")
+        print(f"@{event.offset:<5} ChunkHeader size line {escape(event.raw)!s:<12} = {event.size} bytes")
     elif isinstance(event, wire.Data):
         preview = escape(event.data[:40]) + ("…" if len(event.data) > 40 else "")
         print(f"@{event.offset:<5} Data        {len(event.data)} bytes: {preview}")

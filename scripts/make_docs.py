@@ -131,8 +131,8 @@ def event_lines(events: list[wire.Event], *, head: bool = True, body: bool = Tru
             what = f"Field         {ev.name}: {ev.value}"
         elif isinstance(ev, wire.EndOfHead):
             what = f"EndOfHead     framing={ev.framing.value} content_length={ev.content_length}"
-        elif isinstance(ev, wire.Chunk):
-            what = f"Chunk         {escape(ev.raw)} -> size {ev.size}"
+        elif isinstance(ev, wire.ChunkHeader):
+            what = f"ChunkHeader   {escape(ev.raw)} -> size {ev.size}"
         elif isinstance(ev, wire.Data):
             shown = escape(ev.data[:40]) + ("…" if len(ev.data) > 40 else "")
             what = f"Data          {len(ev.data)} bytes: {shown}"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
 # Hypothesis: no per-example deadline (the machine may be busy), a fixed budget per test.
 settings.register_profile("wire", deadline=None)
-settings.load_profile("wire")
+# HYPOTHESIS_PROFILE=mutation (docs/testing.md): fewer, reproducible examples, so that a mutation
+# run (hundreds of test runs) finishes in minutes and gives the same verdict each time.
+settings.register_profile("mutation", deadline=None, max_examples=20, derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "wire"))
 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
                     "ALL_PROXY", "all_proxy")

@@ -71,8 +71,9 @@ def test_framings_and_one_byte_writes_give_the_same_answer(framing: str, write_s
     assert exchange.json == expected
     assert exchange.response is not None
     assert exchange.response.framing is (Framing.CHUNKED if framing == "chunked" else Framing.CONTENT_LENGTH)
-    if write_size == 1:
-        assert len([r for r in exchange.records if r.direction == "in"]) > 1
+    # (How many recv() calls the reply took is up to the scheduler: a busy machine may hand the
+    # one-byte writes over in one piece, so the count is not asserted. Every split of the same
+    # bytes is covered by the parser's property tests.)
 
 
 def test_tls_with_the_demo_ca() -> None:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import wire
 from wire.http11 import (
-    Chunk,
     ChunkEnd,
+    ChunkHeader,
     Data,
     EndOfHead,
     EndOfMessage,
@@ -68,13 +68,13 @@ def test_chunked_response_events_exact() -> None:
         Field("Content-Type", "application/json", b"Content-Type: application/json\r\n", 17),
         Field("Transfer-Encoding", "chunked", b"Transfer-Encoding: chunked\r\n", 49),
         EndOfHead(Framing.CHUNKED, None, False, b"\r\n", 77),
-        Chunk(5, [("name", "value")], b"5;name=value\r\n", 79),
+        ChunkHeader(5, [("name", "value")], b"5;name=value\r\n", 79),
         Data(b"hello", 93),
         ChunkEnd(98),
-        Chunk(6, [], b"6\r\n", 100),
+        ChunkHeader(6, [], b"6\r\n", 100),
         Data(b" world", 103),
         ChunkEnd(109),
-        Chunk(0, [], b"0\r\n", 111),
+        ChunkHeader(0, [], b"0\r\n", 111),
         Trailer("Expires", "never", b"Expires: never\r\n", 114),
         EndOfMessage(True, 132),
     ]
@@ -249,7 +249,7 @@ def test_keep_body_false_keeps_nothing() -> None:
         for ev in parser.feed(b"400\r\n" + b"x" * 1024 + b"\r\n"):
             if isinstance(ev, Data):
                 total += len(ev.data)
-        assert len(parser._buf) == 0 and parser._raw_parts == [] and parser.response is None
+        assert len(parser._buffer) == 0 and parser._raw_parts == [] and parser.response is None
     parser.feed(b"0\r\n\r\n")
     assert total == 102400
     assert parser.response is not None and parser.response.body == b""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -417,6 +418,14 @@ def test_encode_event_refuses_what_cannot_round_trip(kwargs: dict[str, object]) 
 
 # -- hypothesis ------------------------------------------------------------------
 
+
+def budget(examples: int) -> int:
+    """``examples``, or fewer under ``HYPOTHESIS_PROFILE=mutation`` (docs/testing.md), where every test runs once per mutant."""
+    if os.environ.get("HYPOTHESIS_PROFILE") == "mutation":
+        return min(examples, settings.get_profile("mutation").max_examples)
+    return examples
+
+
 field_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12)
 line_end = st.sampled_from([b"\n", b"\r\n", b"\r"])
 line = st.one_of(
@@ -444,7 +453,7 @@ def state(decoder: SSEDecoder) -> tuple[object, ...]:
     return (decoder.test_events, decoder.comments, decoder.dropped, decoder.last_event_id, decoder.retry)  # type: ignore[attr-defined]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=budget(150), deadline=None)
 @given(stream=streams(), points=st.lists(st.integers(min_value=0, max_value=400), max_size=8))
 def test_any_split_gives_the_same_events(stream: bytes, points: list[int]) -> None:
     whole = decode_all(stream)
@@ -466,7 +475,7 @@ event_args = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=budget(100), deadline=None)
 @given(
     args=st.lists(event_args, max_size=6),
     end=st.sampled_from(["\n", "\r\n", "\r"]),
@@ -487,14 +496,14 @@ def test_generated_events_survive_encode_then_decode(args: list[dict[str, object
     assert got == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=budget(200), deadline=None)
 @given(stream=st.binary(max_size=300), points=st.lists(st.integers(min_value=0, max_value=300), max_size=5))
 def test_arbitrary_bytes_raise_nothing_with_default_limit(stream: bytes, points: list[int]) -> None:
     pieces = split_at(stream, [p for p in points if p <= len(stream)])
     assert fields(events_of(stream, pieces=pieces)) == reference(stream)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=budget(200), deadline=None)
 @given(stream=st.binary(max_size=200), points=st.lists(st.integers(min_value=0, max_value=200), max_size=5))
 def test_arbitrary_bytes_raise_only_protocol_error(stream: bytes, points: list[int]) -> None:
     pieces = split_at(stream, [p for p in points if p <= len(stream)])
@@ -504,7 +513,7 @@ def test_arbitrary_bytes_raise_only_protocol_error(stream: bytes, points: list[i
         assert exc.offset is not None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=budget(150), deadline=None)
 @given(stream=st.binary(max_size=200), points=st.lists(st.integers(min_value=0, max_value=200), max_size=5))
 def test_line_limit_error_is_the_same_whatever_the_split(stream: bytes, points: list[int]) -> None:
     def run(pieces: list[bytes]) -> tuple[list[ServerSentEvent], int | None]:

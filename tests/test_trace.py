@@ -151,3 +151,42 @@ def test_a_failed_step_is_traced_as_failed_where_it_failed() -> None:
                      "connection.open.failed"]
     failed = next(e for e in seen if e.name == "connection.dns" and e.step == "failed")
     assert failed.info["error"] == f"NetworkError: {info.value}"
+
+
+RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Check\r\n\r\n"
+    b"3;x=1\r\nabc\r\n0\r\nX-Check: ok\r\n\r\n"
+)
+PARSER_STEPS = [
+    ("http11.status_line", {"status": 200, "reason": "OK", "version": "HTTP/1.1"}),
+    ("http11.field", {"name": "Transfer-Encoding", "value": "chunked", "offset": 17}),
+    ("http11.field", {"name": "Trailer", "value": "X-Check", "offset": 45}),
+    ("http11.end_of_head", {"framing": "chunked", "informational": False}),
+    ("http11.chunk", {"size": 3, "extensions": [("x", "1")], "offset": 65}),
+    ("http11.chunk", {"size": 0, "extensions": [], "offset": 77}),
+    ("http11.trailer", {"name": "X-Check", "value": "ok", "offset": 80}),
+    ("http11.end_of_message", {"keep_alive": True, "offset": 95}),
+]
+
+
+def test_parser_events_become_one_trace_event_each_with_or_without_a_callback() -> None:
+    from wire.http11 import ResponseParser
+    from wire.trace import Tracer
+
+    events = ResponseParser().feed(RESPONSE)
+    seen: list[TraceEvent] = []
+    live, lazy = Tracer(seen.append), Tracer()
+    live.parser_events(events)
+    lazy.parser_events(events)
+    live.parser_events([])  # nothing arrived: nothing traced
+    for tracer in (live, lazy):
+        assert [(e.name, e.step, e.info) for e in tracer.events] == [(n, "complete", i) for n, i in PARSER_STEPS]
+    assert seen == live.events
+    assert lazy.events == lazy.events  # expanded once, the same on every read
+
+
+def test_trace_event_text() -> None:
+    assert str(TraceEvent("request.build", "complete", 0.0123456, {"bytes": 42, "host": "h"})) == (
+        "   12.35 ms  request.build.complete  bytes=42, host='h'"
+    )
+    assert str(TraceEvent("attempt", "started", 1.5)) == " 1500.00 ms  attempt.started"

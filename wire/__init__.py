@@ -34,9 +34,9 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "wire.request": ("Request",),
     "wire.transport": ("Connection", "Timeouts", "Timings", "TLSInfo"),
     "wire.http11": (
-        "Chunk",
         "ChunkEnd",
         "ChunkFrame",
+        "ChunkHeader",
         "Data",
         "EndOfHead",
         "EndOfMessage",
@@ -79,9 +79,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (re-exported 
     from wire.exchange import Attempt, Exchange
     from wire.fake import FakeServer, Scenario
     from wire.http11 import (
-        Chunk,
         ChunkEnd,
         ChunkFrame,
+        ChunkHeader,
         Data,
         EndOfHead,
         EndOfMessage,
@@ -137,7 +137,7 @@ __all__ = [
     "ToolCall",
     "TraceEvent",
     "Usage",
-    "Chunk",
+    "ChunkHeader",
     "ChunkEnd",
     "ChunkFrame",
     "Data",

@@ -23,16 +23,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# How many received bytes an error message quotes; the attribute keeps them all.
-_QUOTE_BYTES = 40
-
-
-def _quote(data: bytes, limit: int = _QUOTE_BYTES) -> str:
-    """A short, escaped preview of ``data`` for an error message."""
-    if len(data) <= limit:
-        return repr(bytes(data))
-    return repr(bytes(data[-limit:]))[:-1] + "'" + f" (last {limit} of {len(data)} bytes)"
-
 
 class WireError(Exception):
     """Base class of every error wire raises on purpose.
@@ -78,9 +68,10 @@ class ProtocolError(WireError):
             text += f" ({self.rule})"
         if self.offset is not None and self.received:
             at = self.offset - self.received_offset
+            # The message quotes at most 40 bytes, 20 either side of the fault; ``received`` keeps them all.
             near = self.received[max(0, at - 20) : at + 20]
             if near:
-                text += f"; bytes near it: {_quote(near)}"
+                text += f"; bytes near it: {near!r}"
         return text
 
 

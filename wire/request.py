@@ -19,33 +19,26 @@ a secret, such as an API key with a stray ``\\r`` from a ``.env`` file.
 
 from __future__ import annotations
 
-import re
 import string
 from dataclasses import dataclass, field
 
 from wire.errors import InvalidHeader, InvalidRequest
+from wire.grammar import FIELD_VALUE_RE, HTTP_VERSION_RE, NOT_TCHAR_RE, TOKEN_RE
 from wire.secrets import redact
 from wire.version import __version__
 
 USER_AGENT = f"wire/{__version__}"
 
-# RFC 9110 §5.6.2:  token = 1*tchar
-#   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-#           "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-TCHAR = frozenset("!#$%&'*+-.^_`|~" + string.digits + string.ascii_letters)
+# The characters a token may hold (tchar, RFC 9110 §5.6.2, in wire/grammar.py), as a set.
+TCHAR = frozenset(c for c in map(chr, range(128)) if TOKEN_RE.fullmatch(c))
 
 # RFC 3986 §2: the characters a URI may contain (unreserved, reserved, "%").
 # RFC 9112 §3.2: the request-target has no SP, CTL or non-ASCII, and no
 # fragment ("#..."): the fragment stays in the client.
 URI_CHARS = frozenset(string.ascii_letters + string.digits + "-._~" + ":/?[]@" + "!$&'()*+,;=" + "%")
 
-# RFC 9112 §2.3:  HTTP-version = HTTP-name "/" DIGIT "." DIGIT
-HTTP_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
-
-# RFC 9110 §5.5:  field-value = *field-content
-#   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
-#   field-vchar   = VCHAR / obs-text        (obs-text = %x80-FF)
-# So inside a value: any byte but CTLs (HTAB allowed), and no whitespace at either end.
+# The method, the field names, the version and the field values are checked against the
+# grammar in wire/grammar.py (token, HTTP-version, field-value).
 _CTL_NAMES = {"\r": "CR (\\r)", "\n": "LF (\\n)", "\x00": "NUL (\\x00)", "\x7f": "DEL (\\x7f)"}
 
 _STRAY = {"\r": "carriage return", "\n": "newline", " ": "space", "\t": "tab"}
@@ -110,7 +103,7 @@ class Request:
         """Raise ``InvalidRequest`` for a bad method, target or version, ``InvalidHeader`` for a bad field."""
         _check_method(self.method)
         _check_target(self.target)
-        if not HTTP_VERSION.fullmatch(self.http_version):
+        if not HTTP_VERSION_RE.fullmatch(self.http_version):
             raise InvalidRequest(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
         for name, value in self.headers:
             _check_name(name)
@@ -182,11 +175,12 @@ def _check_method(method: str) -> None:
     # RFC 9110 §9.1 / RFC 9112 §3.1:  method = token
     if not method:
         raise InvalidRequest("the method is empty; it must be a token such as POST (RFC 9110 §9.1)")
-    for i, char in enumerate(method):
-        if char not in TCHAR:
-            raise InvalidRequest(
-                f"the method {method!r} has {_describe(char)} at position {i}; a method is a token (RFC 9110 §9.1)"
-            )
+    bad = NOT_TCHAR_RE.search(method)
+    if bad is not None:
+        raise InvalidRequest(
+            f"the method {method!r} has {_describe(bad[0])} at position {bad.start()}; a method is a token "
+            "(RFC 9110 §9.1)"
+        )
 
 
 def _check_target(target: str) -> None:
@@ -218,17 +212,21 @@ def _check_name(name: str) -> None:
     # RFC 9110 §5.1:  field-name = token
     if not name:
         raise InvalidHeader("a field name is empty; it must be a token (RFC 9110 §5.1)", name=name)
-    for i, char in enumerate(name):
-        if char not in TCHAR:
-            raise InvalidHeader(
-                f"the field name {name!r} has {_describe(char)} at position {i}; a field name is a token "
-                "(RFC 9110 §5.1), so no spaces, colons or control characters",
-                name=name,
-            )
+    bad = NOT_TCHAR_RE.search(name)
+    if bad is not None:
+        raise InvalidHeader(
+            f"the field name {name!r} has {_describe(bad[0])} at position {bad.start()}; a field name is a token "
+            "(RFC 9110 §5.1), so no spaces, colons or control characters",
+            name=name,
+        )
 
 
 def _check_value(name: str, value: str) -> None:
-    # RFC 9110 §5.5: no CTL but HTAB anywhere, no SP/HTAB at either end.
+    # RFC 9110 §5.5: field-value, as in wire/grammar.py. The loop below only runs for a
+    # value that fails it, to say where and why: no CTL but HTAB anywhere, no character
+    # beyond one byte, no SP/HTAB at either end.
+    if FIELD_VALUE_RE.fullmatch(value):
+        return
     problem, position = None, 0
     for i, char in enumerate(value):
         code = ord(char)

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from wire.http11 import (
-    Chunk,
     ChunkEnd,
     ChunkFrame,
+    ChunkHeader,
     Data,
     EndOfHead,
     EndOfMessage,
@@ -471,7 +471,7 @@ def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48
             rows.append((ev.offset, len(ev.raw), "field", ev.raw))
         elif isinstance(ev, EndOfHead):
             rows.append((ev.offset, len(ev.raw), "end of head", ev.raw))
-        elif isinstance(ev, Chunk):
+        elif isinstance(ev, ChunkHeader):
             rows.append((ev.offset, len(ev.raw), "chunk size line" if ev.size else "last chunk", ev.raw))
         elif isinstance(ev, Data):
             if rows and rows[-1][2] == "body data" and rows[-1][0] + rows[-1][1] == ev.offset:
@@ -550,12 +550,11 @@ def exchange_view(
     response = exchange.response
     if response is not None:
         if "response" in chosen:
-            sections.append(
-                ("response head: status line and fields", "wire/http11.py", response_head_view(response, color=color))
-            )
+            head = response_head_view(response, color=color)
+            sections.append(("response head: status line and fields", "wire/http11/parser.py", head))
         if "body" in chosen:
             sections.append(
-                (f"body framing: {response.framing.value}", "wire/http11.py", body_view(response, color=color))
+                (f"body framing: {response.framing.value}", "wire/http11/framing.py", body_view(response, color=color))
             )
         if "sse" in chosen and exchange.stream and exchange.sse_events:
             sections.append(("server-sent events", "wire/sse.py", sse_view(exchange, color=color)))
@@ -565,7 +564,7 @@ def exchange_view(
         if "answer" in chosen:
             sections.append(("answer", "wire/chat.py", answer_view(exchange, color=color)))
     if "annotated" in chosen and exchange.events:
-        sections.append(("annotated reply bytes", "wire/http11.py", annotated_view(exchange, color=color)))
+        sections.append(("annotated reply bytes", "wire/http11/", annotated_view(exchange, color=color)))
     if ("attempts" in chosen or len(exchange.attempts) > 1) and exchange.attempts:
         sections.append(("attempts", "wire/exchange.py", attempts_view(exchange, color=color)))
     if "timings" in chosen and exchange.records:

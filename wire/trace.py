@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wire.http11 import Chunk, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
+from wire.http11 import ChunkHeader, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
 
 
 @dataclass(slots=True)
@@ -99,7 +99,7 @@ def _from_parser(now: float, events: list[Event]) -> list[TraceEvent]:
             out.append(
                 TraceEvent("http11.field", "complete", now, {"name": ev.name, "value": ev.value, "offset": ev.offset})
             )
-        elif isinstance(ev, Chunk):
+        elif isinstance(ev, ChunkHeader):
             out.append(
                 TraceEvent(
                     "http11.chunk", "complete", now, {"size": ev.size, "extensions": ev.extensions, "offset": ev.offset}

@@ -71,7 +71,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: python tests/bench/bench.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from wire.http11 import Chunk, Data, ResponseParser  # noqa: E402
+from wire.http11 import ChunkHeader, Data, ResponseParser  # noqa: E402
 from wire.sse import SSEDecoder  # noqa: E402
 
 KiB = 1024
@@ -908,7 +908,7 @@ def stream_through(total: int, chunk: int = 16 * KiB, per_read: int = 4) -> tupl
         for event in parser.feed(read):
             if type(event) is Data:
                 seen += len(event.data)
-            elif type(event) is Chunk:
+            elif type(event) is ChunkHeader:
                 count += 1
     parser.feed(b"0\r\n\r\n")
     assert parser.response is not None

@@ -1,0 +1,104 @@
+"""The parsed response: status line, fields, body, trailers, and the chunk frames."""
+
+from __future__ import annotations
+
+import functools
+
+from wire.http11.events import ChunkHeader, Framing
+
+
+class ChunkFrame:
+    """One chunk frame of a chunked body: its size line, data and closing CRLF (RFC 9112 §7.1)."""
+
+    __slots__ = ("size", "extensions", "size_line", "offset", "end", "_source")
+
+    def __init__(
+        self,
+        size: int,
+        extensions: list[tuple[str, str | None]],
+        size_line: bytes,
+        offset: int,
+        end: int | None = None,
+        source: bytes | None = None,
+    ) -> None:
+        self.size = size
+        self.extensions = extensions
+        self.size_line = size_line
+        self.offset = offset  # stream offset of the size line's first byte
+        self.end = offset + len(size_line) if end is None else end  # one past the frame's last byte
+        self._source = source  # the response's raw bytes, when the body was kept
+
+    @property
+    def raw(self) -> bytes:
+        """The frame's exact bytes (size line, data, CRLF); only the size line when the body was not kept."""
+        if self._source is None:
+            return self.size_line
+        return self._source[self.offset : self.end]
+
+    def __repr__(self) -> str:
+        return f"ChunkFrame(size={self.size}, extensions={self.extensions!r}, offset={self.offset})"
+
+
+class Response:
+    """A whole HTTP/1.1 response as parsed: status line, fields, body, trailers.
+
+    ``headers`` keeps the fields in wire order with their original case;
+    ``header(name)`` looks one up ignoring case and joins repeats with ", "
+    (RFC 9110 §5.3). ``body`` is de-chunked.
+
+    ``raw`` is every byte that arrived, from the first byte of the stream, so
+    an event's offset indexes it: interim 1xx heads first, when there were
+    any (each is also in ``informational``, with its own head as its
+    ``raw``), then this response. Only the head(s) when the body was not kept.
+
+    ``head`` is this response's own head as the parser cut it: status line,
+    field lines and the empty line that ends them. It starts at stream offset
+    ``head_offset`` and ends at ``head_end``, where the body begins.
+    """
+
+    def __init__(self) -> None:
+        self.http_version = ""
+        self.status = 0
+        self.reason = ""
+        self.headers: list[tuple[str, str]] = []
+        self.trailers: list[tuple[str, str]] = []
+        self.body = b""
+        self.raw = b""
+        self.head = b""
+        self.head_offset = 0
+        self._chunk_headers: list[ChunkHeader] = []  # of a kept chunked body: frames are built from them
+        self.framing = Framing.UNTIL_CLOSE
+        self.content_length: int | None = None
+        self.keep_alive = False
+        self.informational: list[Response] = []
+        self.warnings: list[str] = []
+
+    @functools.cached_property
+    def frames(self) -> list[ChunkFrame]:
+        """The chunk frames of a chunked body, in order (none when the body was not kept)."""
+        # Built on first use from the ChunkHeader events: most callers never look. Frames
+        # sit end to end, so each ends where the next begins, and the last (size 0, with
+        # the trailers) where the message ends.
+        headers = self._chunk_headers
+        ends = [c.offset for c in headers[1:]] + [len(self.raw)] if headers else []
+        return [
+            ChunkFrame(c.size, c.extensions, c.raw, c.offset, end, self.raw)
+            for c, end in zip(headers, ends, strict=True)
+        ]
+
+    @property
+    def head_end(self) -> int:
+        """Stream offset one past the empty line that ends the head (where the body begins)."""
+        return self.head_offset + len(self.head)
+
+    def header(self, name: str) -> str | None:
+        """The value of field ``name`` (any case), repeats joined with ", "; None when absent."""
+        lname = name.lower()
+        values = [v for n, v in self.headers if n.lower() == lname]
+        return ", ".join(values) if values else None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Response {self.http_version} {self.status} {self.reason!r}, {len(self.headers)} fields, "
+            f"{len(self.body)} body bytes, framing={self.framing.value}>"
+        )
