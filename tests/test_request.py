@@ -218,3 +218,10 @@ def test_h11_parses_what_we_write(method: str, target: str, extra: list[tuple[st
 def test_ascii_helpers_are_what_the_rfc_says() -> None:
     assert set(string.ascii_letters + string.digits) <= TCHAR
     assert not ({" ", ":", "(", ")", "/", "@", '"'} & TCHAR)
+
+
+def test_a_value_with_0xff_is_one_byte_and_the_real_fault_is_named() -> None:
+    # U+00FF is the last ISO-8859-1 character (obs-text, RFC 9110 §5.5): the fault is the trailing space.
+    with pytest.raises(InvalidHeader) as info:
+        Request("GET", "/", [("X-Note", "\xff ")]).validate()
+    assert "ends with SP" in str(info.value) and "not one byte" not in str(info.value)

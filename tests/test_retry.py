@@ -272,4 +272,5 @@ def test_the_policy_reads_no_client_socket_or_clock() -> None:
     tree = ast.parse(Path(retry.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported = {m for m in imported if m and not m.startswith("mutmut")}  # (mutmut's copy adds its trampoline)
     assert imported == {"__future__", "email.utils", "wire.errors", "wire.http11"}
