@@ -2,11 +2,30 @@
 
 The only module that reads ``sys.argv`` or prints. Everything it shows comes
 from ``wire.show``; everything it runs comes from ``wire.client``.
+
+A failure ends in one line on stderr, never a traceback, and an exit status
+(``main()`` returns it; docs/troubleshooting.md lists the messages):
+
+    status  meaning
+    0       done: the call succeeded, or a dry run / --curl printed the request
+    1       the call failed: network, TLS, timeout, broken HTTP or SSE, an API
+            error reply (the layers that arrived are shown first); or the HAR
+            file could not be written afterwards
+    2       bad usage or settings, found before anything is sent: an unknown
+            option or value (argparse), no API key, a .env file that is missing,
+            a directory or not UTF-8, a key that cannot go in a header, text
+            that is not UTF-8, a --har path that cannot be written, a port in use
+    130     interrupted (Ctrl-C)
+    141     stdout (or stderr) was closed early (``wire demo | head -1``): the
+            rest of the output is dropped quietly; 141 is 128 + SIGPIPE, the
+            status a shell reports for a program SIGPIPE ended (``yes | head -1``)
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -15,10 +34,10 @@ from typing import TYPE_CHECKING, TextIO
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
 from wire.client import Client
 from wire.config import Settings
-from wire.errors import APIError, ConfigError, WireError
+from wire.errors import APIError, ConfigError, InvalidHeader, TLSError, WireError
 from wire.exchange import Exchange
 from wire.har import write_har
-from wire.secrets import redact_text
+from wire.secrets import redact_bytes, redact_text
 from wire.show import (
     EXTRA_VIEWS,
     LAYERS,
@@ -39,27 +58,137 @@ if TYPE_CHECKING:
 # The demo's key: not a real key, but shaped like one, so redaction shows.
 DEMO_API_KEY = "sk-wire-demo-0123456789abcdefghijklmnopqrstuvwxyzABCD"
 
+# Exit statuses: the table in this module's docstring.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+# The layers a dry run has: nothing is sent, so nothing after the request bytes exists.
+DRY_RUN_LAYERS = ("settings", "payload", "request")
+
+# transport.py's TLS hint speaks to Python callers; on the command line the same fix is an option.
+CA_FILE_HINT_PYTHON = "pass ca_file=…"
+CA_FILE_HINT_CLI = "pass --ca-file FILE"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 the call failed, 2 bad usage or settings)."""
+    """Run the command line; return the exit status (the table in the module docstring)."""
     args = _parser().parse_args(argv)
     out = sys.stdout
     color = _use_color(out)
     try:
+        if args.command in ("demo", "chat"):
+            _check_text_arguments(args)
+            if args.har:
+                _check_har_path(args.har)
         if args.command == "demo":
-            return _demo(args, out, color)
-        if args.command == "chat":
-            return _chat(args, out, color)
-        if args.command == "serve":
-            return _serve(args, out)
-    except ConfigError as exc:
-        print(f"wire: {exc}", file=sys.stderr)
-        return 2
+            status = _demo(args, out, color)
+        elif args.command == "chat":
+            status = _chat(args, out, color)
+        elif args.command == "serve":
+            status = _serve(args, out)
+        else:
+            _parser().print_help(out)
+            status = EXIT_USAGE
+        out.flush()  # here, so that a closed pipe is noticed below, not in Python's flush at exit
+        return status
+    except (ConfigError, InvalidHeader) as exc:
+        # Bad settings, found before anything was sent. InvalidHeader here is a value from the
+        # settings (a key with a newline): its message names the setting and never repeats the key.
+        print(paint(f"wire: {exc}", "error", _use_color(sys.stderr)), file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("wire: interrupted", file=sys.stderr)
-        return 130
-    _parser().print_help(out)
-    return 2
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout (or of stderr: `wire demo --trace 2>&1 | head -1`) went away. As the
+        # Python docs advise (library/signal.html, "Note on SIGPIPE"): point both at devnull, so the
+        # flush at exit cannot fail again (Python would exit 120), and stop quietly.
+        _to_devnull(sys.stdout)
+        _to_devnull(sys.stderr)
+        return EXIT_BROKEN_PIPE
+
+
+def _to_devnull(stream: TextIO) -> None:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # no file descriptor behind it (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _seconds(text: str) -> float:
+    """``--timeout``: a positive, finite number of seconds (0 would mean non-blocking to a socket)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """``--max-retries``: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (0: one attempt, no retry), got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    """``--port``: a TCP port, 0 to 65535 (0: any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 0 to 65535 (0: any free port), got {value}")
+    return value
+
+
+def _check_text(value: str, what: str) -> None:
+    """A ConfigError, naming the byte, for text that cannot be sent as UTF-8.
+
+    Python decodes ``sys.argv`` and ``os.environ`` with the locale's encoding
+    and keeps each byte it cannot decode as a lone surrogate (U+DC80..U+DCFF,
+    PEP 383), which the JSON body's UTF-8 cannot encode.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = ord(value[exc.start])
+        what_char = f"the byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF else f"U+{char:04X}"
+        raise ConfigError(
+            f"{what} is not valid UTF-8: {what_char} at character {exc.start}; "
+            "write it in UTF-8 (check your terminal's or file's encoding)"
+        ) from None
+
+
+def _check_text_arguments(args: argparse.Namespace) -> None:
+    for attr, what in (("prompt", "the prompt"), ("model", "--model"), ("base_url", "--base-url"), ("show", "--show")):
+        value = getattr(args, attr, None)
+        if value is not None:
+            _check_text(value, what)
+
+
+def _check_har_path(path: str) -> None:
+    """Before connecting: can ``--har`` write its file? (A call is billed; do not make one to lose it.)"""
+    full = os.path.abspath(path)
+    folder = os.path.dirname(full)
+    if os.path.isdir(full):
+        raise ConfigError(f"--har {path} is a directory; name a file, e.g. --har {os.path.join(path, 'wire.har')}")
+    if not os.path.isdir(folder):
+        raise ConfigError(f"--har {path}: the directory {folder} does not exist (create it, or name another file)")
+    if not os.access(full if os.path.exists(full) else folder, os.W_OK):
+        raise ConfigError(f"--har {path}: no permission to write there")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,12 +230,14 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--base-url", default=None, help="an OpenAI-compatible server (default: OPENAI_BASE_URL)")
     chat.add_argument("--env-file", default=None, help="read settings from this .env file")
     chat.add_argument("--ca-file", default=None, help="trust this CA as well (a private server); checking stays on")
-    chat.add_argument("--timeout", type=float, default=None, help="seconds for each phase")
-    chat.add_argument("--max-retries", type=int, default=2, help="retries on 408/409/429/5xx and network errors")
+    chat.add_argument("--timeout", type=_seconds, default=None, help="seconds for each phase (a positive number)")
+    chat.add_argument(
+        "--max-retries", type=_count, default=2, help="retries on 408/409/429/5xx and network errors (0 or more)"
+    )
     views(chat)
 
     serve = sub.add_parser("serve", help="run the fake server in the foreground for other clients")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000, help="TCP port on 127.0.0.1 (default 8000; 0: any free)")
     serve.add_argument("--tls", action="store_true", help="serve HTTPS with the demo certificate")
     serve.add_argument("--framing", choices=["chunked", "length"], default="chunked")
     serve.add_argument("--chunk-size", type=int, default=None, help="bytes of body per chunk frame")
@@ -122,13 +253,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _use_color(out: TextIO) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
-    return out.isatty() and "NO_COLOR" not in os.environ
+def _use_color(stream: TextIO) -> bool:
+    """Colour only when this stream is a terminal, and never with NO_COLOR set.
+
+    https://no-color.org: NO_COLOR disables colour "when present and not an
+    empty string"; an empty NO_COLOR= leaves colour on.
+    """
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _layers(text: str) -> list[str]:
     chosen = [name.strip() for name in text.split(",") if name.strip()]
+    if not chosen:
+        raise ConfigError(f"--show {text!r} names no layer; choose from {', '.join(LAYERS + EXTRA_VIEWS)}")
     # Other names people reach for. "events" was this view's name until 0.1: it shows the server-sent events,
     # while an "event" elsewhere in wire is a parser event (Exchange.events), so the view is "sse" now.
     aliases = {"tls": "connection", "events": "sse", "head": "response", "frames": "body", "timing": "timings"}
@@ -176,6 +313,9 @@ def _chat(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     if args.model:
         settings.model = args.model
         settings.sources["model"] = "--model"
+    # From the environment or .env, these go into the request as they are: check them as text.
+    _check_text(settings.model, f"the model ({settings.sources.get('model', 'default')})")
+    _check_text(settings.base_url, f"the base URL ({settings.sources.get('base_url', 'default')})")
     client = Client(settings, ca_file=args.ca_file, timeout=args.timeout, max_retries=args.max_retries)
     return _run(client, settings, args.prompt, args.model, args, layers, out, color)
 
@@ -191,27 +331,13 @@ def _run(
     color: bool,
 ) -> int:
     """Make the call, print the chosen views; on failure print the error and the layers reached."""
+    err_color = _use_color(sys.stderr)
     if args.dry_run or args.curl:
-        prepared = client.prepare(prompt, model=model, stream=args.stream)
-        if args.curl:
-            print(curl_command(prepared, show_secrets=args.show_secrets, ca_file=client.ca_file), file=out)
-        else:
-            print(
-                exchange_view(
-                    prepared,
-                    layers=["settings", "payload", "request"],
-                    settings=settings,
-                    show_secrets=args.show_secrets,
-                    color=color,
-                ),
-                file=out,
-            )
-            print(paint("\n(dry run: nothing was sent)", "note", color), file=out)
-        return 0
+        return _dry_run(client, settings, prompt, model, args, layers, out, color)
     # A server may echo the key back (in a field, or in the answer): the steps and the trace redact it too.
     hidden = [] if args.show_secrets or not settings.api_key else [settings.api_key]
     stepper = Stepper(out, sys.stdin, color, secrets=hidden) if args.step else None
-    printer = _TracePrinter(sys.stderr, color, secrets=hidden) if args.trace else None
+    printer = _TracePrinter(sys.stderr, err_color, secrets=hidden) if args.trace else None
     tracers = [t for t in (stepper, printer) if t is not None]
     if tracers:
 
@@ -236,7 +362,7 @@ def _run(
                 print("\n", file=out)
         else:
             exchange = client.chat(prompt, model=model)
-    except ConfigError:
+    except (ConfigError, InvalidHeader):
         raise  # bad settings: main() says so and exits 2
     except WireError as exc:
         error = exc
@@ -249,14 +375,62 @@ def _run(
     if exchange is not None:
         _print_exchange(exchange, settings, args, layers, out, color)
         if args.har:
-            write_har(exchange, args.har, show_secrets=args.show_secrets)
+            try:
+                write_har(exchange, args.har, show_secrets=args.show_secrets)
+            except OSError as exc:
+                print(
+                    paint(f"wire: could not write the HAR file {args.har}: {exc.strerror or exc}", "error", err_color),
+                    file=sys.stderr,
+                )
+                return EXIT_FAILED
             print(paint(f"\nHAR written to {args.har} ({len(exchange.attempts)} attempt(s))", "note", color), file=out)
     if error is not None:
         secrets = [] if args.show_secrets or exchange is None else secrets_of(exchange)
         label = "" if isinstance(error, APIError) else f"{type(error).__name__}: "
-        print(paint(redact_text(label + str(error), secrets), "error", color), file=sys.stderr)
-        return 1
-    return 0
+        text = str(error)
+        if isinstance(error, TLSError):
+            text = text.replace(CA_FILE_HINT_PYTHON, CA_FILE_HINT_CLI)
+        print(paint(redact_text(label + text, secrets), "error", err_color), file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _dry_run(
+    client: Client,
+    settings: Settings,
+    prompt: str,
+    model: str | None,
+    args: argparse.Namespace,
+    layers: list[str],
+    out: TextIO,
+    color: bool,
+) -> int:
+    """``--dry-run`` and ``--curl``: build the request and print it (the layers asked for); send nothing."""
+    prepared = client.prepare(prompt, model=model, stream=args.stream)
+    if args.curl:
+        print(curl_command(prepared, show_secrets=args.show_secrets, ca_file=client.ca_file), file=out)
+        return EXIT_OK
+    secrets = [] if args.show_secrets else secrets_of(prepared)
+    request_bytes = redact_bytes(prepared.request_bytes, secrets)
+    if args.raw:
+        out.flush()
+        sys.stdout.buffer.write(request_bytes)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    shown = [name for name in layers if name in DRY_RUN_LAYERS]
+    if not shown:
+        raise ConfigError(
+            f"--show {args.show} has nothing a dry run builds; a dry run has: {', '.join(DRY_RUN_LAYERS)}"
+        )
+    print(
+        exchange_view(prepared, layers=shown, settings=settings, show_secrets=args.show_secrets, color=color),
+        file=out,
+    )
+    if args.hex:
+        print("\n" + paint("hexdump, the bytes a call would send", "title", color), file=out)
+        print(hexdump(request_bytes, ">"), file=out)
+    print(paint("\n(dry run: nothing was sent)", "note", color), file=out)
+    return EXIT_OK
 
 
 class _TracePrinter:
@@ -360,7 +534,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         return _serve_until_keyboard_interrupt(args, out)
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        with _fake_server(args) as server:
+        with _start(_fake_server(args)) as server:
             _print_serve_help(server, args, out)
             signal.sigwait({signal.SIGINT})
     finally:
@@ -374,7 +548,7 @@ def _serve_until_keyboard_interrupt(args: argparse.Namespace, out: TextIO) -> in
     import threading
 
     try:
-        with _fake_server(args) as server:
+        with _start(_fake_server(args)) as server:
             _print_serve_help(server, args, out)
             threading.Event().wait()
     except KeyboardInterrupt:
@@ -400,6 +574,20 @@ def _fake_server(args: argparse.Namespace) -> FakeServer:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"wire serve: {exc}") from None
+
+
+def _start(server: FakeServer) -> FakeServer:
+    """Bind the server's port, or say in one line why it cannot be bound."""
+    try:
+        return server.start()
+    except OSError as exc:
+        port = server.port
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"wire serve: port {port} on 127.0.0.1 is in use (another wire serve?); "
+                "pick another with --port N, or --port 0 for any free port"
+            ) from None
+        raise ConfigError(f"wire serve: cannot listen on 127.0.0.1 port {port}: {exc.strerror or exc}") from None
 
 
 def _print_serve_help(server: FakeServer, args: argparse.Namespace, out: TextIO) -> None:

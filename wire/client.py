@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from wire.chat import (
@@ -81,6 +81,16 @@ class Client:
         rng: Callable[[], float] = random.random,
         on_trace: TraceCallback | None = None,
     ) -> None:
+        if settings is not None and not isinstance(settings, Settings):
+            hint = f"; pass base_url={settings!r} as a keyword" if isinstance(settings, str) else ""
+            raise TypeError(
+                f"Client() takes wire.Settings (or nothing) as its one positional argument, "
+                f"got {type(settings).__name__}{hint}"
+            )
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+            raise TypeError(f"max_retries must be an int (0 or more), got {type(max_retries).__name__}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more (0: one attempt, no retry), got {max_retries}")
         if settings is None:
             settings = Settings.load()
         given = {"api_key": api_key, "base_url": base_url, "model": model}
@@ -113,6 +123,7 @@ class Client:
         self, messages: str | list[dict[str, Any]], *, model: str | None = None, stream: bool = False, **params: Any
     ) -> Exchange:
         """Build the payload and the exact request bytes, without connecting (a dry run)."""
+        _check_messages(messages)
         s = self.settings
         payload = build_payload(messages, model=model or s.model or DEFAULT_MODEL, stream=stream, **params)
         request = chat_request(
@@ -503,3 +514,22 @@ def _api_error(response: Response, exchange: Exchange) -> APIError:
         request_id=response.header("x-request-id"),
         exchange=exchange,
     )
+
+
+def _check_messages(messages: object) -> None:
+    """A TypeError, saying what is expected, for messages that are neither a str nor a list of dicts."""
+    expected = "a str (one user message) or a list of dicts like {'role': 'user', 'content': 'Hi'}"
+    if isinstance(messages, str):
+        return
+    if isinstance(messages, (bytes, bytearray)):
+        raise TypeError(f"messages must be {expected}, got {type(messages).__name__} (decode it to str first)")
+    if isinstance(messages, Mapping):
+        raise TypeError(f"messages must be {expected}, got one dict (put it in a list: [message])")
+    if not isinstance(messages, (list, tuple)):
+        raise TypeError(f"messages must be {expected}, got {type(messages).__name__}")
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            raise TypeError(
+                f"messages[{index}] must be a dict like {{'role': 'user', 'content': 'Hi'}}, "
+                f"got {type(message).__name__}"
+            )

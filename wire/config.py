@@ -5,7 +5,8 @@ Three places are read, the first that has a value wins:
 1. the process environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_MODEL``),
 2. a ``.env`` file (an explicit path, else the nearest one from the current
    directory upward), read with ``dotenv_values`` so ``os.environ`` is never
-   modified,
+   modified; the file must be UTF-8 (a leading byte order mark is allowed),
+   anything else is a ``ConfigError`` that names the file,
 3. the defaults below (there is no default key).
 
 Nothing here touches the network. The key is kept exactly as written: a stray
@@ -20,7 +21,9 @@ set, and ``wire/proxy.py`` decides from them which proxy a call goes through.
 
 from __future__ import annotations
 
+import codecs
 import functools
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,13 +98,15 @@ class Settings:
         if env_file is not None:
             path = os.path.abspath(os.fspath(env_file))
             searched.append(path)
-            if not os.path.isfile(path):
+            if os.path.isdir(path):
+                raise ConfigError(f"the .env file {path} is a directory (pass the path of the file itself)")
+            if not os.path.exists(path):
                 raise ConfigError(f"the .env file {path} does not exist (pass an existing path, or none to search)")
         else:
             found = find_dotenv(usecwd=True)
             path = os.path.abspath(found) if found else ""
             searched.append(path if found else f"no .env file found from {os.getcwd()} upward")
-        file_values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path else {}
+        file_values = _read_env_file(path) if path else {}
 
         settings = cls(env_file=path or None, searched=searched)
         for attr, name in (("api_key", ENV_API_KEY), ("base_url", ENV_BASE_URL), ("model", ENV_MODEL)):
@@ -155,6 +160,38 @@ class Settings:
     def base_path(self) -> str:
         """The path prefix without a trailing slash (``"/v1"``); ``""`` for none."""
         return self._url()[3]
+
+
+def _read_env_file(path: str) -> dict[str, str]:
+    """The ``.env`` file's values, or a ConfigError naming the file when it cannot be read as UTF-8.
+
+    python-dotenv opens the file as strict UTF-8, so a Latin-1 byte or a
+    UTF-16 file (Windows Notepad's "Unicode") would end in a bare
+    ``UnicodeDecodeError``. The bytes are decoded here first, as
+    ``utf-8-sig``: UTF-8 that may start with a byte order mark, which Notepad
+    also writes and which python-dotenv would otherwise read as part of the
+    first name (``\ufeffOPENAI_API_KEY``, never found).
+    """
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as exc:
+        raise ConfigError(f"the .env file {path} could not be read: {exc.strerror or exc}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ConfigError(
+            f"the .env file {path} is UTF-16 (it starts with the byte order mark {data[:2].hex(' ')}, "
+            'as Notepad saves "Unicode"); wire reads .env files as UTF-8: save it again with the encoding UTF-8'
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"the .env file {path} is not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}) "
+            "is not valid UTF-8 (Latin-1 or Windows-1252 text?); wire reads .env files as UTF-8: "
+            "save it again with the encoding UTF-8"
+        ) from None
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
 # Every call asks for the scheme, host, port and path: split each base URL once.

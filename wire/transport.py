@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import math
 import os
 import select
 import socket
@@ -72,6 +73,10 @@ class Timeouts:
     read: float | None = 60.0
     total: float | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("connect", "tls", "read", "total"):
+            check_seconds(getattr(self, name), f"Timeouts.{name}")
+
     @classmethod
     def coerce(cls, value: float | Timeouts | None) -> Timeouts:
         """``Timeouts`` as given; a number for every phase (``total`` stays None); None for the defaults."""
@@ -79,8 +84,24 @@ class Timeouts:
             return value
         if value is None:
             return cls()
-        seconds = float(value)
+        seconds = check_seconds(value, "timeout")
         return cls(connect=seconds, tls=seconds, read=seconds, total=None)
+
+
+def check_seconds(value: object, name: str) -> float | None:
+    """A time limit as a float, or None for no limit; anything else is a TypeError or ValueError.
+
+    ``socket.settimeout`` reads 0 as "non-blocking" and refuses a negative,
+    infinite or NaN value, so only a positive, finite number is a limit.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds or None (no limit), got {type(value).__name__} {value!r}")
+    seconds = float(value)
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"{name} must be a positive, finite number of seconds or None (no limit), got {value!r}")
+    return seconds
 
 
 @dataclass

@@ -45,6 +45,11 @@ STOP_JOIN_SECONDS = 2.0
 MAX_BODY_BYTES = 16 * 1024 * 1024
 # How often a gate wait, and the accept loop, look whether stop() was called.
 POLL_SECONDS = 0.02
+# How many received requests (and connection errors) a server keeps: the most
+# recent ones. A request costs a few KiB (its head and body), so a test sees
+# every request it sent while `wire serve`, answering a class for a day, stays
+# at a few MiB instead of growing without bound (issue 12).
+MAX_KEPT_REQUESTS = 1000
 
 
 @dataclass
@@ -189,7 +194,8 @@ class _Server(ThreadingHTTPServer):
         """Keep the error for inspection (FakeServer.errors) instead of printing a traceback."""
         error = sys.exc_info()[1]
         if error is not None:
-            self.fake.errors.append(error)
+            with self.fake._lock:
+                _append_bounded(self.fake.errors, error, self.fake.history)
 
 
 class FakeServer:
@@ -205,6 +211,11 @@ class FakeServer:
     127.0.0.1 and ::1), which clients verify with ``ca_file`` (DEMO_CA_FILE).
     ``certfile``/``keyfile`` serve another certificate instead (and imply
     TLS); pass ``ca_file`` to record which CA a client must trust for it.
+
+    ``requests`` lists the requests received, oldest first: the last
+    ``history`` of them (default ``MAX_KEPT_REQUESTS``), so a long-running
+    server stays bounded in memory; ``request_count`` counts them all.
+    ``errors`` keeps the same number of connection-thread exceptions.
     """
 
     def __init__(
@@ -216,8 +227,12 @@ class FakeServer:
         keyfile: str | None = None,
         ca_file: str | None = None,
         port: int = 0,
+        history: int = MAX_KEPT_REQUESTS,
         **scenario_fields: Any,
     ) -> None:
+        if isinstance(history, bool) or not isinstance(history, int) or history < 1:
+            raise ValueError(f"history must be a whole number of requests, 1 or more, got {history!r}")
+        self.history = history
         if scenario is not None and scenario_fields:
             raise TypeError("pass either a scenario or Scenario fields as keywords, not both")
         if scenario is None:
@@ -238,7 +253,8 @@ class FakeServer:
         self.ca_file: str | None = ca_file if ca_file is not None else (DEMO_CA_FILE if demo else None)
         self.host = HOST
         self.port = port
-        self.requests: list[ReceivedRequest] = []
+        self.requests: list[ReceivedRequest] = []  # the last `history` requests, oldest first
+        self.request_count = 0  # every request received, including those no longer kept
         self.errors: list[BaseException] = []  # exceptions in connection threads (a client hung up, ...)
         self.gate_timeouts = 0  # gate waits that ended by gate_timeout, not by the gate being set
         self._requested_port = port
@@ -323,15 +339,16 @@ class FakeServer:
 
     def __repr__(self) -> str:
         where = self.base_url if self.port else "not started"
-        return f"<FakeServer {where} requests={len(self.requests)}>"
+        return f"<FakeServer {where} requests={self.request_count}>"
 
     # ------------------------------------------------ used by the connection threads
 
     def _record(self, request: ReceivedRequest) -> Scenario:
         """Log a request and pick its scenario: the n-th request gets scenarios[n], the last repeats."""
         with self._lock:
-            index = len(self.requests)
-            self.requests.append(request)
+            index = self.request_count
+            self.request_count += 1
+            _append_bounded(self.requests, request, self.history)
             return self.scenarios[min(index, len(self.scenarios) - 1)]
 
     def _wait(self, step: Wait) -> None:
@@ -358,3 +375,9 @@ class FakeServer:
     def _untrack(self, connection: Any) -> None:
         with self._lock:
             self._connections.discard(connection)
+
+
+def _append_bounded(items: list[Any], item: Any, limit: int) -> None:
+    """Append, then drop the oldest items beyond ``limit`` (a plain list, so tests can slice and compare it)."""
+    items.append(item)
+    del items[: max(0, len(items) - limit)]

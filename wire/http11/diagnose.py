@@ -23,11 +23,12 @@ from wire import grammar
 class Fault(Exception):
     """A rule the peer broke: ``message``, the stream ``offset`` where it shows, and the ``rule``."""
 
-    def __init__(self, message: str, offset: int, rule: str) -> None:
+    def __init__(self, message: str, offset: int, rule: str, state: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.offset = offset
         self.rule = rule
+        self.state = state  # the part of the message the fault is in, when not the parser's state
 
 
 STATUS_RULE = "RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]"
@@ -66,7 +67,11 @@ def diagnose_head(head: bytes, base: int, max_fields: int) -> NoReturn:
     line, offset = first
     if _STATUS_LINE.fullmatch(line) is None:
         _diagnose_status_line(line, offset)
-    diagnose_fields(lines, max_fields, "header section")
+    try:
+        diagnose_fields(lines, max_fields, "header section")
+    except Fault as fault:
+        fault.state = "fields"  # the whole head is checked at once: the fault is past the status line
+        raise
 
 
 def diagnose_trailers(section: bytes, base: int, max_fields: int) -> NoReturn:
@@ -76,10 +81,10 @@ def diagnose_trailers(section: bytes, base: int, max_fields: int) -> NoReturn:
 
 def diagnose_fields(lines: Iterator[tuple[bytes, int]], max_fields: int, section: str) -> NoReturn:
     for count, (line, offset) in enumerate(lines):
+        if _FIELD_LINE.fullmatch(line) is None:  # a bad line is named as such, even past the limit
+            _diagnose_field_line(line, offset, section)
         if count == max_fields:
             raise too_many_fields(max_fields, offset, section.split()[0])
-        if _FIELD_LINE.fullmatch(line) is None:
-            _diagnose_field_line(line, offset, section)
     raise AssertionError("the section failed the grammar, but no line did")  # pragma: no cover
 
 

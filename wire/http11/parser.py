@@ -134,7 +134,7 @@ class ResponseParser:
                 offset=fault.offset,
                 rule=fault.rule,
                 received=self._received(),
-                state=self.state.value,
+                state=fault.state or self.state.value,
             )
         except ProtocolError as exc:
             error = exc
