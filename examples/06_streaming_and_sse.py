@@ -68,7 +68,7 @@ assert again == events
 
 # %% The chunks add up to one completion
 section("assembled")
-print(f"{len(exchange.chunks)} chunk objects -> {exchange.completion.text!r}" if exchange.completion else "")
+print(f"{len(exchange.completion_chunks)} completion chunks -> {exchange.completion.text!r}" if exchange.completion else "")
 usage = exchange.completion.usage if exchange.completion else None
 print(f"usage (the last chunk, because of stream_options.include_usage): {usage}")
 print(f"the last event's data is {events[-1].data!r}: not JSON, the end marker")

@@ -37,24 +37,25 @@ from typing import Any
 import wire
 from wire.chat import build_payload, encode_payload
 from wire.cli import main as cli_main
-from wire.client import Client, Exchange
+from wire.client import Client
 from wire.config import Settings
 from wire.errors import ConfigError, InvalidHeader
+from wire.exchange import Exchange
 from wire.fake import FakeServer, Scenario
 from wire.har import to_har
 from wire.show import (
     answer_view,
     body_view,
-    chunks_view,
+    completion_chunks_view,
     connection_view,
     escape,
-    events_view,
     hexdump,
     json_view,
     payload_view,
     request_view,
     response_head_view,
     settings_view,
+    sse_view,
     timings_view,
 )
 from wire.transport import Timings
@@ -345,10 +346,10 @@ def t_streaming() -> tuple[str, list[int]]:
             ">>> stream = client.stream(PROMPT, stream_options={'include_usage': True})",
             ">>> list(stream)",
             repr(deltas),
-            ">>> print(events_view(stream.exchange))",
-            events_view(exchange),
-            ">>> print(chunks_view(stream.exchange))",
-            chunks_view(exchange),
+            ">>> print(sse_view(stream.exchange))",
+            sse_view(exchange),
+            ">>> print(completion_chunks_view(stream.exchange))",
+            completion_chunks_view(exchange),
             ">>> stream.exchange.completion.text",
             repr(exchange.text),
         ]

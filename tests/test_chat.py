@@ -372,7 +372,7 @@ def test_chunk_without_choices_raises_stream_error() -> None:
     assembler.add(TEXT_CHUNKS[0])
     with pytest.raises(StreamError, match="no 'choices'") as info:
         assembler.add({"id": "x", "object": "chat.completion.chunk"})
-    assert info.value.chunks == [TEXT_CHUNKS[0], {"id": "x", "object": "chat.completion.chunk"}]
+    assert info.value.completion_chunks == [TEXT_CHUNKS[0], {"id": "x", "object": "chat.completion.chunk"}]
     assert isinstance(info.value, ProtocolError)
 
 

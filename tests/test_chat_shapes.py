@@ -272,7 +272,7 @@ def test_n2_stream_with_custom_function_and_unknown_tool_calls_end_to_end() -> N
         deltas = list(stream)
     assert deltas == ["Hel", "lo"]  # the text of choice 0 only
     exchange = stream.exchange
-    assert exchange.chunks == N2_CHUNKS
+    assert exchange.completion_chunks == N2_CHUNKS
     c = exchange.completion
     assert c is not None
     assert [(ch.index, ch.message.content, ch.finish_reason) for ch in c.choices] == [
@@ -340,7 +340,7 @@ def test_a_stream_that_cannot_be_added_up_names_the_field(bad: dict[str, Any], w
     with pytest.raises(StreamError) as info:
         assembler.add(bad)
     assert where in str(info.value)
-    assert info.value.chunks[-1] is bad
+    assert info.value.completion_chunks[-1] is bad
 
 
 # -- one APIError, two paths -------------------------------------------------------------

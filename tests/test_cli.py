@@ -52,7 +52,7 @@ def test_demo_stream_prints_the_answer_then_frames_events_and_chunks(env: None,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--stream"]) == 0
     out = capsys.readouterr().out
-    assert out.index("answer, as it arrives:") < out.index("server-sent events") < out.index("chunk objects")
+    assert out.index("answer, as it arrives:") < out.index("server-sent events") < out.index("completion chunks")
     assert "< data: [DONE]\\n" in out and "finish_reason=stop" in out and "usage={" in out
 
 
@@ -62,6 +62,14 @@ def test_show_picks_layers_and_rejects_unknown_ones(env: None, capsys: pytest.Ca
     assert "request bytes" in out and "connection: DNS, TCP, TLS" in out and "JSON body" not in out
     assert main(["demo", "--show", "nonsense"]) == 2
     assert "unknown layer(s) nonsense" in capsys.readouterr().err
+
+
+def test_the_sse_view_is_named_sse_and_events_still_works(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--stream", "--show", "sse"]) == 0
+    out = capsys.readouterr().out
+    assert "1. server-sent events" in out and "2. completion chunks" in out and "3." not in out
+    assert main(["demo", "--stream", "--show", "events"]) == 0  # the view's old name, kept as an alias
+    assert "1. server-sent events" in capsys.readouterr().out
 
 
 def test_chat_raw_is_the_exact_bytes_with_the_key_redacted(env: None, monkeypatch: pytest.MonkeyPatch,
@@ -139,6 +147,26 @@ def test_step_without_a_terminal_prints_steps_and_does_not_wait(env: None,
     out = capsys.readouterr().out
     assert "[step 1] the request bytes are built" in out and "Enter to go on" not in out
     assert "[step 9] the answer is assembled" in out
+
+
+def test_step_and_trace_redact_a_key_the_server_echoes(env: None, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """--step and --trace print what the server sent (a field, the answer): the key in it is redacted."""
+    echo = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": KEY}, "finish_reason": "stop"}]}
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with FakeServer(reply_json=echo) as server:
+        args = ["chat", "--base-url", server.base_url, "--step", "--trace", "--show", "answer", "Hi"]
+        assert main(args) == 0
+        hidden = capsys.readouterr()
+        assert main([*args, "--show-secrets"]) == 0
+        shown = capsys.readouterr()
+    step = "[step 9] the answer is assembled  (text="
+    assert f"{step}'sk-…QRST'" in hidden.out and KEY not in hidden.out
+    assert "chat.completion.complete  text='sk-…QRST'" in hidden.err and KEY not in hidden.err
+    # --show-secrets shows the key in the views of the bytes and the answer; trace facts are
+    # recorded redacted (a trace may be kept or handed to a callback), so they stay redacted.
+    assert f"\n  {KEY}\n" in shown.out and f"{step}'sk-…QRST'" in shown.out and KEY not in shown.err
 
 
 def _read_until(fd: int, marker: bytes, deadline: float, *, until_eof: bool = False) -> bytes:

@@ -8,6 +8,7 @@ from wire.errors import (
     APIError,
     IncompleteMessage,
     InvalidHeader,
+    InvalidRequest,
     NetworkError,
     ProtocolError,
     ProxyError,
@@ -48,9 +49,9 @@ def test_protocol_error_near_the_start_and_with_a_received_offset() -> None:
 def test_hierarchy_and_evidence() -> None:
     incomplete = IncompleteMessage("ended", offset=4, received=b"HTTP")
     assert isinstance(incomplete, ProtocolError) and incomplete.partial == b"HTTP"
-    stream = StreamError("no [DONE]", events=["e"], chunks=[{"a": 1}])
-    assert isinstance(stream, ProtocolError) and stream.events == ["e"] and stream.chunks == [{"a": 1}]
-    assert isinstance(InvalidHeader("x", name="Host"), ValueError)
+    stream = StreamError("no [DONE]", sse_events=["e"], completion_chunks=[{"a": 1}])
+    assert isinstance(stream, ProtocolError) and stream.sse_events == ["e"] and stream.completion_chunks == [{"a": 1}]
+    assert isinstance(InvalidHeader("x", name="Host"), InvalidRequest) and isinstance(InvalidRequest("x"), ValueError)
     for error in (TLSError("x"), Timeout("x", phase="read", limit=2.0), ProxyError("x", proxy="http://p:3128")):
         assert isinstance(error, NetworkError) and isinstance(error, WireError)
 

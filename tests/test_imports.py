@@ -63,8 +63,9 @@ def wire_imports(path: Path) -> set[str]:
 
 
 # The reading order of wire/ (docs/architecture.md): settings -> payload -> request ->
-# connection -> HTTP/1.1 -> proxy -> SSE -> trace. A module imports only modules read before
-# it (or its own package's); the exchange, the views and the CLI come last and may import any.
+# connection -> HTTP/1.1 -> proxy -> SSE -> trace -> retry policy -> exchange record. A module
+# imports only modules read before it (or its own package's); the client, the views and the CLI
+# come last and may import any.
 ORDER = [
     "wire.version",
     "wire.secrets",
@@ -78,6 +79,8 @@ ORDER = [
     "wire.proxy",
     "wire.sse",
     "wire.trace",
+    "wire.retry",
+    "wire.exchange",
 ]
 
 
@@ -104,6 +107,6 @@ def test_a_layer_imports_no_layer_read_after_it(path: Path) -> None:
 
 
 def test_the_order_covers_the_layers() -> None:
-    assert {"grammar.py", "transport.py", "http11/parser.py", "proxy.py", "sse.py"} <= {
+    assert {"grammar.py", "transport.py", "http11/parser.py", "proxy.py", "sse.py", "retry.py", "exchange.py"} <= {
         str(p.relative_to(WIRE)) for p in LAYER_FILES
     }

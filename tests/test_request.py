@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import wire
-from wire.errors import InvalidHeader
+from wire.errors import InvalidHeader, InvalidRequest
 from wire.request import TCHAR, URI_CHARS, USER_AGENT, Request, chat_request, host_field, is_secret_field
 
 KEY = "sk-proj-Zq81nXb2Lm4Tr9Vw6Ke3Py7Ha5Jd0Gc1WXYZ"
@@ -137,14 +137,16 @@ def test_bad_field_names(name: str) -> None:
 
 @pytest.mark.parametrize("method", ["", "PO ST", "GET\r\n", "GÉT", "(GET)"])
 def test_bad_methods(method: str) -> None:
-    with pytest.raises(InvalidHeader, match="method"):
+    with pytest.raises(InvalidRequest, match="method") as info:
         Request(method, "/").to_bytes()
+    assert type(info.value) is InvalidRequest  # the request line, not a header field
 
 
 @pytest.mark.parametrize("target", ["", "/a b", "/a\r\nX: y", "/é", "relative/path", "/page#frag", "/{x}"])
 def test_bad_targets(target: str) -> None:
-    with pytest.raises(InvalidHeader, match="request-target"):
+    with pytest.raises(InvalidRequest, match="request-target") as info:
         Request("GET", target).to_bytes()
+    assert type(info.value) is InvalidRequest
 
 
 @pytest.mark.parametrize("target", ["/", "/v1/chat/completions?x=1&y=%20", "http://example.com:8080/v1", "/a/b;c=d"])
@@ -153,10 +155,21 @@ def test_good_targets(target: str) -> None:
 
 
 def test_bad_http_version_and_content_length() -> None:
-    with pytest.raises(InvalidHeader, match="HTTP version"):
+    with pytest.raises(InvalidRequest, match="HTTP version") as version:
         Request("GET", "/", http_version="HTTP/11").validate()
-    with pytest.raises(InvalidHeader, match="Content-Length"):
+    assert type(version.value) is InvalidRequest
+    with pytest.raises(InvalidHeader, match="Content-Length") as length:
         Request("POST", "/", [("Content-Length", "5")], body=b"four").validate()
+    assert length.value.name == "Content-Length"
+
+
+def test_invalid_request_is_the_parent_of_invalid_header_and_public() -> None:
+    import wire
+    import wire.errors
+
+    assert wire.InvalidRequest is wire.errors.InvalidRequest is InvalidRequest
+    assert issubclass(InvalidHeader, InvalidRequest) and issubclass(InvalidRequest, wire.WireError)
+    assert issubclass(InvalidRequest, ValueError)
 
 
 def test_repr_redacts_secrets() -> None:
@@ -205,3 +218,10 @@ def test_h11_parses_what_we_write(method: str, target: str, extra: list[tuple[st
 def test_ascii_helpers_are_what_the_rfc_says() -> None:
     assert set(string.ascii_letters + string.digits) <= TCHAR
     assert not ({" ", ":", "(", ")", "/", "@", '"'} & TCHAR)
+
+
+def test_a_value_with_0xff_is_one_byte_and_the_real_fault_is_named() -> None:
+    # U+00FF is the last ISO-8859-1 character (obs-text, RFC 9110 §5.5): the fault is the trailing space.
+    with pytest.raises(InvalidHeader) as info:
+        Request("GET", "/", [("X-Note", "\xff ")]).validate()
+    assert "ends with SP" in str(info.value) and "not one byte" not in str(info.value)

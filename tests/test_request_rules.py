@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from wire.errors import InvalidHeader
+from wire.errors import InvalidHeader, InvalidRequest
 from wire.request import Request, chat_request, host_field, is_secret_field, redact_value
 
 # RFC 9110 §5.6.2, written out again here on purpose (not imported): tchar.
@@ -22,8 +22,17 @@ RULE_VALUE = "(RFC 9110 §5.5)"
 
 
 def refusal(request: Request) -> InvalidHeader:
+    """The refusal of a header field: an ``InvalidHeader``."""
     with pytest.raises(InvalidHeader) as info:
         request.validate()
+    return info.value
+
+
+def line_refusal(request: Request) -> InvalidRequest:
+    """The refusal of the request line (method, target, version): an ``InvalidRequest``, not a header error."""
+    with pytest.raises(InvalidRequest) as info:
+        request.validate()
+    assert type(info.value) is InvalidRequest
     return info.value
 
 
@@ -36,7 +45,7 @@ def test_method_and_field_name_accept_exactly_tchar(code: int) -> None:
     if char in RFC_TCHAR:
         Request("G" + char, "/", [("X" + char, "v")]).validate()
         return
-    method_error = refusal(Request("G" + char, "/"))
+    method_error = line_refusal(Request("G" + char, "/"))
     assert "has " in str(method_error) and " at position 1; a method is a token (RFC 9110 §9.1)" in str(method_error)
     name_error = refusal(Request("GET", "/", [("X" + char, "v")]))
     assert name_error.name == "X" + char
@@ -44,11 +53,11 @@ def test_method_and_field_name_accept_exactly_tchar(code: int) -> None:
 
 
 def test_method_messages_exact() -> None:
-    assert str(refusal(Request("", "/"))) == "the method is empty; it must be a token such as POST (RFC 9110 §9.1)"
-    assert str(refusal(Request("PO ST", "/"))) == (
+    assert str(line_refusal(Request("", "/"))) == "the method is empty; it must be a token such as POST (RFC 9110 §9.1)"
+    assert str(line_refusal(Request("PO ST", "/"))) == (
         "the method 'PO ST' has SP (space) at position 2; a method is a token (RFC 9110 §9.1)"
     )
-    assert str(refusal(Request("{GET", "/"))) == (
+    assert str(line_refusal(Request("{GET", "/"))) == (
         "the method '{GET' has '{' at position 0; a method is a token (RFC 9110 §9.1)"
     )
 
@@ -77,7 +86,7 @@ def test_target_accepts_exactly_uri_characters(code: int) -> None:
     if char in RFC_URI and char != "#":
         Request("GET", "/" + char).validate()
         return
-    message = str(refusal(Request("GET", "/" + char)))
+    message = str(line_refusal(Request("GET", "/" + char)))
     prefix = f"the request-target {'/' + char!r} has "
     assert message.startswith(prefix)
     assert " at position 1, which may not appear in a request-target (RFC 9112 §3.2, RFC 3986 §2)" in message
@@ -90,27 +99,27 @@ def test_target_accepts_exactly_uri_characters(code: int) -> None:
 
 
 def test_target_messages_exact() -> None:
-    assert str(refusal(Request("GET", ""))) == (
+    assert str(line_refusal(Request("GET", ""))) == (
         "the request-target is empty; it should start with '/' (RFC 9112 §3.2.1)"
     )
-    assert str(refusal(Request("GET", "/a b"))) == (
+    assert str(line_refusal(Request("GET", "/a b"))) == (
         "the request-target '/a b' has SP (space) at position 2, which may not appear in a request-target "
         "(RFC 9112 §3.2, RFC 3986 §2); percent-encode it as %20"
     )
-    assert str(refusal(Request("GET", "/\x7f"))) == (
+    assert str(line_refusal(Request("GET", "/\x7f"))) == (
         "the request-target '/\\x7f' has DEL (\\x7f) at position 1, which may not appear in a request-target "
         "(RFC 9112 §3.2, RFC 3986 §2); percent-encode it as %7F"
     )
-    assert str(refusal(Request("GET", "/\x80"))) == (
+    assert str(line_refusal(Request("GET", "/\x80"))) == (
         "the request-target '/\\x80' has U+0080 ('\\x80') at position 1, which may not appear in a "
         "request-target (RFC 9112 §3.2, RFC 3986 §2); percent-encode its UTF-8 bytes"
     )
-    assert str(refusal(Request("GET", "/p#frag"))) == (
+    assert str(line_refusal(Request("GET", "/p#frag"))) == (
         "the request-target '/p#frag' has '#' at position 2, which may not appear in a request-target "
         "(RFC 9112 §3.2, RFC 3986 §2) (a fragment is never sent)"
     )
     # The first bad character is named: position 1, not 3.
-    assert " at position 1," in str(refusal(Request("GET", "/{}}")))
+    assert " at position 1," in str(line_refusal(Request("GET", "/{}}")))
 
 
 @pytest.mark.parametrize("target", ["a:", "http://h/p", "a+b-c.d9:x", "Z:rest"])
@@ -121,7 +130,7 @@ def test_absolute_form_schemes(target: str) -> None:
 
 @pytest.mark.parametrize("target", ["abc", ":x", "1http:x", "a_b:x", "a!b:x", "*", "h?x:y"])
 def test_neither_origin_nor_absolute_form(target: str) -> None:
-    assert str(refusal(Request("GET", target))) == (
+    assert str(line_refusal(Request("GET", target))) == (
         f"the request-target {target!r} is neither origin-form ('/path?query') nor absolute-form "
         "('scheme://host/path') (RFC 9112 §3.2)"
     )
@@ -137,7 +146,7 @@ def test_good_versions(version: str) -> None:
 
 @pytest.mark.parametrize("version", ["HTTP/1.10", "http/1.1", "HTTP/1", "xHTTP/1.1", "HTTP/1.1 ", "HTTP/a.1"])
 def test_bad_versions_message(version: str) -> None:
-    assert str(refusal(Request("GET", "/", http_version=version))) == (
+    assert str(line_refusal(Request("GET", "/", http_version=version))) == (
         f"HTTP version {version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)"
     )
 

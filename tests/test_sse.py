@@ -306,6 +306,16 @@ def test_flush_dispatches_blank_line_held_after_cr() -> None:
     assert decoder.dropped == b""
 
 
+def test_a_feed_returns_what_it_completed_when_it_starts_with_the_blank_line() -> None:
+    # The blank line that ends "a" is the first byte of the second feed, whose last byte is a CR
+    # (held: maybe half a CRLF). "a" is complete now, not only when the next feed arrives.
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n") == []
+    assert [e.data for e in decoder.feed(b"\ndata: b\r")] == ["a"]
+    assert decoder.feed(b"\n") == []
+    assert [e.data for e in decoder.feed(b"\r\n")] == ["b"]
+
+
 def test_flush_drops_unterminated_event() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: a\n\ndata: b\nid: 9\ndata: c") == [ev("a", 0, b"data: a\n\n")]

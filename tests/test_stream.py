@@ -41,8 +41,8 @@ def test_streamed_reply_equals_the_non_streamed_one() -> None:
     assert exchange.request.header("Accept") == "text/event-stream"
     assert json.loads(exchange.request.body)["stream"] is True
     assert exchange.sse_events[-1].data == "[DONE]"
-    assert len(exchange.chunks) == len(exchange.sse_events) - 1
-    assert exchange.chunks[-1]["choices"] == [] and exchange.chunks[-1]["usage"]["total_tokens"] > 0
+    assert len(exchange.completion_chunks) == len(exchange.sse_events) - 1
+    assert exchange.completion_chunks[-1]["choices"] == [] and exchange.completion_chunks[-1]["usage"]["total_tokens"] > 0
 
 
 def test_chat_with_stream_true_returns_the_assembled_exchange() -> None:
@@ -126,7 +126,7 @@ def test_mid_stream_error_event_is_api_error_keeping_what_came() -> None:
                 got.append(delta)
     assert len(got) == 2
     exchange = info.value.exchange
-    assert exchange is stream.exchange and len(exchange.chunks) >= 3
+    assert exchange is stream.exchange and len(exchange.completion_chunks) >= 3
     err = info.value
     # The HTTP status was 200; the error came as an event in the stream, so the error has no status of its
     # own (as the openai SDK's Stream raises a plain APIError with no status_code for it).
@@ -142,8 +142,8 @@ def test_non_json_data_is_stream_error_with_events_so_far() -> None:
         with pytest.raises(wire.StreamError) as info:
             list(stream)
     err = info.value
-    assert [e.data for e in err.events][-1] == "{not json"
-    assert err.chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
+    assert [e.data for e in err.sse_events][-1] == "{not json"
+    assert err.completion_chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
     assert err.exchange is stream.exchange
 
 
@@ -159,7 +159,7 @@ def test_stream_without_done_is_stream_error() -> None:
     with RawServer(SSE_HEAD + body) as server:
         with pytest.raises(wire.StreamError, match=r"\[DONE\]") as info:
             client_for(server.base_url).chat(PROMPT, stream=True)
-    assert len(info.value.events) == 2 and info.value.exchange.response.status == 200
+    assert len(info.value.sse_events) == 2 and info.value.exchange.response.status == 200
 
 
 def test_stream_cut_mid_chunk_is_incomplete_message() -> None:
@@ -190,5 +190,5 @@ def test_only_keepalive_comments_hit_the_idle_limit() -> None:
         with pytest.raises(wire.Timeout) as info:
             list(stream)
     assert info.value.phase == "read" and "keep-alive comment" in str(info.value)
-    assert stream.exchange.text == "" and stream.exchange.chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
+    assert stream.exchange.text == "" and stream.exchange.completion_chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
     assert stream.exchange.sse_decoder is not None and len(stream.exchange.sse_decoder.comments) >= 20

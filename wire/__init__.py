@@ -20,6 +20,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "ConfigError",
         "IncompleteMessage",
         "InvalidHeader",
+        "InvalidRequest",
         "NetworkError",
         "ProtocolError",
         "ProxyError",
@@ -51,20 +52,22 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "wire.sse": ("ServerSentEvent", "SSEDecoder"),
     "wire.trace": ("TraceEvent",),
-    "wire.client": ("Attempt", "ChatStream", "Client", "Exchange"),
+    "wire.exchange": ("Attempt", "Exchange"),
+    "wire.client": ("ChatStream", "Client"),
     "wire.fake": ("FakeServer", "Scenario"),
 }
 _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors (re-exported by __all__)
     from wire.chat import ChatCompletion, Choice, Message, StreamAssembler, ToolCall, Usage
-    from wire.client import Attempt, ChatStream, Client, Exchange
+    from wire.client import ChatStream, Client
     from wire.config import Settings
     from wire.errors import (
         APIError,
         ConfigError,
         IncompleteMessage,
         InvalidHeader,
+        InvalidRequest,
         NetworkError,
         ProtocolError,
         ProxyError,
@@ -73,6 +76,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (re-exported 
         TLSError,
         WireError,
     )
+    from wire.exchange import Attempt, Exchange
     from wire.fake import FakeServer, Scenario
     from wire.http11 import (
         ChunkEnd,
@@ -152,6 +156,7 @@ __all__ = [
     "ConfigError",
     "IncompleteMessage",
     "InvalidHeader",
+    "InvalidRequest",
     "NetworkError",
     "ProtocolError",
     "ProxyError",

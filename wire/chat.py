@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from wire.errors import APIError, ProtocolError, StreamError
 
 DEFAULT_MODEL = "gpt-4o-mini"
+CHAT_PATH = "/chat/completions"  # where the endpoint lives under the base URL (".../v1")
 SEED_PROMPT = "Tell me a fun fact about HTTP."
 
 _RULE = "Chat Completions reply format"
@@ -659,7 +660,7 @@ class StreamAssembler:
             self._merge(entry, piece, f"{where}[{i}]")
 
     def _error(self, message: str) -> StreamError:
-        return StreamError(message, chunks=self.chunks, rule=_CHUNK_RULE)
+        return StreamError(message, completion_chunks=self.chunks, rule=_CHUNK_RULE)
 
     def completion(self) -> ChatCompletion:
         """The assembled reply, as ``object: "chat.completion"`` (what the call without streaming returns)."""

@@ -32,9 +32,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
-from wire.client import Client, Exchange
+from wire.client import Client
 from wire.config import Settings
 from wire.errors import APIError, ConfigError, InvalidHeader, TLSError, WireError
+from wire.exchange import Exchange
 from wire.har import write_har
 from wire.secrets import Secret, StreamRedactor, redact_bytes, redact_text
 from wire.show import (
@@ -266,7 +267,9 @@ def _layers(text: str) -> list[str]:
     chosen = [name.strip() for name in text.split(",") if name.strip()]
     if not chosen:
         raise ConfigError(f"--show {text!r} names no layer; choose from {', '.join(LAYERS + EXTRA_VIEWS)}")
-    aliases = {"tls": "connection", "sse": "events", "head": "response", "frames": "body", "timing": "timings"}
+    # Other names people reach for. "events" was this view's name until 0.1: it shows the server-sent events,
+    # while an "event" elsewhere in wire is a parser event (Exchange.events), so the view is "sse" now.
+    aliases = {"tls": "connection", "events": "sse", "head": "response", "frames": "body", "timing": "timings"}
     chosen = [aliases.get(name, name) for name in chosen]
     unknown = [name for name in chosen if name not in LAYERS and name not in EXTRA_VIEWS]
     if unknown:
@@ -332,8 +335,11 @@ def _run(
     err_color = _use_color(sys.stderr)
     if args.dry_run or args.curl:
         return _dry_run(client, settings, prompt, model, args, layers, out, color)
-    stepper = Stepper(out, sys.stdin, color, show_secrets=args.show_secrets) if args.step else None
-    tracers = [t for t in (stepper, _TracePrinter(sys.stderr, err_color) if args.trace else None) if t is not None]
+    # A server may echo the key back (in a field, or in the answer): the steps and the trace redact it too.
+    hidden = [] if args.show_secrets or not settings.api_key else [settings.api_key]
+    stepper = Stepper(out, sys.stdin, color, secrets=hidden) if args.step else None
+    printer = _TracePrinter(sys.stderr, err_color, secrets=hidden) if args.trace else None
+    tracers = [t for t in (stepper, printer) if t is not None]
     if tracers:
 
         def on_trace(event: TraceEvent) -> None:
@@ -459,14 +465,15 @@ class _AnswerPrinter:
 
 
 class _TracePrinter:
-    """``--trace``: each trace event as one line on stderr, as it happens."""
+    """``--trace``: each trace event as one line on stderr, as it happens; ``secrets`` redacted."""
 
-    def __init__(self, err: TextIO, color: bool) -> None:
+    def __init__(self, err: TextIO, color: bool, *, secrets: Sequence[str] = ()) -> None:
         self.err = err
         self.color = color
+        self.secrets = list(secrets)
 
     def __call__(self, event: TraceEvent) -> None:
-        print(trace_line(event, color=self.color), file=self.err, flush=True)
+        print(redact_text(trace_line(event, color=self.color), self.secrets), file=self.err, flush=True)
 
 
 class StopStepping(Exception):
@@ -490,12 +497,15 @@ class Stepper:
     """``--step``: after each layer, say what happened and what comes next, and wait for Enter.
 
     It waits only when both ends are a terminal; piped, it just prints the steps.
+    Each of ``secrets`` (the API key, unless ``--show-secrets``) is redacted in
+    what it prints, as in every other view.
     """
 
-    def __init__(self, out: TextIO, inp: TextIO, color: bool, *, show_secrets: bool = False) -> None:
+    def __init__(self, out: TextIO, inp: TextIO, color: bool, *, secrets: Sequence[str] = ()) -> None:
         self.out = out
         self.inp = inp
         self.color = color
+        self.secrets = list(secrets)
         self.interactive = inp.isatty() and out.isatty()
         self.count = 0
 
@@ -506,7 +516,8 @@ class Stepper:
         if event.name == "http11.chunk" and event.info.get("size") == 0:
             done, nxt = "the last chunk (size 0) has arrived", "read the trailer fields and the final empty line"
         self.count += 1
-        facts = ", ".join(f"{k}={v!r}" for k, v in event.info.items() if k not in ("offset",))
+        facts = ", ".join(f"{k}={v!r}" for k, v in event.info.items() if k != "offset")
+        facts = redact_text(facts, self.secrets)
         print(
             paint(f"[step {self.count}] {done}", "name", self.color) + (f"  ({facts})" if facts else ""), file=self.out
         )

@@ -2,31 +2,32 @@
 
     settings -> payload -> request bytes -> connection (DNS, TCP, TLS)
              -> bytes out -> bytes in -> HTTP/1.1 events -> body
-             -> JSON (or Server-Sent Events -> chunks) -> ChatCompletion
+             -> JSON (or Server-Sent Events -> completion chunks) -> ChatCompletion
 
-``Client.chat()`` returns an ``Exchange`` that holds all of it, so a learner
-can look at any layer after the call. ``Client.stream()`` yields the text as
-it arrives and keeps the same ``Exchange`` for afterwards.
+``Client.chat()`` returns an ``Exchange`` (``wire.exchange``) that holds all
+of it, so a learner can look at any layer after the call. ``Client.stream()``
+returns a ``ChatStream`` that yields the text as it arrives and keeps the same
+``Exchange`` for afterwards.
 
-Failures, like the official SDK: a non-2xx reply is an ``APIError``; network
-errors before any response byte, and replies 408, 409, 429 and 5xx, are tried
-again (``max_retries``, default 2) after the delay the server asks for
-(``retry-after-ms``, ``retry-after``) or an exponential backoff with jitter.
-Every attempt is kept on ``Exchange.attempts``.
+Failures, like the official SDK: a non-2xx reply is an ``APIError``. After a
+failed attempt ``wire.retry`` says whether to send the request again and how
+long to wait first (408, 409, 429, 5xx, and network errors before any reply
+byte; ``max_retries``, default 2). Every attempt is kept on
+``Exchange.attempts``. A connection the reply allows to be kept (RFC 9112
+§9.3) is used again by the next call.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from wire import hints
 from wire.chat import (
+    CHAT_PATH,
     DEFAULT_MODEL,
     ChatCompletion,
     StreamAssembler,
@@ -40,118 +41,22 @@ from wire.errors import (
     IncompleteMessage,
     NetworkError,
     ProtocolError,
-    ProxyError,
     StreamError,
     Timeout,
     TLSError,
     WireError,
 )
-from wire.http11 import Data, Event, Response, ResponseParser, StatusLine
-from wire.proxy import TunnelInfo, proxy_for
-from wire.request import Request, chat_request
+from wire.exchange import Attempt, Exchange
+from wire.http11 import Data, Response, ResponseParser, StatusLine
+from wire.proxy import proxy_for
+from wire.request import chat_request
+from wire.retry import DEFAULT_MAX_RETRIES, retry_delay
 from wire.show import secrets_of
-from wire.sse import Comment, ServerSentEvent, SSEDecoder
-from wire.trace import TraceCallback, TraceEvent, Tracer
-from wire.transport import Connection, Record, Timeouts, Timings, TLSInfo
+from wire.sse import ServerSentEvent, SSEDecoder
+from wire.trace import TraceCallback, Tracer
+from wire.transport import Connection, Timeouts
 
-# Retry policy, as the official openai-python SDK has it.
-DEFAULT_MAX_RETRIES = 2
-INITIAL_RETRY_DELAY = 0.5  # seconds before the first retry when the server names none
-MAX_RETRY_DELAY = 8.0  # backoff never waits longer than this
-MAX_RETRY_AFTER = 60.0  # a server's retry-after beyond this is ignored (use backoff instead)
-RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
-
-# Where the chat endpoint lives under the base URL.
-CHAT_PATH = "/chat/completions"
-
-
-@dataclass
-class Attempt:
-    """One try at the call: the bytes both ways, the timings, and how it ended."""
-
-    number: int
-    request_bytes: bytes = b""
-    records: list[Record] = field(default_factory=list)
-    timings: Timings = field(default_factory=Timings)
-    tls: TLSInfo | None = None
-    tunnel: TunnelInfo | None = None  # the CONNECT exchange with a proxy, when one was used
-    peer: tuple[str, int] | None = None
-    response: Response | None = None
-    error: WireError | None = None
-    retry_delay: float | None = None  # seconds waited before the next attempt, if there was one
-    reused: bool = False  # sent on a connection kept from an earlier call (no DNS, TCP, TLS)
-    reopened: bool = False  # the kept connection had been closed by the server: a new one was opened
-    saved_seconds: float = 0.0  # DNS + TCP + TLS time that reusing the connection saved
-
-    @property
-    def response_bytes(self) -> bytes:
-        """Every byte received in this attempt, in order."""
-        return b"".join(r.data for r in self.records if r.direction == "in")
-
-    def __repr__(self) -> str:
-        # Sizes, not bytes: the request bytes carry the API key (shown only by wire.show, redacted).
-        status = self.response.status if self.response is not None else None
-        error = type(self.error).__name__ if self.error is not None else None
-        return (
-            f"<Attempt {self.number}: {len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
-            f"status {status}, error {error}, retry_delay {self.retry_delay}>"
-        )
-
-
-@dataclass
-class Exchange:
-    """Everything one call did, layer by layer (the last attempt's results at top level)."""
-
-    base_url: str
-    payload: dict[str, Any]
-    request: Request
-    request_bytes: bytes
-    stream: bool = False
-    tls: TLSInfo | None = None
-    tunnel: TunnelInfo | None = None  # the CONNECT exchange with a proxy, when one was used
-    timings: Timings = field(default_factory=Timings)
-    records: list[Record] = field(default_factory=list)
-    peer: tuple[str, int] | None = None
-    events: list[Event] = field(default_factory=list)
-    response: Response | None = None
-    json: Any = None
-    completion: ChatCompletion | None = None
-    sse_events: list[ServerSentEvent] = field(default_factory=list)
-    sse_decoder: SSEDecoder | None = None
-    chunks: list[dict[str, Any]] = field(default_factory=list)
-    attempts: list[Attempt] = field(default_factory=list)
-    tracer: Tracer = field(default_factory=Tracer, repr=False)
-    reused: bool = False  # the last attempt reused a kept-alive connection
-    capture_truncated: bool = False  # the records stopped at transport.MAX_CAPTURE_BYTES; the reply went on
-    saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
-
-    @property
-    def response_bytes(self) -> bytes:
-        """Every byte received in the last attempt, in order."""
-        return b"".join(r.data for r in self.records if r.direction == "in")
-
-    @property
-    def sse_comments(self) -> list[Comment]:
-        """The comment lines of a streamed reply (keep-alives such as ``: ping``): not events, but kept."""
-        return list(self.sse_decoder.comments) if self.sse_decoder is not None else []
-
-    @property
-    def trace(self) -> list[TraceEvent]:
-        """What each layer did, in order (``layer.step`` events; see ``wire.trace``)."""
-        return self.tracer.events
-
-    @property
-    def text(self) -> str:
-        """The answer's text (first choice), or "" when there is none."""
-        return self.completion.text if self.completion is not None else ""
-
-    def __repr__(self) -> str:
-        status = self.response.status if self.response is not None else None
-        return (
-            f"<Exchange {self.request.method} {self.base_url}{CHAT_PATH} -> {status}, "
-            f"{len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
-            f"{len(self.attempts)} attempt(s)>"
-        )
+__all__ = ["CHAT_PATH", "Attempt", "ChatStream", "Client", "Exchange"]  # Attempt and Exchange: wire.exchange
 
 
 class Client:
@@ -293,36 +198,22 @@ class Client:
                 exc.exchange = exchange
                 exc.redact(secrets_of(exchange))  # the server's text in the message may echo the key
                 trace("attempt", "failed", number=number, error=f"{type(exc).__name__}: {exc}")
-                delay = None if delivered else self._retry_delay(exc, attempt, number)
+                if delivered:  # text already went to the caller: sending again would repeat it
+                    raise
+                delay = retry_delay(
+                    exc,
+                    number=number,
+                    max_retries=self.max_retries,
+                    response=attempt.response,
+                    received=attempt.response_bytes,
+                    random_fraction=self._rng(),
+                    now=time.time(),
+                )
                 if delay is None:
                     raise
                 attempt.retry_delay = delay
                 trace("attempt.retry", "started", number=number + 1, delay=delay)
                 self._sleep(delay)
-
-    def _retry_delay(self, exc: WireError, attempt: Attempt, number: int) -> float | None:
-        """Seconds to wait before trying again, or None when this failure is final."""
-        if number > self.max_retries:
-            return None
-        response = attempt.response
-        if isinstance(exc, APIError) and response is not None:
-            should = (response.header("x-should-retry") or "").strip().lower()
-            if should == "false":
-                return None
-            if should != "true" and not (response.status in RETRY_STATUSES or response.status >= 500):
-                return None
-            asked = _retry_after(response)
-            if asked is not None:
-                return asked
-        elif isinstance(exc, NetworkError) and not isinstance(exc, (TLSError, ProxyError)):
-            if attempt.response_bytes:  # the server said something: sending again could repeat work
-                return None
-        elif isinstance(exc, IncompleteMessage) and not attempt.response_bytes:
-            pass  # closed before any response byte: as a network error
-        else:
-            return None
-        backoff = min(INITIAL_RETRY_DELAY * 2 ** (number - 1), MAX_RETRY_DELAY)
-        return float(backoff * (1 - 0.25 * self._rng()))
 
     def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
         """Connect (or reuse the kept connection), send, read the reply; yield text deltas when streaming."""
@@ -494,12 +385,12 @@ class Client:
     def _read_stream(
         self, reads: Iterator[bytes], parser: ResponseParser, exchange: Exchange, attempt: Attempt
     ) -> Iterator[str]:
-        """Feed bytes -> HTTP events -> SSE events -> chunks, yielding each text delta at once."""
+        """Feed bytes -> HTTP events -> SSE events -> completion chunks, yielding each text delta at once."""
         decoder = SSEDecoder()
         assembler = StreamAssembler()
         exchange.sse_decoder = decoder
         exchange.sse_events = []
-        exchange.chunks = assembler.chunks
+        exchange.completion_chunks = assembler.chunks
         events = exchange.events
         trace = exchange.tracer
         comments = 0
@@ -552,8 +443,8 @@ class Client:
                 why = hints.unreadable_body(exchange.response, secrets_of(exchange))
                 raise StreamError(
                     "the stream ended without 'data: [DONE]'" + (f"; {why}" if why else ""),
-                    events=exchange.sse_events,
-                    chunks=assembler.chunks,
+                    sse_events=exchange.sse_events,
+                    completion_chunks=assembler.chunks,
                     received=attempt.response_bytes,
                 )
             exchange.completion = assembler.completion()
@@ -568,8 +459,8 @@ class Client:
         except StreamError as exc:
             raise StreamError(
                 exc.message,
-                events=exchange.sse_events,
-                chunks=assembler.chunks,
+                sse_events=exchange.sse_events,
+                completion_chunks=assembler.chunks,
                 offset=sse.offset,
                 rule=exc.rule,
                 received=attempt.response_bytes,
@@ -587,7 +478,7 @@ class Client:
             trace(
                 "chat.completion",
                 text=trace.shown(completion.text if completion else "", 60),
-                chunks=len(exchange.chunks),
+                chunks=len(exchange.completion_chunks),
             )
             return
         try:
@@ -633,31 +524,6 @@ class ChatStream:
     def read(self) -> str:
         """Consume the whole stream and return its text."""
         return "".join(self._deltas)
-
-
-def _retry_after(response: Response) -> float | None:
-    """The delay the server asks for, in seconds, when it is sane (0 < delay <= MAX_RETRY_AFTER)."""
-    ms = response.header("retry-after-ms")
-    if ms is not None:
-        try:
-            delay = float(ms) / 1000
-        except ValueError:
-            delay = -1.0
-        if 0 < delay <= MAX_RETRY_AFTER:
-            return delay
-    after = response.header("retry-after")
-    if after is None:
-        return None
-    try:
-        delay = float(after)
-    except ValueError:
-        # RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds
-        try:
-            when = email.utils.parsedate_to_datetime(after)
-        except (TypeError, ValueError):
-            return None  # neither seconds nor an HTTP-date: ignore it
-        delay = when.timestamp() - time.time()
-    return delay if 0 < delay <= MAX_RETRY_AFTER else None
 
 
 def _api_error(response: Response, exchange: Exchange) -> APIError:

@@ -4,7 +4,8 @@
     ├── ProtocolError              the peer's bytes break HTTP/1.1 or SSE rules
     │   ├── IncompleteMessage      the bytes stopped before the message ended
     │   └── StreamError            a streamed reply's events make no sense
-    ├── InvalidHeader              we were asked to *send* a field we must not
+    ├── InvalidRequest             we were asked to *send* a request line we must not
+    │   └── InvalidHeader          ... or a header field we must not
     ├── NetworkError               DNS, connect, send or receive failed
     │   ├── TLSError               the TLS handshake or a TLS record failed
     │   ├── Timeout                a phase took longer than its limit
@@ -117,27 +118,36 @@ class StreamError(ProtocolError):
     """A streamed reply broke the Chat Completions stream format.
 
     Examples: a ``data:`` payload that is not JSON, a chunk without
-    ``choices``, a stream that ends without ``data: [DONE]``. ``events`` keeps
-    the Server-Sent Events received so far and ``chunks`` the decoded chunk
-    objects, so what did arrive stays inspectable.
+    ``choices``, a stream that ends without ``data: [DONE]``. ``sse_events``
+    keeps the Server-Sent Events received so far and ``completion_chunks`` the
+    decoded ``chat.completion.chunk`` objects (the names ``Exchange`` uses), so
+    what did arrive stays inspectable.
     """
 
     def __init__(
         self,
         message: str,
         *,
-        events: list[Any] | None = None,
-        chunks: list[Any] | None = None,
+        sse_events: list[Any] | None = None,
+        completion_chunks: list[Any] | None = None,
         offset: int | None = None,
         rule: str | None = None,
         received: bytes = b"",
     ) -> None:
-        self.events = list(events or [])
-        self.chunks = list(chunks or [])
+        self.sse_events = list(sse_events or [])
+        self.completion_chunks = list(completion_chunks or [])
         super().__init__(message, offset=offset, rule=rule, received=received)
 
 
-class InvalidHeader(WireError, ValueError):
+class InvalidRequest(WireError, ValueError):
+    """A request we were asked to send is not valid HTTP/1.1: its method, request-target or version.
+
+    Raised before a byte is sent; the parent of ``InvalidHeader``, so one
+    ``except InvalidRequest`` catches every refusal of the request writer.
+    """
+
+
+class InvalidHeader(InvalidRequest):
     """A header field we were asked to send is not valid HTTP.
 
     The message names the field and the rule, never the value of a secret

@@ -12,7 +12,8 @@ Nothing is added behind your back: the fields in ``Request.headers`` are the
 fields on the wire, in that order, with that case. ``validate()`` refuses
 anything that would change the meaning of those bytes, above all a CR or LF
 inside a value (which would end the field early and let the rest be read as a
-new field: "header injection"). Refusals are ``InvalidHeader`` and never quote
+new field: "header injection"). Refusals are ``InvalidRequest`` (the request
+line) or its subclass ``InvalidHeader`` (a field), and never quote
 a secret, such as an API key with a stray ``\\r`` from a ``.env`` file.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 
-from wire.errors import InvalidHeader
+from wire.errors import InvalidHeader, InvalidRequest
 from wire.grammar import FIELD_VALUE_RE, HTTP_VERSION_RE, NOT_TCHAR_RE, TOKEN_RE
 from wire.secrets import redact
 from wire.version import __version__
@@ -99,11 +100,11 @@ class Request:
         return self.head_bytes() + self.body
 
     def validate(self) -> None:
-        """Raise ``InvalidHeader`` if the method, target, version or any field is not valid HTTP/1.1."""
+        """Raise ``InvalidRequest`` for a bad method, target or version, ``InvalidHeader`` for a bad field."""
         _check_method(self.method)
         _check_target(self.target)
         if not HTTP_VERSION_RE.fullmatch(self.http_version):
-            raise InvalidHeader(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
+            raise InvalidRequest(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
         for name, value in self.headers:
             _check_name(name)
             _check_value(name, value)
@@ -173,10 +174,10 @@ def chat_request(
 def _check_method(method: str) -> None:
     # RFC 9110 §9.1 / RFC 9112 §3.1:  method = token
     if not method:
-        raise InvalidHeader("the method is empty; it must be a token such as POST (RFC 9110 §9.1)")
+        raise InvalidRequest("the method is empty; it must be a token such as POST (RFC 9110 §9.1)")
     bad = NOT_TCHAR_RE.search(method)
     if bad is not None:
-        raise InvalidHeader(
+        raise InvalidRequest(
             f"the method {method!r} has {_describe(bad[0])} at position {bad.start()}; a method is a token "
             "(RFC 9110 §9.1)"
         )
@@ -186,13 +187,13 @@ def _check_target(target: str) -> None:
     # RFC 9112 §3.2:  origin-form = absolute-path [ "?" query ]   ("/v1/chat/completions")
     #                 absolute-form = absolute-URI                 ("http://host/v1/...", for proxies)
     if not target:
-        raise InvalidHeader("the request-target is empty; it should start with '/' (RFC 9112 §3.2.1)")
+        raise InvalidRequest("the request-target is empty; it should start with '/' (RFC 9112 §3.2.1)")
     for i, char in enumerate(target):
         if char not in URI_CHARS:
             hint = " (a fragment is never sent)" if char == "#" else f"; percent-encode it as %{ord(char):02X}"
             if ord(char) > 0x7F:
                 hint = "; percent-encode its UTF-8 bytes"
-            raise InvalidHeader(
+            raise InvalidRequest(
                 f"the request-target {target!r} has {_describe(char)} at position {i}, which may not appear "
                 f"in a request-target (RFC 9112 §3.2, RFC 3986 §2){hint}"
             )
@@ -201,7 +202,7 @@ def _check_target(target: str) -> None:
     scheme, sep, _ = target.partition(":")
     if sep and scheme and scheme[0].isalpha() and all(c.isalnum() or c in "+-." for c in scheme):
         return
-    raise InvalidHeader(
+    raise InvalidRequest(
         f"the request-target {target!r} is neither origin-form ('/path?query') nor absolute-form "
         "('scheme://host/path') (RFC 9112 §3.2)"
     )

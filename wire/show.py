@@ -40,19 +40,19 @@ from wire.secrets import redact_text as redact_text
 from wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
-    from wire.client import Exchange
     from wire.config import Settings
+    from wire.exchange import Exchange
     from wire.trace import TraceEvent
     from wire.transport import Timings, TLSInfo
 
 # The layers, in wire order: the names ``--show`` accepts.
-LAYERS = ("settings", "payload", "request", "connection", "response", "body", "events", "json", "answer", "timings")
+LAYERS = ("settings", "payload", "request", "connection", "response", "body", "sse", "json", "answer", "timings")
 # Views that --show offers besides the layers, not shown unless asked for.
 EXTRA_VIEWS = ("annotated", "attempts")
 
 # How much of one chunk's data the frame view quotes before "…".
 PREVIEW_BYTES = 72
-# How many characters of one event line the events view shows (the chunk view has the rest).
+# How many characters of one event line the SSE view shows (the completion-chunk view has the rest).
 EVENT_WIDTH = 100
 
 _STYLES = {
@@ -421,7 +421,7 @@ def _preview(data: bytes, limit: int, color: bool) -> str:
     return paint("<", "in", color) + " " + shown + more
 
 
-def events_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
+def sse_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
     """The Server-Sent Events of a streamed reply, each in the chunk frame it began in; secrets redacted."""
     secrets = [] if show_secrets else secrets_of(exchange)
     response = exchange.response or partial_response(exchange)
@@ -496,14 +496,14 @@ def partial_response(exchange: Exchange) -> Response | None:
     return response
 
 
-def chunks_view(exchange: Exchange, *, color: bool = False) -> str:
-    """Each streamed chunk object, reduced to what it adds: its delta, finish_reason or usage.
+def completion_chunks_view(exchange: Exchange, *, color: bool = False) -> str:
+    """Each ``chat.completion.chunk`` object of a stream, reduced to what it adds: delta, finish_reason or usage.
 
     Every chunk also repeats ``id``, ``object``, ``created`` and ``model``; the first one's are shown once.
     """
-    chunks = exchange.chunks
+    chunks = exchange.completion_chunks
     if not chunks:
-        return "  (no chunks)"
+        return "  (no completion chunks)"
     first = chunks[0]
     same = {k: first.get(k) for k in ("id", "object", "created", "model") if k in first}
     out = [paint(f"  every chunk: {_compact(same)}", "note", color)]
@@ -539,7 +539,7 @@ def answer_view(exchange: Exchange, *, color: bool = False) -> str:
     completion = exchange.completion
     if completion is None:
         # A stream that broke off: the text of the chunks that did arrive (first choice).
-        deltas = [(c.get("choices") or [{}])[0].get("delta") or {} for c in exchange.chunks]
+        deltas = [(c.get("choices") or [{}])[0].get("delta") or {} for c in exchange.completion_chunks]
         text = "".join(d.get("content") or "" for d in deltas if isinstance(d, dict))
         if not text:
             return "  (no answer)"
@@ -700,11 +700,11 @@ def exchange_view(
                     body_view(response, color=color, secrets=secrets),
                 )
             )
-        if "events" in chosen and exchange.stream and exchange.sse_events:
+        if "sse" in chosen and exchange.stream and exchange.sse_events:
             sections.append(
-                ("server-sent events", "wire/sse.py", events_view(exchange, color=color, show_secrets=show_secrets))
+                ("server-sent events", "wire/sse.py", sse_view(exchange, color=color, show_secrets=show_secrets))
             )
-            sections.append(("chunk objects", "wire/chat.py", chunks_view(exchange, color=color)))
+            sections.append(("completion chunks", "wire/chat.py", completion_chunks_view(exchange, color=color)))
         if "json" in chosen and not exchange.stream:
             sections.append(("JSON body", "wire/chat.py", json_view(exchange)))
         if "answer" in chosen:
@@ -714,7 +714,9 @@ def exchange_view(
             ("annotated reply bytes", "wire/http11/", annotated_view(exchange, color=color, show_secrets=show_secrets))
         )
     if ("attempts" in chosen or len(exchange.attempts) > 1) and exchange.attempts:
-        sections.append(("attempts", "wire/client.py", attempts_view(exchange, color=color, show_secrets=show_secrets)))
+        sections.append(
+            ("attempts", "wire/exchange.py", attempts_view(exchange, color=color, show_secrets=show_secrets))
+        )
     if "timings" in chosen and exchange.records:
         sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
     if exchange.capture_truncated:

@@ -148,44 +148,41 @@ class SSEDecoder:
         try:
             # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED
             # (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a single
-            # U+000D CARRIAGE RETURN (CR) character."
-            if self._held_cr or b"\r" in data:  # (`_partial` never holds a CR, except a held one)
-                buf = self._join_partial(data)
-                # bytes.splitlines() breaks at exactly CRLF, LF and CR (str.splitlines also breaks at \x0b, \x1c, ...).
-                lines = buf.splitlines(keepends=True)
-                tail = lines[-1]
-                if tail[-1] == 10:  # the input ends in LF: every line is complete
-                    tail = b""
-                else:
-                    # The last line has no line end yet, or ends in CR that an LF in the next feed may join: hold it.
-                    lines.pop()
-                self._read_lines(buf, lines, events)
-            else:
-                # LF only, as OpenAI sends.
-                lines_end = data.rfind(b"\n") + 1  # complete lines end here
-                if not lines_end:
-                    self._extend_line(data)  # no line end: the current line goes on
-                    return events
-                if self._partial:
-                    self._partial.append(data)
-                    buf = b"".join(self._partial)
-                    lines_end += len(buf) - len(data)
-                else:
-                    buf = data
-                tail = buf[lines_end:]
-                start = 0
-                if buf[:6] == b"data: " and not self._block_raw:
-                    blocks_end = buf.rfind(b"\n\n", 0, lines_end) + 2  # whole blocks end here (1: none)
-                    if 1 < blocks_end <= self.max_line:  # a run this short cannot hold an over-long line
-                        start = self._read_data_blocks(buf, blocks_end, events)
-                if start < lines_end:
-                    self._read_lines(buf, buf[start:lines_end].splitlines(keepends=True), events, start)
-                if len(tail) > self.max_line:
-                    raise self._line_too_long(self.offset)
-                self._partial = [tail] if tail else []  # (`_hold` without CR to look for)
-                self._partial_len = len(tail)
+            # U+000D CARRIAGE RETURN (CR) character." (`_partial` holds no CR, except a held one.)
+            has_cr = self._held_cr or b"\r" in data
+            lines_end = data.rfind(b"\n") + 1  # complete lines end here (for LF-only input)
+            if not lines_end and not has_cr:
+                self._extend_line(data)  # no line end: the current line goes on
                 return events
-            self._hold(tail)
+            # 1. The held tail of the last feed (an unfinished line) and the new bytes, as one buffer.
+            if self._partial:
+                self._partial.append(data)
+                buf = b"".join(self._partial)
+            else:
+                buf = data
+            # 2. Where its complete lines end. A CR as the very last byte may be half a CRLF whose
+            # LF is in the next feed: the line it ends is held until that byte says.
+            if has_cr:
+                last = len(buf) - 1 if buf[-1] == 13 else len(buf)  # 13: CR
+                lines_end = max(buf.rfind(b"\n", 0, last), buf.rfind(b"\r", 0, last)) + 1
+            else:
+                lines_end += len(buf) - len(data)
+            # 3. The lines. LF only, as OpenAI sends: whole `data:` blocks go the fast way first.
+            start = 0
+            if not has_cr and not self._block_raw and buf[:6] == b"data: ":
+                blocks_end = buf.rfind(b"\n\n", 0, lines_end) + 2  # whole blocks end here (1: none)
+                if 1 < blocks_end <= self.max_line:  # a run this short cannot hold an over-long line
+                    start = self._read_data_blocks(buf, blocks_end, events)
+            if start < lines_end:
+                # bytes.splitlines() breaks at exactly CRLF, LF and CR (str.splitlines also breaks at \x0b, \x1c, ...).
+                self._read_lines(buf, buf[start:lines_end].splitlines(keepends=True), events, start)
+            # 4. Hold the rest (an unfinished line, or one that ended in CR) for the next feed.
+            tail = buf[lines_end:]
+            self._held_cr = tail[-1:] == b"\r"
+            if len(tail) - self._held_cr > self.max_line:  # the line end does not count toward the limit
+                raise self._line_too_long(self.offset)
+            self._partial = [tail] if tail else []
+            self._partial_len = len(tail)
         except ProtocolError as exc:
             self._fail(exc, events)
         return events
@@ -211,7 +208,7 @@ class SSEDecoder:
         if self._held_cr:
             try:
                 self._read_lines(partial, [partial], events)
-            except ProtocolError as exc:  # pragma: no cover - `_hold` already checked this line's length
+            except ProtocolError as exc:  # pragma: no cover - feed() already checked this line's length
                 self._fail(exc, events)
             partial = b""
         self.dropped = b"".join(self._block_raw) + partial
@@ -352,28 +349,12 @@ class SSEDecoder:
         self.offset = self._block_offset = offset
         return end
 
-    def _join_partial(self, data: bytes) -> bytes:
-        """The unfinished line from earlier feeds, followed by ``data``."""
-        if not self._partial:
-            return data
-        self._partial.append(data)
-        return b"".join(self._partial)
-
     def _extend_line(self, data: bytes) -> None:
         """Keep a piece of a line that has not ended yet; join the pieces once, when it ends."""
         self._partial.append(data)
         self._partial_len += len(data)
         if self._partial_len > self.max_line:
             raise self._line_too_long(self.offset)
-
-    def _hold(self, tail: bytes) -> None:
-        """Keep the last line of the input until its end (or the rest of its CRLF) arrives."""
-        self._held_cr = tail[-1:] == b"\r"
-        length = len(tail) - self._held_cr  # the line end does not count toward the limit
-        if length > self.max_line:
-            raise self._line_too_long(self.offset)
-        self._partial = [tail] if tail else []
-        self._partial_len = len(tail)
 
     def _first_long_line(self, lines: list[bytes]) -> int | None:
         """The index of the first line over ``max_line`` (its line end not counted), if any."""

@@ -65,7 +65,7 @@ def test_streamed_chunks_and_usage_equal_what_the_fake_sent(server: FakeServer) 
     stream_options = {"include_usage": True}
     wire_stream = wire_client(server).stream(MESSAGES, model=MODEL, stream_options=stream_options)
     wire_text = "".join(wire_stream)
-    meant = wire_stream.exchange.chunks
+    meant = wire_stream.exchange.completion_chunks
     with sdk(server) as client:
         chunks = list(
             client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True, stream_options=stream_options)  # type: ignore[call-overload]
@@ -88,7 +88,7 @@ def test_tool_call_non_streamed_and_streamed(server: FakeServer) -> None:
     call = completion.choices[0].message.tool_calls[0]  # type: ignore[index]
     assert completion.choices[0].finish_reason == "tool_calls"
     assert call.function.name == "get_weather"  # type: ignore[union-attr]
-    assert [c.model_dump(exclude_unset=True) for c in chunks] == wire_stream.exchange.chunks
+    assert [c.model_dump(exclude_unset=True) for c in chunks] == wire_stream.exchange.completion_chunks
     arguments = "".join(
         c.choices[0].delta.tool_calls[0].function.arguments or ""  # type: ignore[index, union-attr]
         for c in chunks

@@ -1,0 +1,111 @@
+"""The record of one call: ``Exchange``, and an ``Attempt`` for each time the request was sent.
+
+Data only. ``wire.client`` fills them in as the call goes through the
+layers; the views (``wire.show``, ``wire.har``) and a learner read them
+afterwards. An ``Exchange`` keeps every layer's result of the last attempt
+at its top level; ``Exchange.attempts`` keeps each attempt's own bytes,
+timings, reply and error, retries included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wire.chat import CHAT_PATH, ChatCompletion
+from wire.errors import WireError
+from wire.http11 import Event, Response
+from wire.proxy import TunnelInfo
+from wire.request import Request
+from wire.sse import Comment, ServerSentEvent, SSEDecoder
+from wire.trace import TraceEvent, Tracer
+from wire.transport import Record, Timings, TLSInfo
+
+
+@dataclass
+class Attempt:
+    """One try at the call: the bytes both ways, the timings, and how it ended."""
+
+    number: int
+    request_bytes: bytes = b""
+    records: list[Record] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+    tls: TLSInfo | None = None
+    tunnel: TunnelInfo | None = None  # the CONNECT exchange with a proxy, when one was used
+    peer: tuple[str, int] | None = None
+    response: Response | None = None
+    error: WireError | None = None
+    retry_delay: float | None = None  # seconds waited before the next attempt, if there was one
+    reused: bool = False  # sent on a connection kept from an earlier call (no DNS, TCP, TLS)
+    reopened: bool = False  # the kept connection had been closed by the server: a new one was opened
+    saved_seconds: float = 0.0  # DNS + TCP + TLS time that reusing the connection saved
+
+    @property
+    def response_bytes(self) -> bytes:
+        """Every byte received in this attempt, in order."""
+        return b"".join(r.data for r in self.records if r.direction == "in")
+
+    def __repr__(self) -> str:
+        # Sizes, not bytes: the request bytes carry the API key (shown only by wire.show, redacted).
+        status = self.response.status if self.response is not None else None
+        error = type(self.error).__name__ if self.error is not None else None
+        return (
+            f"<Attempt {self.number}: {len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
+            f"status {status}, error {error}, retry_delay {self.retry_delay}>"
+        )
+
+
+@dataclass
+class Exchange:
+    """Everything one call did, layer by layer (the last attempt's results at top level)."""
+
+    base_url: str
+    payload: dict[str, Any]
+    request: Request
+    request_bytes: bytes
+    stream: bool = False
+    tls: TLSInfo | None = None
+    tunnel: TunnelInfo | None = None  # the CONNECT exchange with a proxy, when one was used
+    timings: Timings = field(default_factory=Timings)
+    records: list[Record] = field(default_factory=list)
+    peer: tuple[str, int] | None = None
+    events: list[Event] = field(default_factory=list)
+    response: Response | None = None
+    json: Any = None
+    completion: ChatCompletion | None = None
+    sse_events: list[ServerSentEvent] = field(default_factory=list)
+    sse_decoder: SSEDecoder | None = None
+    completion_chunks: list[dict[str, Any]] = field(default_factory=list)  # the chat.completion.chunk objects
+    attempts: list[Attempt] = field(default_factory=list)
+    tracer: Tracer = field(default_factory=Tracer, repr=False)
+    reused: bool = False  # the last attempt reused a kept-alive connection
+    capture_truncated: bool = False  # the records stopped at transport.MAX_CAPTURE_BYTES; the reply went on
+    saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
+
+    @property
+    def response_bytes(self) -> bytes:
+        """Every byte received in the last attempt, in order."""
+        return b"".join(r.data for r in self.records if r.direction == "in")
+
+    @property
+    def sse_comments(self) -> list[Comment]:
+        """The comment lines of a streamed reply (keep-alives such as ``: ping``): not events, but kept."""
+        return list(self.sse_decoder.comments) if self.sse_decoder is not None else []
+
+    @property
+    def trace(self) -> list[TraceEvent]:
+        """What each layer did, in order (``layer.step`` events; see ``wire.trace``)."""
+        return self.tracer.events
+
+    @property
+    def text(self) -> str:
+        """The answer's text (first choice), or "" when there is none."""
+        return self.completion.text if self.completion is not None else ""
+
+    def __repr__(self) -> str:
+        status = self.response.status if self.response is not None else None
+        return (
+            f"<Exchange {self.request.method} {self.base_url}{CHAT_PATH} -> {status}, "
+            f"{len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
+            f"{len(self.attempts)} attempt(s)>"
+        )

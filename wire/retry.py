@@ -1,0 +1,164 @@
+"""The retry policy: which failures are tried again, and how long to wait first.
+
+Pure functions: no sockets, no clock, no random numbers of their own (the
+caller passes the time and a random fraction), so every rule can be tested
+with exact numbers. ``wire.client`` asks ``retry_delay()`` after each failed
+attempt and sleeps for what it returns.
+
+The rules are those of the official openai-python SDK's ``_base_client.py``
+(``_should_retry``, ``_calculate_retry_timeout``, ``_parse_retry_after_header``)
+and ``_constants.py``, as the 1.x releases have them; checked against the
+installed openai 3.57.0. What is retried:
+
+- a reply whose ``x-should-retry`` field says ``true`` (``false``: never);
+  otherwise the statuses 408 (request timeout), 409 (lock timeout), 429
+  (rate limit) and every 5xx;
+- a network error (DNS, connect, send, receive, timeout) before any byte of
+  the reply arrived, and a connection closed before any reply byte.
+
+The wait is the server's ``retry-after-ms`` or ``retry-after`` (seconds, or
+an HTTP-date: RFC 9110 §10.2.3) when it is above 0 and at most
+``MAX_RETRY_AFTER``; otherwise an exponential backoff from
+``INITIAL_RETRY_DELAY``, at most ``MAX_RETRY_DELAY``, less up to 25 % jitter.
+
+Where wire differs from the SDK (3.57.0), on purpose:
+
+- A reply that broke off after some bytes arrived (a reset or a timeout
+  mid-body) is not retried; the SDK retries any transport error while it
+  reads a non-streamed reply (a streamed body is read after its retry loop). Chat
+  Completions calls are billed and the server may have done the work, so
+  wire sends a request twice only when it provably never reached a server
+  that answered (DESIGN.md, "Retries").
+- TLS and proxy errors are not retried: a certificate or a proxy refusal does
+  not heal in a second (the SDK retries them as connection errors).
+- ``MAX_RETRY_AFTER`` is 60 s, as the SDK 1.x had it; 3.57.0 allows 120 s and
+  then does not retry at all above it. wire ignores a longer wait and uses
+  its backoff instead.
+- ``retry-after-ms`` is used only when it is a usable delay; otherwise
+  ``retry-after`` is read (the SDK stops at the first header that is a
+  number, even ``0``).
+- ``x-should-retry`` is compared without case or surrounding spaces.
+"""
+
+from __future__ import annotations
+
+import email.utils
+
+from wire.errors import APIError, IncompleteMessage, NetworkError, ProxyError, TLSError, WireError
+from wire.http11 import Response
+
+# How many times a failed call is sent again by default (the SDK's DEFAULT_MAX_RETRIES).
+DEFAULT_MAX_RETRIES = 2
+# Seconds before the first retry when the server names no delay; each retry doubles it.
+INITIAL_RETRY_DELAY = 0.5
+# The backoff never waits longer than this, however many retries came before.
+MAX_RETRY_DELAY = 8.0
+# A server's retry-after above this many seconds is ignored (backoff instead): a caller waits a minute at most.
+MAX_RETRY_AFTER = 60.0
+# The jitter takes up to this fraction off a backoff, so that many clients do not retry in step.
+JITTER = 0.25
+# Statuses worth trying again: request timeout, lock timeout, rate limit (plus every 5xx, the server's trouble).
+RETRY_STATUSES = frozenset({408, 409, 429})
+
+
+def should_retry_status(status: int, x_should_retry: str | None = None) -> bool:
+    """Whether a reply with this status is worth sending again.
+
+    ``x_should_retry`` is the value of the server's ``x-should-retry`` field
+    (not a standard field; the OpenAI API sends it): ``true`` or ``false``
+    overrides the status.
+    """
+    verdict = (x_should_retry or "").strip().lower()
+    if verdict == "true":
+        return True
+    if verdict == "false":
+        return False
+    return status in RETRY_STATUSES or status >= 500
+
+
+def may_retry_failure(error: WireError, *, received: bytes) -> bool:
+    """Whether a failure without a complete reply may be tried again.
+
+    Only when nothing of the reply had arrived (``received`` is empty): the
+    request then provably did not produce an answer, so sending it again
+    cannot repeat work the server reported. TLS and proxy failures are final.
+    """
+    if received:
+        return False
+    if isinstance(error, (TLSError, ProxyError)):
+        return False
+    return isinstance(error, (NetworkError, IncompleteMessage))
+
+
+def parse_retry_after(retry_after_ms: str | None, retry_after: str | None, *, now: float) -> float | None:
+    """The delay the server asks for, in seconds, when it is usable (0 < delay <= MAX_RETRY_AFTER).
+
+    ``retry_after_ms`` (milliseconds, an OpenAI field) wins over
+    ``retry_after``, which is delay-seconds or an HTTP-date (RFC 9110
+    §10.2.3: ``Retry-After = HTTP-date / delay-seconds``); ``now`` is the
+    current Unix time, for the date. None when neither gives a usable delay.
+    """
+    if retry_after_ms is not None:
+        ms = _number(retry_after_ms)
+        if ms is not None and _usable(ms / 1000):
+            return ms / 1000
+    if retry_after is None:
+        return None
+    delay = _number(retry_after)
+    if delay is None:
+        try:
+            when = email.utils.parsedate_to_datetime(retry_after)
+        except (TypeError, ValueError):
+            return None  # neither seconds nor an HTTP-date: ignore it
+        delay = when.timestamp() - now
+    return delay if _usable(delay) else None
+
+
+def backoff_delay(retry: int, random_fraction: float) -> float:
+    """Seconds to wait before retry number ``retry`` (1 for the first) when the server named no delay.
+
+    ``INITIAL_RETRY_DELAY * 2 ** (retry - 1)``, at most ``MAX_RETRY_DELAY``,
+    less ``JITTER * random_fraction`` of it (``random_fraction`` in [0, 1)).
+    """
+    backoff = min(INITIAL_RETRY_DELAY * 2.0 ** (retry - 1), MAX_RETRY_DELAY)
+    return backoff * (1 - JITTER * random_fraction)
+
+
+def retry_delay(
+    error: WireError,
+    *,
+    number: int,
+    max_retries: int,
+    response: Response | None,
+    received: bytes,
+    random_fraction: float,
+    now: float,
+) -> float | None:
+    """Seconds to wait before sending again after attempt ``number`` failed, or None when the failure is final.
+
+    ``response`` is the attempt's complete reply (for an ``APIError``),
+    ``received`` every byte of the reply that arrived.
+    """
+    if number > max_retries:
+        return None
+    if isinstance(error, APIError) and response is not None:
+        if not should_retry_status(response.status, response.header("x-should-retry")):
+            return None
+        asked = parse_retry_after(response.header("retry-after-ms"), response.header("retry-after"), now=now)
+        if asked is not None:
+            return asked
+    elif not may_retry_failure(error, received=received):
+        return None
+    return backoff_delay(number, random_fraction)
+
+
+def _number(value: str) -> float | None:
+    """A header value as a number (``float()`` also takes ``1.5`` and spaces, as the SDK does), or None."""
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _usable(delay: float) -> bool:
+    return 0 < delay <= MAX_RETRY_AFTER
