@@ -1,7 +1,7 @@
 """The HTTP/1.1 response parser, rule by rule: exact messages, offsets, rules and events.
 
 These tests pin what ``wire.http11`` does at every edge that mutation testing
-(docs/testing-http11.md) showed to be unguarded: each boundary of each grammar
+(docs/testing.md) showed to be unguarded: each boundary of each grammar
 rule, each limit at exactly N and N + 1, each state's early close, keep-alive
 decisions and bytes after the end. They go through public behaviour only
 (``ResponseParser``, ``parse_response``, the events, ``Response`` and the
