@@ -7,9 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from rawserver import TIMEOUT, RawServer
 
 from wire.client import Client
+from wire.errors import IncompleteMessage
 from wire.fake import DEMO_CA_FILE, FakeServer
 from wire.show import connection_view
 
@@ -35,7 +37,6 @@ def test_second_call_reuses_the_connection_and_says_so() -> None:
     assert {r.direction for r in second.records[1:]} == {"in"}
     view = connection_view(second)
     assert "reused connection" in view and "no TLS handshake" in view
-    assert not second.attempts[0].reopened
 
 
 def _what_the_client_does_next(seen: list[bytes]) -> Callable[[socket.socket], None]:
@@ -73,7 +74,7 @@ def test_close_delimited_body_is_not_reused() -> None:
         first = c.chat("one")
         second = c.chat("two")
     assert first.response is not None and not first.response.keep_alive
-    assert not second.reused and not second.attempts[0].reopened and len(server.requests) == 2
+    assert not second.reused and len(second.attempts) == 1 and len(server.requests) == 2
 
 
 def test_kept_connection_closed_by_the_server_is_noticed_before_sending() -> None:
@@ -83,55 +84,88 @@ def test_kept_connection_closed_by_the_server_is_noticed_before_sending() -> Non
             client.chat("one")
             assert server.closed.acquire(timeout=TIMEOUT)  # the FIN is on its way before the next call
             second = client.chat("two")
-    assert not second.reused and len(second.attempts) == 1 and not second.attempts[0].reopened
+    assert not second.reused and len(second.attempts) == 1
 
 
 class CloseAfterSecondRequest:
-    """Connection 1: answer one request, read the next, then close without a word. Connection 2: answer."""
+    """Connection 1: answer one request, read the next, then close without a word. Connection 2: answer.
+
+    ``requests`` counts each request the server read in full: the second call's POST
+    reached the server, so sending it again is a second (billed) call.
+    """
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.sock.settimeout(TIMEOUT)
         self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        self.requests = 0
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
 
     def read_request(self, conn: socket.socket) -> None:
         deadline = time.monotonic() + TIMEOUT
         data = b""
-        while (b"\r\n\r\n" not in data or not data.endswith(b"}")) and time.monotonic() < deadline:
+        while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            conn.settimeout(left)
             piece = conn.recv(65536)
             if not piece:
                 return
             data += piece
+        self.requests += 1
 
     def serve(self) -> None:
-        conn, _ = self.sock.accept()
-        with conn:
-            conn.settimeout(TIMEOUT)
-            self.read_request(conn)
-            conn.sendall(OK % (len(BODY), BODY))
-            self.read_request(conn)
-        conn, _ = self.sock.accept()
-        with conn:
-            conn.settimeout(TIMEOUT)
-            self.read_request(conn)
-            conn.sendall(OK % (len(BODY), BODY))
+        try:
+            conn, _ = self.sock.accept()
+            with conn:
+                conn.settimeout(TIMEOUT)
+                self.read_request(conn)
+                conn.sendall(OK % (len(BODY), BODY))
+                self.read_request(conn)
+            conn, _ = self.sock.accept()
+            with conn:
+                conn.settimeout(TIMEOUT)
+                self.read_request(conn)
+                conn.sendall(OK % (len(BODY), BODY))
+        except OSError:
+            pass  # no second connection (the client did not send again): the listener closes
 
     def close(self) -> None:
         self.sock.close()
         self.thread.join(TIMEOUT)
 
 
-def test_kept_connection_closed_after_the_request_is_reopened_once_not_retried() -> None:
+def test_kept_connection_closed_after_the_request_is_a_failure_not_a_silent_resend() -> None:
+    """The POST reached the server: with max_retries=0 it is not sent again (issue 12)."""
     server = CloseAfterSecondRequest()
     waits: list[float] = []
     try:
         with Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=0, sleep=waits.append) as client:
             client.chat("one")
+            with pytest.raises(IncompleteMessage) as info:
+                client.chat("two")
+    finally:
+        server.close()
+    assert server.requests == 2 and waits == []
+    assert str(info.value).startswith("the server closed the kept-alive connection after the request was sent")
+    assert info.value.received == b"" and info.value.rule == "RFC 9112 §9.3.1: a non-idempotent request is not retried automatically"
+    exchange = info.value.exchange
+    assert exchange is not None and len(exchange.attempts) == 1 and exchange.attempts[0].reused
+
+
+def test_kept_connection_closed_after_the_request_is_retried_only_as_a_counted_retry() -> None:
+    server = CloseAfterSecondRequest()
+    waits: list[float] = []
+    try:
+        with Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=1, sleep=waits.append) as client:
+            client.chat("one")
             second = client.chat("two")
     finally:
         server.close()
     assert second.completion is not None and second.completion.text == "hi"
-    assert len(second.attempts) == 1 and second.attempts[0].reopened and not second.reused
-    assert waits == []
+    assert server.requests == 3 and len(waits) == 1  # the retry policy sent it again, and waited first
+    first_try, retry = second.attempts
+    assert first_try.reused and isinstance(first_try.error, IncompleteMessage) and first_try.retry_delay == waits[0]
+    assert not retry.reused and retry.error is None and not second.reused

@@ -39,7 +39,6 @@ from wire.config import Settings
 from wire.errors import (
     APIError,
     IncompleteMessage,
-    NetworkError,
     ProtocolError,
     StreamError,
     Timeout,
@@ -260,30 +259,33 @@ class Client:
     def _send(self, exchange: Exchange, attempt: Attempt) -> tuple[Connection, bytes]:
         """Send the request; return the connection and the first bytes of the reply.
 
-        A kept connection that the server has closed meanwhile (EOF or reset
-        before any response byte) is replaced by a new one once, transparently:
-        that is not a retry, the request never reached a live server.
+        A kept connection is checked before the request goes out: one the server
+        has closed meanwhile is dropped and a new one opened (``_take_kept``), so
+        the request is sent once. Once written, the request may have reached the
+        server even if no answer comes back (a Chat Completions call is billed):
+        a kept connection that dies after the write is a failed attempt, which
+        only the retry policy (``max_retries``) may send again.
         """
         trace = exchange.tracer
         conn = self._take_kept()
         if conn is not None:
-            self._watch(conn, exchange, attempt)
             trace("connection.reuse", peer=conn.peer, saved_ms=round(conn.setup_seconds * 1000, 3))
-            try:
-                self._write(conn, exchange)
-                first = conn.recv()
-                if first:
-                    return conn, first
-            except NetworkError as exc:
-                if isinstance(exc, Timeout) or exc.received:
-                    raise
-            conn.close()
-            attempt.reopened = True
-            trace("connection.reuse", "failed", error="the server had closed the kept connection; opening a new one")
-        conn = self._open(trace)
+        else:
+            conn = self._open(trace)
         self._watch(conn, exchange, attempt)
         self._write(conn, exchange)
-        return conn, conn.recv()
+        first = conn.recv()
+        if not first and conn.reuse_count > 0:
+            trace("connection.reuse", "failed", error="the server closed the kept connection without answering")
+            raise IncompleteMessage(
+                "the server closed the kept-alive connection after the request was sent, without answering "
+                "(the request may have been processed: wire does not send it again on its own; max_retries decides)",
+                offset=0,
+                rule="RFC 9112 §9.3.1: a non-idempotent request is not retried automatically",
+                received=b"",
+                state="status line",
+            )
+        return conn, first
 
     @staticmethod
     def _write(conn: Connection, exchange: Exchange) -> None:

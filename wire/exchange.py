@@ -37,7 +37,6 @@ class Attempt:
     error: WireError | None = None
     retry_delay: float | None = None  # seconds waited before the next attempt, if there was one
     reused: bool = False  # sent on a connection kept from an earlier call (no DNS, TCP, TLS)
-    reopened: bool = False  # the kept connection had been closed by the server: a new one was opened
     saved_seconds: float = 0.0  # DNS + TCP + TLS time that reusing the connection saved
 
     @property
