@@ -297,6 +297,25 @@ def test_connect_request_bytes() -> None:
         connect_request_bytes(plain, "evil\r\nX-Injected: 1", 443)
 
 
+@pytest.mark.parametrize(
+    ("host", "port"),
+    [("a b", 443), ("host/path", 443), ("h", 123456), ("h@x", 1), ("[::1", 443), ("h\x00", 1), ("", 443)],
+)
+def test_a_connect_target_that_is_not_an_authority_is_refused(host: str, port: int) -> None:
+    """RFC 9112 §3.2.3: authority-form = uri-host ":" port (the rule in wire/grammar.py)."""
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    with pytest.raises(wire.InvalidHeader) as info:
+        connect_request_bytes(ProxyInfo(host="proxy", port=3128), host, port)
+    assert str(info.value) == f"{authority!r} is not a valid host:port for CONNECT (RFC 9112 §3.2.3)"
+
+
+@pytest.mark.parametrize("host", ["api.openai.com", "10.0.0.1", "x-y_z~1", "%41", "a!$&'()*+,;=b"])
+def test_every_reg_name_character_is_a_connect_target(host: str) -> None:
+    assert connect_request_bytes(ProxyInfo(host="proxy", port=3128), host, 443).startswith(
+        f"CONNECT {host}:443 HTTP/1.1\r\n".encode()
+    )
+
+
 # --- through a real tunnel on loopback ---
 
 

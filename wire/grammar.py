@@ -5,7 +5,7 @@ rules and the response parser (``wire/http11/``) checks what it receives.
 Rules are read top to bottom, each built from the ones before it, as in
 h11's ``_abnf.py``: tchar -> token -> field-name; VCHAR, obs-text ->
 field-vchar -> field-value -> field-line; HTTP-version -> status-line;
-chunk-size, quoted-string -> chunk-ext.
+chunk-size, quoted-string -> chunk-ext; and the CONNECT target, authority-form.
 
 The patterns are ``str`` regexes. The parser decodes bytes as ISO-8859-1
 (latin-1), which maps each byte to the character with the same number, so a
@@ -99,6 +99,21 @@ CHUNK_EXT = f"(?:{CHUNK_EXT_ELEMENT})*"
 CHUNK_LINE = f"({CHUNK_SIZE})({CHUNK_EXT})\r\n"
 
 
+# RFC 9112 §3.2.3 (a CONNECT request's target, sent to a proxy):
+#   authority-form = uri-host ":" port
+# RFC 3986 §3.2.2 and §3.2.3:
+#   uri-host = IP-literal / IPv4address / reg-name       port = *DIGIT
+#   IP-literal = "[" ( IPv6address / IPvFuture ) "]"
+#   reg-name   = *( unreserved / pct-encoded / sub-delims )
+#   unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"    sub-delims = "!" / "$" / "&" / "'" / "(" / ")" /
+#                                                                      "*" / "+" / "," / ";" / "="
+# wire sends only a port it knows (1 to 5 digits), and checks an IPv6 literal's characters,
+# not its structure (the proxy parses it). An IPv4 address is a reg-name as far as the
+# characters go.
+IP_LITERAL = r"\[[0-9A-Fa-f:.]+\]"
+REG_NAME = r"[A-Za-z0-9\-._~%!$&'()*+,;=]+"
+AUTHORITY_FORM = f"(?:{IP_LITERAL}|{REG_NAME}):[0-9]{{1,5}}"
+
 # --- compiled: what the request writer and the parser match with ---
 
 TOKEN_RE = re.compile(TOKEN)
@@ -107,6 +122,7 @@ HTTP_VERSION_RE = re.compile(HTTP_VERSION)
 FIELD_VALUE_RE = re.compile(FIELD_VALUE)
 FIELD_LINE_RE = re.compile(FIELD_LINE)
 STATUS_LINE_RE = re.compile(STATUS_LINE)
+AUTHORITY_FORM_RE = re.compile(AUTHORITY_FORM)
 # A chunk size line is matched as bytes, as it arrives (latin-1 keeps the rule's classes).
 CHUNK_LINE_RE = re.compile(CHUNK_LINE.encode("latin-1"))
 CHUNK_EXT_ELEMENT_RE = re.compile(CHUNK_EXT_ELEMENT.encode("latin-1"))

@@ -45,6 +45,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from wire import grammar
 from wire.config import NO_PROXY_VARS, PROXY_VARS, Settings
 from wire.errors import (
     ConfigError,
@@ -245,9 +246,6 @@ class TunnelInfo:
         )
 
 
-# RFC 9110 §9.3.6 / RFC 9112 §3.2.3:  authority-form = uri-host ":" port
-# The host is the target's, checked here because the proxy (not wire) resolves it.
-_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+):[0-9]{1,5}")
 
 
 def connect_request_bytes(proxy: ProxyInfo, host: str, port: int) -> bytes:
@@ -261,7 +259,8 @@ def connect_request_bytes(proxy: ProxyInfo, host: str, port: int) -> bytes:
     No body, no other fields. ``InvalidHeader`` if the host cannot be an authority.
     """
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    if not _AUTHORITY.fullmatch(authority):
+    # The host is the target's, checked here because the proxy (not wire) resolves it.
+    if not grammar.AUTHORITY_FORM_RE.fullmatch(authority):
         raise InvalidHeader(f"{authority!r} is not a valid host:port for CONNECT (RFC 9112 §3.2.3)")
     lines = [f"CONNECT {authority} HTTP/1.1\r\n", f"Host: {authority}\r\n"]
     credentials = _basic_credentials(proxy)
