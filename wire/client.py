@@ -55,6 +55,9 @@ from wire.sse import ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
 from wire.transport import Connection, Timeouts
 
+# What a streamed call asks for unless told otherwise: the usage chunk at the end of the stream.
+STREAM_OPTIONS: dict[str, Any] = {"include_usage": True}
+
 __all__ = ["CHAT_PATH", "Attempt", "ChatStream", "Client", "Exchange"]  # Attempt and Exchange: wire.exchange
 
 
@@ -123,8 +126,15 @@ class Client:
     def prepare(
         self, messages: str | list[dict[str, Any]], *, model: str | None = None, stream: bool = False, **params: Any
     ) -> Exchange:
-        """Build the payload and the exact request bytes, without connecting (a dry run)."""
+        """Build the payload and the exact request bytes, without connecting (a dry run).
+
+        These are the bytes ``chat()`` and ``stream()`` send, byte for byte: a
+        streamed call asks for the usage chunk here (``STREAM_OPTIONS``), so a
+        dry run shows it too.
+        """
         _check_messages(messages)
+        if stream:
+            params = _with_stream_options(params)
         s = self.settings
         payload = build_payload(messages, model=model or s.model or DEFAULT_MODEL, stream=stream, **params)
         request = chat_request(
@@ -170,7 +180,13 @@ class Client:
         return exchange
 
     def stream(self, messages: str | list[dict[str, Any]], *, model: str | None = None, **params: Any) -> ChatStream:
-        """Send a streamed chat request; iterate the result for text deltas as they arrive."""
+        """Send a streamed chat request; iterate the result for text deltas as they arrive.
+
+        It asks for usage (``stream_options: {"include_usage": true}``), so
+        ``.exchange.completion.usage`` is filled as after ``chat()``; pass
+        ``stream_options=...`` to send your own, or ``stream_options=None`` to
+        send none.
+        """
         exchange = self.prepare(messages, model=model, stream=True, **params)
         return ChatStream(exchange, self._attempts(exchange))
 
@@ -531,6 +547,20 @@ class ChatStream:
 def _api_error(response: Response, exchange: Exchange) -> APIError:
     """An APIError from a non-2xx reply: the error body's fields, or its raw text, and a hint (wire/hints.py)."""
     return hints.api_error(response, exchange.base_url, secrets_of(exchange), exchange)
+
+
+def _with_stream_options(params: dict[str, Any]) -> dict[str, Any]:
+    """A streamed call's params: ``STREAM_OPTIONS`` unless the caller chose (``None``: leave the field out).
+
+    Without it the API sends no usage in a stream (the final chunk with
+    ``choices: []`` comes only with ``include_usage``); with it, the CLI and
+    Python get the same reply.
+    """
+    if "stream_options" not in params:
+        return {**params, "stream_options": dict(STREAM_OPTIONS)}
+    if params["stream_options"] is None:
+        return {name: value for name, value in params.items() if name != "stream_options"}
+    return params
 
 
 def _check_messages(messages: object) -> None:
