@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import re
 import shlex
+import socket
+import ssl
 import subprocess
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wire.cli import DEMO_API_KEY, main
 from wire.client import Client
-from wire.fake import DEMO_CA_FILE, FakeServer
+from wire.errors import APIError, NetworkError
+from wire.fake import DEMO_CA_FILE, DEMO_CERT_FILE, DEMO_KEY_FILE, FakeServer
 from wire.fake.server import ReceivedRequest
 from wire.version import __version__
 
@@ -99,14 +105,15 @@ def test_stream_from_python_has_usage() -> None:
     completion = stream.exchange.completion
     assert completion is not None and completion.text == text
     usage = completion.usage
-    assert usage is not None and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 0
+    assert usage is not None and usage.prompt_tokens is not None and usage.completion_tokens is not None
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 0
 
 
 @pytest.mark.parametrize(("given", "sent"), [
     ({"stream_options": None}, None),  # None: send no stream_options at all
     ({"stream_options": {"include_usage": False}}, {"include_usage": False}),  # the caller's own, as given
 ])
-def test_stream_options_the_caller_chose_win(given: dict[str, object], sent: object) -> None:
+def test_stream_options_the_caller_chose_win(given: dict[str, Any], sent: object) -> None:
     with FakeServer() as server, Client(base_url=server.base_url, api_key=KEY, timeout=5) as client:
         stream = client.stream("Hi", **given)
         stream.read()
@@ -198,3 +205,173 @@ def test_demo_curl_says_the_server_is_gone(env: None, capsys: pytest.CaptureFixt
         "# For a server that stays up, run `wire serve --tls` and put its URL in the command.\n"
     )
     assert DEMO_API_KEY not in out
+
+
+# --- 4. an early reply: the server answers the head and closes while the body is still going out ---
+
+
+EARLY_413_BODY = (
+    b'{"error":{"message":"Request too large: the body is over 1 MiB","type":"invalid_request_error",'
+    b'"param":null,"code":"request_too_large"}}'
+)
+EARLY_413 = (
+    b"HTTP/1.1 413 Content Too Large\r\ncontent-type: application/json\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%s" % (len(EARLY_413_BODY), EARLY_413_BODY)
+)
+# Far more than the kernel buffers between the two ends can hold (the client's send buffer grows to
+# 4 MiB at most, net.ipv4.tcp_wmem; the server's receive buffer is fixed small below), so the send
+# cannot complete before the server closes.
+BIG_PROMPT = "x" * (16 * 1024 * 1024)
+SERVER_TIMEOUT = 5.0
+
+
+class EarlyReplyServer:
+    """One connection: read the request head only, send ``reply`` (maybe none), then close.
+
+    The body is left unread, so the close sends a reset (RST) and the client's send fails
+    (EPIPE or ECONNRESET). With ``half_close`` the server first ends its side with a FIN after
+    the reply (shutdown(SHUT_WR)), as a server that answers early and stops reading does.
+    RFC 9112 §9.6 warns that such a reset "might erase the client's unacknowledged input
+    buffers"; Linux keeps the bytes that arrived before it readable, so the reply is there to read.
+    """
+
+    def __init__(self, reply: bytes, *, half_close: bool, tls: bool = False) -> None:
+        self.reply = reply
+        self.half_close = half_close
+        self.context: ssl.SSLContext | None = None
+        if tls:
+            self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.context.load_cert_chain(DEMO_CERT_FILE, DEMO_KEY_FILE)
+        self.connections = 0
+        self.head = b""
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        # A small, fixed receive buffer (inherited by the accepted socket; no autotuning).
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        self._sock.settimeout(SERVER_TIMEOUT)
+        port = self._sock.getsockname()[1]
+        self.base_url = f"https://localhost:{port}/v1" if tls else f"http://127.0.0.1:{port}/v1"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> EarlyReplyServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._thread.join(SERVER_TIMEOUT)
+        assert not self._thread.is_alive()
+        # The client is done: a connection it opened again (a resent request) is complete in the
+        # listen backlog, whether or not anyone accepted it. Count those too, without waiting.
+        self._sock.setblocking(False)
+        while True:
+            try:
+                extra, _ = self._sock.accept()
+            except BlockingIOError:
+                break
+            extra.close()
+            self.connections += 1
+        self._sock.close()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._sock.accept()
+        except OSError:
+            return
+        self.connections += 1
+        deadline = time.monotonic() + SERVER_TIMEOUT
+        conn.settimeout(SERVER_TIMEOUT)
+        if self.context is not None:
+            conn = self.context.wrap_socket(conn, server_side=True)
+        with conn:
+            while b"\r\n\r\n" not in self.head and time.monotonic() < deadline:
+                piece = conn.recv(4096)
+                if not piece:
+                    break
+                self.head += piece
+            if self.reply:
+                conn.sendall(self.reply)
+            if self.half_close:
+                conn.shutdown(socket.SHUT_WR)
+
+
+@pytest.mark.parametrize(("half_close", "tls"), [(True, False), (False, False), (True, True)],
+                         ids=["fin-then-reset", "reset", "tls"])
+def test_an_early_413_is_read_and_reported_not_a_broken_pipe(half_close: bool, tls: bool) -> None:
+    with EarlyReplyServer(EARLY_413, half_close=half_close, tls=tls) as server:
+        client = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=2,
+                        ca_file=DEMO_CA_FILE if tls else None)
+        with pytest.raises(APIError) as caught:
+            client.chat(BIG_PROMPT)
+        client.close()
+    error = caught.value
+    assert error.status == 413
+    assert error.message == "Request too large: the body is over 1 MiB"
+    assert error.code == "request_too_large" and error.type == "invalid_request_error"
+    exchange = error.exchange
+    assert exchange is not None and exchange.response is not None
+    assert exchange.response.body == EARLY_413_BODY
+    [attempt] = exchange.attempts  # one attempt: a 413 is final, and the request is never resent
+    assert server.connections == 1
+    total = len(exchange.request_bytes)
+    assert attempt.sent_before_close is not None and attempt.sent_before_close < total
+    if not tls:  # a plain send reports every byte the kernel took; a TLS write only whole writes
+        assert attempt.sent_before_close > 0
+    sent = b"".join(r.data for r in attempt.records if r.direction == "out")
+    assert sent == exchange.request_bytes[: attempt.sent_before_close]  # the records say how much went out
+    assert attempt.response_bytes == EARLY_413
+    assert server.head == exchange.request_bytes[: len(server.head)]
+    assert (exchange.tls is not None) == tls
+    names = [(e.name, e.step) for e in exchange.trace]
+    assert ("http11.send_body", "failed") in names and ("http11.early_reply", "complete") in names
+
+
+@pytest.mark.parametrize("half_close", [True, False], ids=["fin-then-reset", "reset"])
+def test_no_early_reply_keeps_the_network_error_and_says_why(half_close: bool) -> None:
+    with EarlyReplyServer(b"", half_close=half_close) as server:
+        client = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=2)
+        started = time.monotonic()
+        with pytest.raises(NetworkError) as caught:
+            client.chat(BIG_PROMPT)
+        elapsed = time.monotonic() - started
+        client.close()
+    error = caught.value
+    assert type(error) is NetworkError and error.phase == "send"
+    assert "the server may have answered early" in str(error)
+    assert "wire does not send the request again" in str(error)
+    assert server.connections == 1  # max_retries=2, yet the request went out once
+    assert error.exchange is not None and len(error.exchange.attempts) == 1
+    assert error.exchange.attempts[0].sent_before_close is not None
+    assert elapsed < 30  # bounded by the client's timeouts, never a hang
+
+
+def test_a_connection_cut_short_is_not_kept_even_if_the_reply_allows_it() -> None:
+    """RFC 9112 §9.5: after an early reply the client closes its side; the rest of the body was never sent."""
+    keep_alive_413 = EARLY_413.replace(b"connection: close\r\n", b"")
+    with EarlyReplyServer(keep_alive_413, half_close=True) as server:
+        client = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=0)
+        with pytest.raises(APIError) as caught:
+            client.chat(BIG_PROMPT)
+        assert caught.value.exchange.response.keep_alive  # the reply alone would let the connection be kept
+        assert client._conn is None  # but a request cut short leaves nothing to reuse
+        client.close()
+
+
+def test_the_cli_prints_the_early_reply_and_troubleshooting_quotes_it(
+    env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    errors = []
+    for reply in (EARLY_413, b""):
+        with EarlyReplyServer(reply, half_close=True) as server:
+            monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+            assert main(["chat", "--show", "attempts", BIG_PROMPT]) == 1
+        out, err = capsys.readouterr()
+        assert re.search(r"\n    the server closed the connection after \d+ of \d+ request bytes had gone out: "
+                         r"the rest was never sent\n", out), out
+        errors.append(err)
+    assert errors[0] == "Error 413: Request too large: the body is over 1 MiB\n"
+    # The port and the byte counts vary from run to run; the page shows one run's.
+    shown = re.sub(r"port \d+", "port 8000", errors[1])
+    shown = re.sub(r"\d+ of \d+ request bytes", "16384 of 16777522 request bytes", shown)
+    for line in (errors[0], shown):
+        assert f"\n{line}" in doc, line

@@ -39,6 +39,7 @@ from wire.config import Settings
 from wire.errors import (
     APIError,
     IncompleteMessage,
+    NetworkError,
     ProtocolError,
     StreamError,
     Timeout,
@@ -215,6 +216,8 @@ class Client:
                 trace("attempt", "failed", number=number, error=f"{type(exc).__name__}: {exc}")
                 if delivered:  # text already went to the caller: sending again would repeat it
                     raise
+                if attempt.sent_before_close is not None:  # the server refused the request part-way: final
+                    raise
                 delay = retry_delay(
                     exc,
                     number=number,
@@ -250,7 +253,12 @@ class Client:
             exchange.capture_truncated = conn.capture_truncated
             conn.mark_done()
             # RFC 9112 §9.3: keep the connection for the next call when the reply allows it.
-            keep = bool(exchange.response and exchange.response.keep_alive and not parser.trailing_data)
+            keep = bool(
+                exchange.response
+                and exchange.response.keep_alive
+                and not parser.trailing_data
+                and attempt.sent_before_close is None  # a request cut short leaves its body's rest unsent
+            )
         finally:
             if keep:
                 self._conn = conn
@@ -289,7 +297,12 @@ class Client:
         else:
             conn = self._open(trace)
         self._watch(conn, exchange, attempt)
-        self._write(conn, exchange)
+        try:
+            self._write(conn, exchange)
+        except NetworkError as exc:
+            if conn.cut_short_at is None:
+                raise
+            return conn, self._early_reply(conn, exchange, attempt, exc)
         first = conn.recv()
         if not first and conn.reuse_count > 0:
             trace("connection.reuse", "failed", error="the server closed the kept connection without answering")
@@ -302,6 +315,48 @@ class Client:
                 state="status line",
             )
         return conn, first
+
+    @staticmethod
+    def _early_reply(conn: Connection, exchange: Exchange, attempt: Attempt, error: NetworkError) -> bytes:
+        """The first bytes of a reply the server sent before it closed on our request (EPIPE or ECONNRESET).
+
+        A server may answer once it has read the head, without reading the
+        body, and close (RFC 9110 §15.5.14: after a 413 Content Too Large "the
+        server MAY close the connection"); our next write then fails. RFC 9112
+        §9.5: "A client sending a message body SHOULD monitor the network
+        connection for an error response while it is transmitting the
+        request." wire looks when the write fails: the reply is already on its
+        way, so it is read (bounded by the read timeout) and handled as the
+        reply. A reset may erase it before it is read (RFC 9112 §9.6); then the
+        error says the server may have answered. The request is never sent
+        again: the server saw its start and refused the rest.
+        """
+        trace = exchange.tracer
+        sent = conn.cut_short_at
+        attempt.sent_before_close = sent
+        trace(
+            "http11.send_body",
+            "failed",
+            sent=sent,
+            of=len(exchange.request_bytes),
+            error=f"{type(error).__name__}: {error.message}",
+        )
+        try:
+            first = conn.recv()
+        except NetworkError:
+            first = b""
+        if first:
+            trace("http11.early_reply", bytes=len(first))
+            return first
+        conn.close()
+        raise NetworkError(
+            f"{error.message}: {sent} of {len(exchange.request_bytes)} request bytes had gone out; the server may "
+            "have answered early (a 413 for a body too large, say), but no reply could be read "
+            "(wire does not send the request again)",
+            phase="send",
+            received=b"",
+            hint=error.hint,
+        ) from error
 
     @staticmethod
     def _write(conn: Connection, exchange: Exchange) -> None:

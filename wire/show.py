@@ -650,6 +650,15 @@ def attempts_view(exchange: Exchange, *, color: bool = False, show_secrets: bool
         conn = "reused connection" if attempt.reused else "new connection"
         line = f"  {paint(f'attempt {attempt.number}', 'name', color)}  {how}  ({conn}, {sent} bytes out, {got} in)"
         out.append(line)
+        if attempt.sent_before_close is not None:
+            out.append(
+                paint(
+                    f"    the server closed the connection after {attempt.sent_before_close} of "
+                    f"{len(attempt.request_bytes)} request bytes had gone out: the rest was never sent",
+                    "note",
+                    color,
+                )
+            )
         if attempt.retry_delay is not None:
             out.append(paint(f"    then waited {attempt.retry_delay:.2f} s before trying again", "note", color))
     return "\n".join(out)
