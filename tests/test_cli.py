@@ -114,7 +114,7 @@ def test_dry_run_and_curl_do_not_connect(env: None, monkeypatch: pytest.MonkeyPa
     assert main(["chat", "--curl", "Hi"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("curl -sS --http1.1 \\\n  http://127.0.0.1:9/v1/chat/completions \\\n")
-    assert "-H 'Authorization: Bearer sk-…QRST'" in out and KEY not in out
+    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in out and KEY not in out
     assert """--data-raw '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}'""" in out
 
 

@@ -66,6 +66,12 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
+# After `wire demo --curl`: the demo's server lived only as long as the demo (shell comments, so pasting is safe).
+DEMO_CURL_NOTE = (
+    "# the demo's fake server at {base_url} stopped when wire demo ended: nothing answers there now.\n"
+    "# For a server that stays up, run `wire serve --tls` and put its URL in the command."
+)
+
 # The layers a dry run has: nothing is sent, so nothing after the request bytes exists.
 DRY_RUN_LAYERS = ("settings", "payload", "request")
 
@@ -352,7 +358,7 @@ def _run(
     answer: _AnswerPrinter | None = None
     try:
         if args.stream:
-            stream = client.stream(prompt, model=model, stream_options={"include_usage": True})
+            stream = client.stream(prompt, model=model)  # with usage, as a dry run shows
             exchange = stream.exchange
             if not args.raw:
                 print(paint("answer, as it arrives:", "name", color), file=out)
@@ -414,7 +420,10 @@ def _dry_run(
     """``--dry-run`` and ``--curl``: build the request and print it (the layers asked for); send nothing."""
     prepared = client.prepare(prompt, model=model, stream=args.stream)
     if args.curl:
-        print(curl_command(prepared, show_secrets=args.show_secrets, ca_file=client.ca_file), file=out)
+        command = curl_command(prepared, show_secrets=args.show_secrets, ca_file=client.ca_file)
+        if args.command == "demo":
+            command += "\n" + DEMO_CURL_NOTE.format(base_url=settings.base_url)
+        print(command, file=out)
         return EXIT_OK
     secrets = [] if args.show_secrets else secrets_of(prepared)
     request_bytes = redact_bytes(prepared.request_bytes, secrets)

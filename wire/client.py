@@ -39,6 +39,7 @@ from wire.config import Settings
 from wire.errors import (
     APIError,
     IncompleteMessage,
+    NetworkError,
     ProtocolError,
     StreamError,
     Timeout,
@@ -54,6 +55,9 @@ from wire.show import secrets_of
 from wire.sse import ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
 from wire.transport import Connection, Timeouts
+
+# What a streamed call asks for unless told otherwise: the usage chunk at the end of the stream.
+STREAM_OPTIONS: dict[str, Any] = {"include_usage": True}
 
 __all__ = ["CHAT_PATH", "Attempt", "ChatStream", "Client", "Exchange"]  # Attempt and Exchange: wire.exchange
 
@@ -123,8 +127,15 @@ class Client:
     def prepare(
         self, messages: str | list[dict[str, Any]], *, model: str | None = None, stream: bool = False, **params: Any
     ) -> Exchange:
-        """Build the payload and the exact request bytes, without connecting (a dry run)."""
+        """Build the payload and the exact request bytes, without connecting (a dry run).
+
+        These are the bytes ``chat()`` and ``stream()`` send, byte for byte: a
+        streamed call asks for the usage chunk here (``STREAM_OPTIONS``), so a
+        dry run shows it too.
+        """
         _check_messages(messages)
+        if stream:
+            params = _with_stream_options(params)
         s = self.settings
         payload = build_payload(messages, model=model or s.model or DEFAULT_MODEL, stream=stream, **params)
         request = chat_request(
@@ -170,7 +181,13 @@ class Client:
         return exchange
 
     def stream(self, messages: str | list[dict[str, Any]], *, model: str | None = None, **params: Any) -> ChatStream:
-        """Send a streamed chat request; iterate the result for text deltas as they arrive."""
+        """Send a streamed chat request; iterate the result for text deltas as they arrive.
+
+        It asks for usage (``stream_options: {"include_usage": true}``), so
+        ``.exchange.completion.usage`` is filled as after ``chat()``; pass
+        ``stream_options=...`` to send your own, or ``stream_options=None`` to
+        send none.
+        """
         exchange = self.prepare(messages, model=model, stream=True, **params)
         return ChatStream(exchange, self._attempts(exchange))
 
@@ -198,6 +215,8 @@ class Client:
                 exc.redact(secrets_of(exchange))  # the server's text in the message may echo the key
                 trace("attempt", "failed", number=number, error=f"{type(exc).__name__}: {exc}")
                 if delivered:  # text already went to the caller: sending again would repeat it
+                    raise
+                if attempt.sent_before_close is not None:  # the server refused the request part-way: final
                     raise
                 delay = retry_delay(
                     exc,
@@ -234,7 +253,12 @@ class Client:
             exchange.capture_truncated = conn.capture_truncated
             conn.mark_done()
             # RFC 9112 §9.3: keep the connection for the next call when the reply allows it.
-            keep = bool(exchange.response and exchange.response.keep_alive and not parser.trailing_data)
+            keep = bool(
+                exchange.response
+                and exchange.response.keep_alive
+                and not parser.trailing_data
+                and attempt.sent_before_close is None  # a request cut short leaves its body's rest unsent
+            )
         finally:
             if keep:
                 self._conn = conn
@@ -273,7 +297,12 @@ class Client:
         else:
             conn = self._open(trace)
         self._watch(conn, exchange, attempt)
-        self._write(conn, exchange)
+        try:
+            self._write(conn, exchange)
+        except NetworkError as exc:
+            if conn.cut_short_at is None:
+                raise
+            return conn, self._early_reply(conn, exchange, attempt, exc)
         first = conn.recv()
         if not first and conn.reuse_count > 0:
             trace("connection.reuse", "failed", error="the server closed the kept connection without answering")
@@ -286,6 +315,48 @@ class Client:
                 state="status line",
             )
         return conn, first
+
+    @staticmethod
+    def _early_reply(conn: Connection, exchange: Exchange, attempt: Attempt, error: NetworkError) -> bytes:
+        """The first bytes of a reply the server sent before it closed on our request (EPIPE or ECONNRESET).
+
+        A server may answer once it has read the head, without reading the
+        body, and close (RFC 9110 §15.5.14: after a 413 Content Too Large "the
+        server MAY close the connection"); our next write then fails. RFC 9112
+        §9.5: "A client sending a message body SHOULD monitor the network
+        connection for an error response while it is transmitting the
+        request." wire looks when the write fails: the reply is already on its
+        way, so it is read (bounded by the read timeout) and handled as the
+        reply. A reset may erase it before it is read (RFC 9112 §9.6); then the
+        error says the server may have answered. The request is never sent
+        again: the server saw its start and refused the rest.
+        """
+        trace = exchange.tracer
+        sent = conn.cut_short_at
+        attempt.sent_before_close = sent
+        trace(
+            "http11.send_body",
+            "failed",
+            sent=sent,
+            of=len(exchange.request_bytes),
+            error=f"{type(error).__name__}: {error.message}",
+        )
+        try:
+            first = conn.recv()
+        except NetworkError:
+            first = b""
+        if first:
+            trace("http11.early_reply", bytes=len(first))
+            return first
+        conn.close()
+        raise NetworkError(
+            f"{error.message}: {sent} of {len(exchange.request_bytes)} request bytes had gone out; the server may "
+            "have answered early (a 413 for a body too large, say), but no reply could be read "
+            "(wire does not send the request again)",
+            phase="send",
+            received=b"",
+            hint=error.hint,
+        ) from error
 
     @staticmethod
     def _write(conn: Connection, exchange: Exchange) -> None:
@@ -531,6 +602,20 @@ class ChatStream:
 def _api_error(response: Response, exchange: Exchange) -> APIError:
     """An APIError from a non-2xx reply: the error body's fields, or its raw text, and a hint (wire/hints.py)."""
     return hints.api_error(response, exchange.base_url, secrets_of(exchange), exchange)
+
+
+def _with_stream_options(params: dict[str, Any]) -> dict[str, Any]:
+    """A streamed call's params: ``STREAM_OPTIONS`` unless the caller chose (``None``: leave the field out).
+
+    Without it the API sends no usage in a stream (the final chunk with
+    ``choices: []`` comes only with ``include_usage``); with it, the CLI and
+    Python get the same reply.
+    """
+    if "stream_options" not in params:
+        return {**params, "stream_options": dict(STREAM_OPTIONS)}
+    if params["stream_options"] is None:
+        return {name: value for name, value in params.items() if name != "stream_options"}
+    return params
 
 
 def _check_messages(messages: object) -> None:

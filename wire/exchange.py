@@ -38,6 +38,9 @@ class Attempt:
     retry_delay: float | None = None  # seconds waited before the next attempt, if there was one
     reused: bool = False  # sent on a connection kept from an earlier call (no DNS, TCP, TLS)
     saved_seconds: float = 0.0  # DNS + TCP + TLS time that reusing the connection saved
+    # The server closed or reset the connection while the request was still going out: how many of
+    # the request's bytes had been sent by then (None: the request went out whole).
+    sent_before_close: int | None = None
 
     @property
     def response_bytes(self) -> bytes:

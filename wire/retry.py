@@ -29,6 +29,11 @@ Where wire differs from the SDK (3.57.0), on purpose:
   Completions calls are billed and the server may have done the work, so
   wire sends a request twice only when it provably never reached a server
   that answered (DESIGN.md, "Retries").
+- A request the server cut short (it closed or reset the connection while
+  the body was still going out, usually after an early 413) is not retried,
+  even when its reply could not be read: the server saw the request and
+  refused it. ``wire.client`` stops before asking ``retry_delay()``; the SDK
+  retries such a write error as a connection error.
 - TLS and proxy errors are not retried: a certificate or a proxy refusal does
   not heal in a second (the SDK retries them as connection errors).
 - ``MAX_RETRY_AFTER`` is 60 s, as the SDK 1.x had it; 3.57.0 allows 120 s and

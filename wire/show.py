@@ -650,6 +650,15 @@ def attempts_view(exchange: Exchange, *, color: bool = False, show_secrets: bool
         conn = "reused connection" if attempt.reused else "new connection"
         line = f"  {paint(f'attempt {attempt.number}', 'name', color)}  {how}  ({conn}, {sent} bytes out, {got} in)"
         out.append(line)
+        if attempt.sent_before_close is not None:
+            out.append(
+                paint(
+                    f"    the server closed the connection after {attempt.sent_before_close} of "
+                    f"{len(attempt.request_bytes)} request bytes had gone out: the rest was never sent",
+                    "note",
+                    color,
+                )
+            )
         if attempt.retry_delay is not None:
             out.append(paint(f"    then waited {attempt.retry_delay:.2f} s before trying again", "note", color))
     return "\n".join(out)
@@ -751,15 +760,29 @@ def _indent(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
+# The variable a curl command reads the key from: the shell expands it, so the key never appears on screen.
+CURL_KEY_VARIABLE = "OPENAI_API_KEY"
+
+
 def curl_command(exchange: Exchange, *, show_secrets: bool = False, ca_file: str | None = None) -> str:
-    """The same request as a curl command line (curl adds Host and Content-Length itself)."""
+    """The same request as a curl command line (curl adds Host and Content-Length itself).
+
+    The body is the exact bytes a call sends. The key is ``"$OPENAI_API_KEY"``
+    in double quotes, which the shell expands (POSIX sh, 2.2.3), so the
+    command works as pasted; ``show_secrets`` writes the key itself. A
+    streamed call adds ``-N`` (``--no-buffer``): curl prints each event as it
+    arrives instead of filling its output buffer first.
+    """
     request = exchange.request
     url = exchange.base_url.rstrip("/") + request.target[len(_path_of(exchange.base_url)) :]
-    parts = ["curl -sS --http1.1", shlex.quote(url)]
+    parts = ["curl -sS --http1.1" + (" -N" if exchange.stream else ""), shlex.quote(url)]
     if ca_file:
         parts.append(f"--cacert {shlex.quote(ca_file)}")
     for name, value in request.headers:
         if name.lower() in ("host", "content-length"):
+            continue
+        if name.lower() == "authorization" and not show_secrets and value.startswith("Bearer "):
+            parts.append(f'-H "{name}: Bearer ${CURL_KEY_VARIABLE}"')
             continue
         parts.append(f"-H {shlex.quote(f'{name}: {value}')}")
     if request.body:

@@ -55,6 +55,15 @@ MAX_CAPTURE_BYTES = 8 * 1024 * 1024
 # a typical JSON reply in one or two reads without a large buffer per call.
 RECV_SIZE = 65536
 
+# The most one socket send takes: the plaintext of one full TLS record (RFC 8446 §5.1: 2^14 bytes).
+# A TLS write is all or nothing (CPython does not turn on OpenSSL's partial writes), so bounded writes
+# tell, to within one record, how much of a large body went out before a failure.
+SEND_SIZE = 16384
+
+# The peer closed (EPIPE) or reset (ECONNRESET) the connection: what it sent before may still be readable.
+# Over TLS a write to a closed peer may fail as SSLEOFError instead (OpenSSL: EOF without close_notify).
+PEER_CLOSED = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, ssl.SSLEOFError)
+
 
 @dataclass
 class Timeouts:
@@ -255,6 +264,7 @@ class Connection:
         self.peer = peer
         self.local = local
         self.closed = False
+        self.cut_short_at: int | None = None  # the peer closed during the last sendall: bytes sent before
         self.reuse_count = 0  # how many requests followed the first on this connection
         self.setup_seconds = 0.0  # DNS + TCP [+ CONNECT] + TLS: what each reuse saves (set by open)
         self._start = start
@@ -369,12 +379,27 @@ class Connection:
     # -- bytes out, bytes in ---------------------------------------------------
 
     def sendall(self, data: bytes) -> None:
-        """Write all of ``data`` to the socket (encrypted by TLS if on), and record it."""
+        """Write all of ``data`` to the socket (encrypted by TLS if on), and record it.
+
+        At most ``SEND_SIZE`` bytes a send, so that a failure knows how much
+        went out: the bytes taken so far are recorded, and when the peer
+        closed or reset the connection, ``cut_short_at`` says how many (the
+        peer may have answered before it closed: a server may reply 413 once it
+        has read the head).
+        """
+        self.cut_short_at = None
+        view = memoryview(data)
+        sent = 0
         try:
-            if self._deadline is not None:
-                self.sock.settimeout(self._limit(self.timeouts.read))
-            self.sock.sendall(data)
+            while sent < len(data):
+                if self._deadline is not None:
+                    self.sock.settimeout(self._limit(self.timeouts.read))
+                sent += self.sock.send(view[sent : sent + SEND_SIZE])
         except (OSError, ssl.SSLError) as exc:
+            if sent:
+                self._capture(Record(time.perf_counter() - self._start, "out", data[:sent]))
+            if isinstance(exc, PEER_CLOSED):
+                self.cut_short_at = sent
             raise self._error(exc, "send") from exc
         now = time.perf_counter() - self._start
         self.timings.request_sent = now
@@ -788,7 +813,7 @@ def _convert_error(
         elif isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
             hint = "no route to that address; check your network (or IPv6 support)"
         return NetworkError(f"could not connect to {where} ({detail or _reason(exc)})", phase="connect", hint=hint)
-    if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+    if isinstance(exc, PEER_CLOSED):
         return NetworkError(
             f"{where} closed the connection while we were {_DOING[phase]} "
             f"({_reason(exc)}; {len(received)} bytes received before)",

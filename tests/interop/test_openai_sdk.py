@@ -79,7 +79,8 @@ def test_streamed_chunks_and_usage_equal_what_the_fake_sent(server: FakeServer) 
 
 def test_tool_call_non_streamed_and_streamed(server: FakeServer) -> None:
     meant = wire_client(server).chat(MESSAGES, model=MODEL, tools=TOOLS).json
-    wire_stream = wire_client(server).stream(MESSAGES, model=MODEL, tools=TOOLS)
+    # stream_options=None: no usage chunk, as the SDK asks below (wire's stream() asks for usage by default).
+    wire_stream = wire_client(server).stream(MESSAGES, model=MODEL, tools=TOOLS, stream_options=None)
     list(wire_stream)
     with sdk(server) as client:
         completion = client.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS)  # type: ignore[arg-type]
