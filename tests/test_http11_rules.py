@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 import wire
+from wire.errors import ProtocolError
 from wire.http11 import (
     MAX_BODY_SIZE,
     MAX_CHUNK_LINE_BYTES,
@@ -542,6 +543,18 @@ def test_the_trailer_section_has_the_head_limit() -> None:
     assert (err.message, err.offset, err.rule, err.state) == (
         "the trailer section is larger than 64 bytes (max_head_bytes)", 50 + 64, "limit: MAX_HEAD_BYTES",
         "trailer fields",
+    )
+
+
+def test_an_endless_trailer_section_fails_at_the_limit_not_at_the_close() -> None:
+    """A server that never ends its trailers is stopped once max_head_bytes are buffered (memory stays bounded)."""
+    parser = ResponseParser(max_head_bytes=64)
+    parser.feed(CHUNKED_HEAD + b"0\r\nX: ")
+    with pytest.raises(ProtocolError) as info:
+        for _ in range(100):  # bounded: the limit must fire long before
+            parser.feed(b"a" * 16)
+    assert (info.value.message, info.value.offset, info.value.rule) == (
+        "the trailer section is larger than 64 bytes (max_head_bytes)", 50 + 64, "limit: MAX_HEAD_BYTES",
     )
 
 
