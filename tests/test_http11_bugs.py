@@ -7,38 +7,18 @@ the same however the bytes are split into feeds.
 from __future__ import annotations
 
 import pytest
+from feeding import run, same_error_every_way
 
 import wire
-from wire.http11 import EndOfMessage, Event, Framing, ResponseParser
+from wire.http11 import EndOfMessage, Framing, ResponseParser
 
 CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"  # 47 bytes
 
 
-def run(data: bytes, pieces: list[bytes] | None = None, request_method: str = "POST") -> list[Event]:
-    parser = ResponseParser(request_method=request_method)
-    events: list[Event] = []
-    for piece in [data] if pieces is None else pieces:
-        events += parser.feed(piece)
-    events += parser.feed_eof()
-    return events
-
-
-def splits(data: bytes) -> list[list[bytes]]:
-    """Whole, one byte at a time, and cut in two at every point."""
-    return [[data], [data[i : i + 1] for i in range(len(data))]] + [[data[:i], data[i:]] for i in range(1, len(data))]
-
-
 def error_whatever_the_split(data: bytes, request_method: str = "POST") -> wire.ProtocolError:
-    errors = []
-    for pieces in splits(data):
-        with pytest.raises(wire.ProtocolError) as info:
-            run(data, pieces, request_method)
-        errors.append(info.value)
-    first = errors[0]
+    """The same error however ``data`` is split, and never merely an early close."""
+    first = same_error_every_way(data, request_method=request_method)
     assert not isinstance(first, wire.IncompleteMessage), first
-    assert {(type(e), e.offset, e.message, e.rule) for e in errors} == {
-        (type(first), first.offset, first.message, first.rule)
-    }
     return first
 
 

@@ -13,6 +13,7 @@ import tracemalloc
 
 import h11
 import pytest
+from feeding import error_of, run, ways
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,28 +24,6 @@ from wire.sse import SSEDecoder
 
 H = b"HTTP/1.1 200 OK\r\n"
 CHUNKED_HEAD = H + b"Transfer-Encoding: chunked\r\n\r\n"  # 47 bytes
-
-
-def run(data: bytes, pieces: list[bytes] | None = None, **kw: object) -> list[http11.Event]:
-    parser = ResponseParser(**kw)  # type: ignore[arg-type]
-    events: list[http11.Event] = []
-    for piece in [data] if pieces is None else pieces:
-        events += parser.feed(piece)
-    events += parser.feed_eof()
-    return events
-
-
-def ways(data: bytes) -> list[list[bytes]]:
-    """Whole, one byte at a time, and cut in two at every point."""
-    out = [[data], [data[i : i + 1] for i in range(len(data))]]
-    out += [[data[:i], data[i:]] for i in range(1, len(data))]
-    return out
-
-
-def error_of(data: bytes, pieces: list[bytes] | None = None, **kw: object) -> wire.ProtocolError:
-    with pytest.raises(wire.ProtocolError) as info:
-        run(data, pieces, **kw)
-    return info.value
 
 
 # --- more invalid examples: the rule, the offset and the evidence, whatever the split ---
