@@ -216,8 +216,34 @@ def t_payload() -> str:
             "...                          stream_options={'include_usage': True})",
             ">>> encode_payload(streamed)",
             repr(encode_payload(streamed)),
-            ">>> len(encode_payload(streamed)), len(json.dumps(streamed))   # bytes vs characters, compact vs spaced",
-            repr((len(encode_payload(streamed)), len(json.dumps(streamed)))),
+        ]
+    )
+
+
+# Not ASCII: "ß" is 2 bytes in UTF-8, the emoji 4 (outside the BMP: two \u escapes in JSON's ASCII form).
+WIDE_PROMPT = "Wie groß ist ein Byte? 🙂"
+
+
+def t_payload_bytes() -> str:
+    """Characters, UTF-8 bytes and Content-Length of a non-ASCII prompt; json.dumps's default escapes."""
+    payload = build_payload(WIDE_PROMPT)
+    body = encode_payload(payload)
+    request = Client(base_url="https://api.openai.com/v1", api_key=KEY).prepare(WIDE_PROMPT).request
+    dumped = json.dumps(payload)
+    return "\n".join(
+        [
+            f">>> text = {WIDE_PROMPT!r}",
+            ">>> len(text), len(text.encode('utf-8'))   # characters vs UTF-8 bytes",
+            repr((len(WIDE_PROMPT), len(WIDE_PROMPT.encode("utf-8")))),
+            ">>> body = encode_payload(build_payload(text))",
+            ">>> body",
+            repr(body),
+            ">>> len(body), len(body.decode('utf-8')), Client(api_key=KEY).prepare(text).request.header('Content-Length')",
+            repr((len(body), len(body.decode("utf-8")), request.header("Content-Length"))),
+            ">>> json.dumps(build_payload(text))   # the stdlib's defaults: spaces, and ensure_ascii=True",
+            repr(dumped),
+            ">>> len(json.dumps(build_payload(text))), len(json.dumps(build_payload(text)).encode('utf-8'))",
+            repr((len(dumped), len(dumped.encode("utf-8")))),
         ]
     )
 
@@ -415,6 +441,7 @@ TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "demo": t_demo,
     "settings": t_settings,
     "payload": t_payload,
+    "payload-bytes": t_payload_bytes,
     "request": t_request,
     "connection": t_connection,
     "status-and-fields": t_status_and_fields,
