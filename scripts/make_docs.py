@@ -362,16 +362,23 @@ def t_json() -> tuple[str, list[int]]:
 
 def t_streaming() -> tuple[str, list[int]]:
     with fake(tls=True, keepalive_comments=True, events_per_frame=8) as server:
-        stream = client_for(server).stream(PROMPT, stream_options={"include_usage": True})
+        stream = client_for(server).stream(PROMPT)
         deltas = list(stream)
         port = server.port
     exchange = stream.exchange
-    assert exchange.response is not None
+    assert exchange.response is not None and exchange.completion is not None
+    usage = exchange.completion.usage
+    assert usage is not None
     text = "\n".join(
         [
-            ">>> stream = client.stream(PROMPT, stream_options={'include_usage': True})",
-            ">>> list(stream)",
+            "# the server: FakeServer(tls=True, keepalive_comments=True, events_per_frame=8), that is a",
+            "# ': keep-alive' comment before every event but the first, and eight SSE blocks per chunk frame",
+            ">>> stream = client.stream(PROMPT)",
+            ">>> deltas = list(stream)",
+            ">>> deltas",
             repr(deltas),
+            ">>> len(deltas), stream.exchange.completion.usage.completion_tokens   # deltas are not tokens",
+            repr((len(deltas), usage.completion_tokens)),
             ">>> print(sse_view(stream.exchange))",
             sse_view(exchange),
             ">>> print(completion_chunks_view(stream.exchange))",
@@ -381,6 +388,42 @@ def t_streaming() -> tuple[str, list[int]]:
         ]
     )
     return text, [port]
+
+
+def _short(data: bytes, head: int = 24, tail: int = 24) -> str:
+    """``data`` escaped, its middle left out when it is long."""
+    if len(data) <= head + tail:
+        return escape(data)
+    return f"{escape(data[:head])}…({len(data) - head - tail} bytes)…{escape(data[-tail:])}"
+
+
+def t_streaming_split() -> tuple[str, list[int]]:
+    """One SSE event cut across two chunk frames, and the decoder waiting for its blank line."""
+    with fake(tls=True, split_events=True) as server:
+        stream = client_for(server).stream(PROMPT)
+        list(stream)
+        port = server.port
+    response = stream.exchange.response
+    assert response is not None
+    first, second = response.frames[1], response.frames[2]
+    rows = [
+        "# the server: FakeServer(tls=True, split_events=True): one SSE block per chunk frame,",
+        "# but the first content event cut in two",
+        ">>> frames = stream.exchange.response.frames",
+        ">>> frames[1].raw, frames[2].raw   # size line, data, CRLF (middles left out)",
+        f"  frame 1: {_short(first.raw)}",
+        f"  frame 2: {_short(second.raw)}",
+        ">>> data_of = lambda frame: frame.raw[len(frame.size_line) : -2]   # without size line and CRLF",
+        ">>> decoder = SSEDecoder()",
+        ">>> decoder.feed(data_of(frames[1]))   # no blank line yet: no event",
+    ]
+    decoder = wire.SSEDecoder()
+    rows.append(repr(decoder.feed(first.raw[len(first.size_line) : -2])))
+    rows.append(">>> events = decoder.feed(data_of(frames[2]))   # the blank line is here: the event, whole")
+    events = decoder.feed(second.raw[len(second.size_line) : -2])
+    rows.append(">>> len(events), len(events[0].raw), json.loads(events[0].data)['choices'][0]['delta']")
+    rows.append(repr((len(events), len(events[0].raw), json.loads(events[0].data)["choices"][0]["delta"])))
+    return "\n".join(rows), [port]
 
 
 def t_errors() -> tuple[str, list[int]]:
@@ -448,6 +491,7 @@ TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "framing": t_framing,
     "json": t_json,
     "streaming": t_streaming,
+    "streaming-split": t_streaming_split,
     "errors": t_errors,
 }
 
