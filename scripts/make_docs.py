@@ -426,6 +426,56 @@ def t_streaming_split() -> tuple[str, list[int]]:
     return "\n".join(rows), [port]
 
 
+def t_memory() -> tuple[str, list[int]]:
+    """README: a two-turn conversation on one client: the list is the memory, the connection saves handshakes."""
+    with fake(tls=True) as server:
+        client = client_for(server)
+        first = client.chat(PROMPT)
+        assert first.completion is not None
+        messages = [
+            {"role": "user", "content": PROMPT},
+            {"role": "assistant", "content": first.completion.text},
+            {"role": "user", "content": "And another?"},
+        ]
+        second = client.chat(messages)
+        port = server.port
+    assert first.completion.usage is not None and second.completion is not None
+    assert second.completion.usage is not None
+
+    def took(seconds: float | None) -> str:
+        return "none" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+    rows = [
+        ">>> client = Client()",
+        ">>> first = client.chat('Tell me a fun fact about HTTP.')",
+        ">>> messages = [",
+        "...     {'role': 'user', 'content': 'Tell me a fun fact about HTTP.'},",
+        "...     {'role': 'assistant', 'content': first.completion.text},   # the model's answer, sent back",
+        "...     {'role': 'user', 'content': 'And another?'},",
+        "... ]",
+        ">>> second = client.chat(messages)",
+        ">>> second.payload['messages'][1]['content']",
+        repr(second.payload["messages"][1]["content"]),
+        ">>> first.request.header('Content-Length'), second.request.header('Content-Length')",
+        repr((first.request.header("Content-Length"), second.request.header("Content-Length"))),
+        ">>> first.completion.usage.prompt_tokens, second.completion.usage.prompt_tokens   # the history, billed again",
+        repr((first.completion.usage.prompt_tokens, second.completion.usage.prompt_tokens)),
+        ">>> first.reused, second.reused   # same client, same origin: the kept-alive connection",
+        repr((first.reused, second.reused)),
+        ">>> ms = lambda seconds: 'none' if seconds is None else f'{seconds * 1000:.1f} ms'",
+        ">>> for call in (first, second):",
+        "...     print(*(f'{p} {ms(call.timings.phases()[p])}' for p in ('dns', 'connect', 'tls')), sep=', ')",
+    ]
+    for call in (first, second):
+        phases = call.timings.phases()
+        rows.append(", ".join(f"{phase} {took(phases[phase])}" for phase in ("dns", "connect", "tls")))
+    rows += [
+        ">>> ms(second.saved_seconds)   # what reuse saved: the first connection's DNS, TCP connect and TLS",
+        repr(took(second.saved_seconds)),
+    ]
+    return "\n".join(rows), [port]
+
+
 def t_errors() -> tuple[str, list[int]]:
     waits: list[float] = []
     with fake([Scenario(status=429, retry_after="0"), Scenario()]) as server:
@@ -493,6 +543,7 @@ TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "streaming": t_streaming,
     "streaming-split": t_streaming_split,
     "errors": t_errors,
+    "memory": t_memory,
 }
 
 
@@ -501,6 +552,10 @@ NOTES = {
     "demo": (
         f"\n(Made by `scripts/make_docs.py`: the port is shown as {PORT} and every duration as {MS};\n"
         "see [docs/tour](docs/tour/README.md#how-the-transcripts-are-made).)\n\n"
+    ),
+    "memory": (
+        "\n(Made by `scripts/make_docs.py` against wire's fake server over TLS, so `Client()` here is a client\n"
+        f"for it; every duration is shown as {MS}.)\n\n"
     ),
 }
 
