@@ -62,7 +62,7 @@ from wire.transport import Timings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOUR = ROOT / "docs" / "tour"
-PAGES = [ROOT / "README.md", *sorted(TOUR.glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted(TOUR.glob("*.md")), ROOT / "docs" / "from-requests.md"]
 
 PORT = "54321"  # what every ephemeral port is shown as (five digits, like the ports it stands for)
 MS = "1.0 ms"  # what every duration is shown as
@@ -530,6 +530,82 @@ def t_errors() -> tuple[str, list[int]]:
     return "\n".join(rows), [port1, port2, port3]
 
 
+def t_from_requests() -> tuple[str, list[int]]:
+    """docs/from-requests.md: what requests adds and sends, and its calls next to wire's."""
+    import requests  # test extra only: this page compares wire with it
+
+    key = "sk-your-key"
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]}
+    url = "https://api.openai.com/v1/chat/completions"
+    prepared = requests.Request("POST", url, headers=headers, json=payload).prepare()
+    rows = [
+        ">>> requests.__version__",
+        repr(requests.__version__),
+        ">>> headers = {'Content-Type': 'application/json', 'Authorization': 'Bearer sk-your-key'}",
+        ">>> payload = {'model': 'gpt-4o-mini', 'messages': [{'role': 'user', 'content': PROMPT}]}",
+        ">>> prepared = requests.Request('POST', URL, headers=headers, json=payload).prepare()",
+        ">>> prepared.headers   # json= adds Content-Length (and Content-Type, had we not set it)",
+        repr(dict(prepared.headers)),
+        ">>> prepared.body   # json.dumps's defaults: a space after every ',' and ':'",
+        repr(prepared.body),
+        ">>> requests.Session().headers   # what every Session (and so requests.post) adds",
+        repr(dict(requests.Session().headers)),
+    ]
+    with fake() as server:  # plain HTTP: the server records what arrived, in wire order
+        port1 = server.port
+        response = requests.post(server.base_url + "/chat/completions", headers=headers, json=payload, timeout=10)
+        sent_by_requests = server.requests[-1].headers
+        exchange = Client(base_url=server.base_url, api_key=key, timeout=10).chat(payload["messages"])
+        sent_by_wire = server.requests[-1].headers
+    assert exchange.response is not None and exchange.completion is not None
+    rows += [
+        ">>> response = requests.post(server.base_url + '/chat/completions', headers=headers, json=payload, timeout=10)",
+        ">>> server.requests[-1].headers   # what arrived: urllib3 added Host",
+        repr(sent_by_requests),
+        ">>> exchange = wire.Client(base_url=server.base_url, api_key='sk-your-key').chat(payload['messages'])",
+        ">>> server.requests[-1].headers",
+        repr(sent_by_wire),
+        ">>> response.json() == json.loads(exchange.response.body)   # the same reply, parsed the same way",
+        repr(response.json() == json.loads(exchange.response.body)),
+        ">>> response.json()['choices'][0]['message']['content'] == exchange.completion.text",
+        repr(response.json()["choices"][0]["message"]["content"] == exchange.completion.text),
+    ]
+    with fake(status=401) as server:
+        port2 = server.port
+        response = requests.post(server.base_url + "/chat/completions", headers=headers, json=payload, timeout=10)
+        try:
+            response.raise_for_status()
+        except requests.HTTPError as exc:
+            rows += [">>> response.raise_for_status()   # the server: 401", f"HTTPError: {exc}"]
+        try:
+            Client(base_url=server.base_url, api_key=key, timeout=10).chat(payload["messages"])
+        except wire.APIError as exc:
+            rows += [
+                ">>> wire.Client(...).chat(payload['messages'])   # the same 401",
+                f"APIError: {exc}",
+                ">>> exc.status, exc.type, exc.code   # read from the error body for you",
+                repr((exc.status, exc.type, exc.code)),
+            ]
+    with fake(keepalive_comments=True) as server:
+        port3 = server.port
+        streamed = {**payload, "stream": True}
+        response = requests.post(server.base_url + "/chat/completions", headers=headers, json=streamed, timeout=10)
+        lines = list(response.iter_lines())
+        events = wire.SSEDecoder().feed(response.content)
+    rows += [
+        "# the server: FakeServer(keepalive_comments=True), a ': keep-alive' comment between events",
+        ">>> response = requests.post(..., json={**payload, 'stream': True}, timeout=10)",
+        ">>> lines = list(response.iter_lines())   # lines, nothing more",
+        ">>> len(lines), lines[:4]   # (long lines cut here)",
+        repr((len(lines), [line if len(line) < 40 else line[:40] + b"..." for line in lines[:4]])),
+        ">>> events = SSEDecoder().feed(response.content)   # events: data joined, comments set aside",
+        ">>> len(events), events[0].data[:40], events[-1].data",
+        repr((len(events), events[0].data[:40], events[-1].data)),
+    ]
+    return "\n".join(rows), [port1, port2, port3]
+
+
 TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "demo": t_demo,
     "settings": t_settings,
@@ -544,6 +620,7 @@ TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "streaming-split": t_streaming_split,
     "errors": t_errors,
     "memory": t_memory,
+    "from-requests": t_from_requests,
 }
 
 

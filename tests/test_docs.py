@@ -53,12 +53,12 @@ def test_tour_has_one_page_per_layer_in_wire_order() -> None:
 
 def test_every_page_and_the_readme_have_transcripts(rendered: dict[Path, tuple[str, str]]) -> None:
     names = {p.name if p.parent == TOUR else str(p.relative_to(ROOT)) for p in rendered}
-    assert names == {p.name for p in TOUR.glob("0*.md")} | {"README.md"}
+    assert names == {p.name for p in TOUR.glob("0*.md")} | {"README.md", "docs/from-requests.md"}
 
 
 @pytest.mark.parametrize(
     "page",
-    ["README.md", *sorted(f"docs/tour/{p.name}" for p in TOUR.glob("0*.md"))],
+    ["README.md", "docs/from-requests.md", *sorted(f"docs/tour/{p.name}" for p in TOUR.glob("0*.md"))],
 )
 def test_transcripts_are_up_to_date(page: str, rendered: dict[Path, tuple[str, str]]) -> None:
     old, new = rendered[ROOT / page]
@@ -72,7 +72,7 @@ def test_transcripts_are_up_to_date(page: str, rendered: dict[Path, tuple[str, s
 
 
 def test_each_marker_has_its_closing_marker() -> None:
-    for page in [ROOT / "README.md", *TOUR.glob("0*.md")]:
+    for page in [ROOT / "README.md", ROOT / "docs" / "from-requests.md", *TOUR.glob("0*.md")]:
         text = page.read_text(encoding="utf-8")
         for line in text.splitlines():
             if line.startswith("<!-- transcript:"):
