@@ -24,6 +24,7 @@ temporary directory of the settings example as ``/home/you/project``.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import io
 import json
 import os
@@ -238,7 +239,8 @@ def t_payload_bytes() -> str:
             ">>> body = encode_payload(build_payload(text))",
             ">>> body",
             repr(body),
-            ">>> len(body), len(body.decode('utf-8')), Client(api_key=KEY).prepare(text).request.header('Content-Length')",
+            ">>> request = Client(api_key=KEY).prepare(text).request",
+            ">>> len(body), len(body.decode('utf-8')), request.header('Content-Length')",
             repr((len(body), len(body.decode("utf-8")), request.header("Content-Length"))),
             ">>> json.dumps(build_payload(text))   # the stdlib's defaults: spaces, and ensure_ascii=True",
             repr(dumped),
@@ -536,12 +538,13 @@ def t_from_requests() -> tuple[str, list[int]]:
 
     key = "sk-your-key"
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-    payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]}
+    messages: list[dict[str, Any]] = [{"role": "user", "content": PROMPT}]
+    payload: dict[str, Any] = {"model": "gpt-4o-mini", "messages": messages}
     url = "https://api.openai.com/v1/chat/completions"
     prepared = requests.Request("POST", url, headers=headers, json=payload).prepare()
     rows = [
-        ">>> requests.__version__",
-        repr(requests.__version__),
+        ">>> importlib.metadata.version('requests')",
+        repr(importlib.metadata.version("requests")),
         ">>> headers = {'Content-Type': 'application/json', 'Authorization': 'Bearer sk-your-key'}",
         ">>> payload = {'model': 'gpt-4o-mini', 'messages': [{'role': 'user', 'content': PROMPT}]}",
         ">>> prepared = requests.Request('POST', URL, headers=headers, json=payload).prepare()",
@@ -556,11 +559,12 @@ def t_from_requests() -> tuple[str, list[int]]:
         port1 = server.port
         response = requests.post(server.base_url + "/chat/completions", headers=headers, json=payload, timeout=10)
         sent_by_requests = server.requests[-1].headers
-        exchange = Client(base_url=server.base_url, api_key=key, timeout=10).chat(payload["messages"])
+        exchange = Client(base_url=server.base_url, api_key=key, timeout=10).chat(messages)
         sent_by_wire = server.requests[-1].headers
     assert exchange.response is not None and exchange.completion is not None
     rows += [
-        ">>> response = requests.post(server.base_url + '/chat/completions', headers=headers, json=payload, timeout=10)",
+        ">>> url = server.base_url + '/chat/completions'",
+        ">>> response = requests.post(url, headers=headers, json=payload, timeout=10)",
         ">>> server.requests[-1].headers   # what arrived: urllib3 added Host",
         repr(sent_by_requests),
         ">>> exchange = wire.Client(base_url=server.base_url, api_key='sk-your-key').chat(payload['messages'])",
@@ -579,7 +583,7 @@ def t_from_requests() -> tuple[str, list[int]]:
         except requests.HTTPError as exc:
             rows += [">>> response.raise_for_status()   # the server: 401", f"HTTPError: {exc}"]
         try:
-            Client(base_url=server.base_url, api_key=key, timeout=10).chat(payload["messages"])
+            Client(base_url=server.base_url, api_key=key, timeout=10).chat(messages)
         except wire.APIError as exc:
             rows += [
                 ">>> wire.Client(...).chat(payload['messages'])   # the same 401",
@@ -589,7 +593,7 @@ def t_from_requests() -> tuple[str, list[int]]:
             ]
     with fake(keepalive_comments=True) as server:
         port3 = server.port
-        streamed = {**payload, "stream": True}
+        streamed: dict[str, Any] = {**payload, "stream": True}
         response = requests.post(server.base_url + "/chat/completions", headers=headers, json=streamed, timeout=10)
         lines = list(response.iter_lines())
         events = wire.SSEDecoder().feed(response.content)
