@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
+from wire.cli_saved import add_parsers, diff_command, parse_command
 from wire.client import Client
 from wire.config import Settings
 from wire.errors import APIError, ConfigError, InvalidHeader, TLSError, WireError
@@ -96,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _chat(args, out, color)
         elif args.command == "serve":
             status = _serve(args, out)
+        elif args.command == "parse":
+            status = parse_command(args, out, color)
+        elif args.command == "diff":
+            status = diff_command(args, out, color)
         else:
             _parser().print_help(out)
             status = EXIT_USAGE
@@ -257,6 +262,8 @@ def _parser() -> argparse.ArgumentParser:
         "bad_chunk_size, oversized_head, slow_drip",
     )
     serve.add_argument("--keepalive-comments", action="store_true", help="': keep-alive' comments between events")
+    serve.add_argument("--record", metavar="DIR", default=None, help="save each request's bytes in DIR and print it")
+    add_parsers(sub)  # wire parse, wire diff: wire/cli_saved.py
     return parser
 
 
