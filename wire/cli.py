@@ -56,6 +56,7 @@ from wire.version import __version__
 
 if TYPE_CHECKING:
     from wire.fake import FakeServer
+    from wire.record import Recorder
 
 # The demo's key: not a real key, but shaped like one, so redaction shows.
 DEMO_API_KEY = "sk-wire-demo-0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -618,9 +619,24 @@ def _fake_server(args: argparse.Namespace) -> FakeServer:
             write_size=args.write_size,
             fault=args.fault,
             keepalive_comments=args.keepalive_comments,
+            on_request=_recorder(args),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"wire serve: {exc}") from None
+
+
+def _recorder(args: argparse.Namespace) -> Recorder | None:
+    """``wire serve --record DIR``: save each request in DIR and print it as it arrives (wire/record.py)."""
+    from wire.record import Recorder
+
+    if args.record is None:
+        return None
+    try:
+        recorder = Recorder(args.record, out=sys.stdout, color=_use_color(sys.stdout))
+    except OSError as exc:
+        raise ConfigError(f"wire serve --record {args.record}: cannot use that folder: {exc.strerror or exc}") from None
+    print(f"recording every request in {args.record}/ (one file each: 0001.http, 0002.http, ...)", file=sys.stdout)
+    return recorder
 
 
 def _start(server: FakeServer) -> FakeServer:

@@ -159,13 +159,15 @@ def _field_differences(a: SavedRequest, b: SavedRequest) -> list[Difference]:
     for name, value in b.headers:
         if name.lower() not in names_a:
             out.append(Difference("field", f"only in B: {name}", "", _shown(name, value)))
+    cases = []
     for lower in dict.fromkeys(n for n in names_a if n in names_b):
         name = case_a[lower]
         x, y = a.header(lower) or "", b.header(lower) or ""
         if x != y:
             out.append(Difference("field", f"different value: {name}", _shown(name, x), _shown(name, y)))
         if case_a[lower] != case_b[lower]:
-            out.append(Difference("field name case", lower, case_a[lower], case_b[lower]))
+            cases.append(Difference("field name case", lower, case_a[lower], case_b[lower]))
+    out += cases
     common_a = [n for n in dict.fromkeys(names_a) if n in names_b]
     common_b = [n for n in dict.fromkeys(names_b) if n in names_a]
     if common_a != common_b:
