@@ -87,7 +87,7 @@ print(f"fields only the SDK sends: {', '.join(only_sdk)}")
 print(f"the SDK counts its retries in a field: x-stainless-retry-count: {by_sdk.header('X-Stainless-Retry-Count')}")
 for name, other in (("requests", by_requests), ("the SDK", by_sdk), ("http.client", by_stdlib)):
     print(
-        f"{name}' body is the same JSON data as wire's: {other.json == by_wire.json}, "
+        f"{name}: the same JSON data as wire's body: {other.json == by_wire.json}, "
         f"the same bytes: {other.body == by_wire.body}"
     )
 print(f"(wire serve --record DIR keeps such files; here they were in {folder.name} and are gone now)")

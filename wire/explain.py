@@ -83,21 +83,32 @@ def parse_saved(data: bytes, *, secret: str | None = None, request_method: str =
     except ProtocolError as exc:
         error = exc
         events = _events_before(data, exc.offset, request_method)
-    keys = ([secret] if secret else []) + key_shaped(data.decode("latin-1"))
-    # The views find the key in the request's Authorization field (wire.show.secrets_of): put it there.
-    auth = [("Authorization", f"Bearer {keys[0]}")] if keys else []
     exchange = Exchange(
         base_url="",
         payload={},
-        request=Request("POST", "/", auth),
+        request=Request("POST", "/"),
         request_bytes=b"",
         records=[Record(0.0, "in", data)],
         events=events,
         response=parser.response,  # None when the bytes broke off or broke a rule
     )
+    keys = _keys(exchange, data, secret)
+    # The views find the key in the request's Authorization field (wire.show.secrets_of), and redact it
+    # even where chunk framing cuts it in two: put the key there. Other keys are redacted in the text.
+    exchange.request.headers = [("Authorization", f"Bearer {keys[0]}")] if keys else []
     saved = Saved(data, exchange, error, secrets=[Secret.key(k) for k in keys])
     _read_body(saved)
     return saved
+
+
+def _keys(exchange: Exchange, data: bytes, secret: str | None) -> list[str]:
+    """The keys to redact: ``secret``, then key-shaped text that chunk framing cut in two, then the rest."""
+    from wire.show import partial_response
+
+    response = exchange.response or partial_response(exchange)
+    whole = key_shaped(data.decode("latin-1"))
+    cut = [k for k in key_shaped(response.body.decode("latin-1")) if k not in whole] if response else []
+    return list(dict.fromkeys(([secret] if secret else []) + cut + whole))
 
 
 def _events_before(data: bytes, offset: int | None, request_method: str) -> list[Any]:
