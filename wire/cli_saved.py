@@ -20,7 +20,7 @@ from typing import TextIO
 from wire.errors import ConfigError
 from wire.explain import fault_view, har_response, is_har, parse_saved
 from wire.secrets import redact_bytes, redact_text
-from wire.show import exchange_view, hexdump, paint
+from wire.show import exchange_view, hexdump, paint, raw_trace
 
 EXIT_OK = 0
 EXIT_DIFFERENT = EXIT_INVALID = 1
@@ -89,7 +89,8 @@ def parse_command(args: argparse.Namespace, out: TextIO, color: bool) -> int:
         raise ConfigError(f"--entry is for a HAR file; {args.file} is not one")
     saved = parse_saved(data, secret=os.environ.get("OPENAI_API_KEY"), request_method="HEAD" if args.head else "POST")
     status = EXIT_OK if saved.valid else EXIT_INVALID
-    shown = redact_bytes(data, saved.secrets)
+    # raw_trace redacts a key even where chunk framing cuts it in two (wire.show.body_spans).
+    shown = redact_bytes(raw_trace(saved.exchange), saved.secrets)
     if args.raw:
         out.flush()
         sys.stdout.buffer.write(shown)

@@ -35,7 +35,7 @@ from wire.errors import ProtocolError, WireError
 from wire.exchange import Exchange
 from wire.http11 import ResponseParser
 from wire.request import Request
-from wire.secrets import Secret, key_shaped
+from wire.secrets import Secret, key_shaped, redact_part
 from wire.show import escape, paint
 from wire.sse import SSEDecoder
 from wire.transport import Record
@@ -187,16 +187,20 @@ def fault_view(saved: Saved, *, color: bool = False) -> str:
     start = max(line_start, offset - FAULT_CONTEXT_BEFORE)
     next_lf = data.find(b"\n", offset)
     end = min(len(data) if next_lf < 0 else next_lf + 1, offset + FAULT_CONTEXT_AFTER)
+    secrets = saved.secrets
+
+    def part(first: int, last: int) -> str:
+        """Bytes ``first`` to ``last`` escaped, a key redacted even where the cut falls inside it."""
+        return escape(redact_part(data, first, last, secrets))
+
     # The line before the faulty one, for context (its own bytes only).
     if line_start > 0 and start == line_start:
         previous_start = data.rfind(b"\n", 0, line_start - 1) + 1
-        previous = data[max(previous_start, line_start - FAULT_CONTEXT_BEFORE) : line_start]
-        lines.append("  < " + escape(previous))
+        lines.append("  < " + part(max(previous_start, line_start - FAULT_CONTEXT_BEFORE), line_start))
     lead = "…" if start > line_start else ""
     tail = "…" if end < len(data) and not data[:end].endswith(b"\n") else ""
-    shown = escape(data[start:end])
-    lines.append("  < " + lead + shown + tail)
-    column = len(lead) + len(escape(data[start:offset]))
+    lines.append("  < " + lead + part(start, end) + tail)
+    column = len(lead) + len(part(start, offset))
     if offset >= len(data):
         what = "the bytes end here"
     else:
