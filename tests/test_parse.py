@@ -295,3 +295,24 @@ def test_unreadable_input_is_a_usage_error(tmp_path: Path, capsys: pytest.Captur
     assert run_parse([str(tmp_path)], capsys)[0] == 2
     status, _, err = run_parse([saved(tmp_path, b"HTTP/1.1 200 OK\r\n\r\n"), "--show", "timings"], capsys)
     assert status == 2 and "unknown layer(s) timings for wire parse --show" in err
+
+
+def test_a_key_cut_in_two_by_chunk_framing_is_found_and_redacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = b'{"echo": "' + KEY.encode() + b'"}'
+    cut = body.index(b"0123")  # the two frames' data: neither holds the whole key
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (
+        cut,
+        body[:cut],
+        len(body) - cut,
+        body[cut:],
+    )
+    assert KEY.encode() not in data
+    path = saved(tmp_path, data)
+    status, out, _ = run_parse([path, "--show", "body,json,annotated"], capsys)
+    raw_status, raw, _ = run_parse([path, "--raw"], capsys)
+    assert status == raw_status == 0
+    assert '"echo": "sk-…CDEF"' in out and "sk-…CDEF" in raw
+    for text in (out, raw):
+        assert "0123456789ab" not in text and "sk-parse-tes" not in text
