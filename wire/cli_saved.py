@@ -101,6 +101,10 @@ def parse_command(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     print(paint("wire parse", "name", color) + f" {name}: {len(data)} bytes, {verdict}", file=out)
     for note in notes + saved.notes:
         print(paint(f"  note: {note}", "note", color), file=out)
+    if not saved.valid:  # bytes that broke off or broke a rule: only the layers that have something to show
+        exchange = saved.exchange
+        layers = [n for n in layers if not (n == "json" and exchange.json is None)]
+        layers = [n for n in layers if not (n == "answer" and exchange.completion is None and not exchange.stream)]
     text = exchange_view(saved.exchange, layers=layers, color=color)
     if text:
         print("\n" + redact_text(text, saved.secrets), file=out)

@@ -14,8 +14,8 @@ A request is compared part by part, the way a server reads it
   case-insensitive"), so a different case is reported on its own, as is a
   different order (RFC 9110 §5.3: the order of fields with different names
   carries no meaning, but it shows which client wrote the bytes);
-- the body, when both are JSON: compared as data (RFC 8259 §4: the order of
-  an object's members is not significant), each difference at its path
+- the body, when both are JSON: compared as data (RFC 8259 §1: an object is
+  an unordered collection of members), each difference at its path
   (``$.messages[0].content``); else byte for byte.
 
 Every credential field (``Authorization``, anything named key or token) is
@@ -245,7 +245,7 @@ def _same_data_note(body_a: bytes, body_b: bytes, ja: Any, jb: Any) -> str:
     """Why two bodies with the same data have different bytes: the members' order, or whitespace."""
     if isinstance(ja, dict) and isinstance(jb, dict) and list(ja) != list(jb):
         return f"the members come in another order: A {', '.join(ja)}; B {', '.join(jb)}"
-    return "whitespace or escapes differ (RFC 8259 §2: insignificant whitespace is allowed around any token)"
+    return "whitespace or escapes differ (RFC 8259 §2: whitespace around the structural characters is insignificant)"
 
 
 def diff_view(a: SavedRequest, b: SavedRequest, *, names: tuple[str, str] = ("A", "B"), color: bool = False) -> str:
