@@ -1,4 +1,5 @@
-"""The ``wire`` command: ``wire demo``, ``wire chat "…"``, ``wire serve``.
+"""The ``wire`` command: ``wire demo``, ``wire chat "…"``, ``wire serve``; ``wire parse`` and ``wire diff``
+(``wire/cli_saved.py``, with their own exit statuses).
 
 The only module that reads ``sys.argv`` or prints. Everything it shows comes
 from ``wire.show``; everything it runs comes from ``wire.client``.
