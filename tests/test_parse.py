@@ -316,3 +316,13 @@ def test_a_key_cut_in_two_by_chunk_framing_is_found_and_redacted(
     assert '"echo": "sk-…CDEF"' in out and "sk-…CDEF" in raw
     for text in (out, raw):
         assert "0123456789ab" not in text and "sk-parse-tes" not in text
+
+
+def test_a_saved_request_is_named_as_one() -> None:
+    s = parse_saved(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert s.error is not None and s.error.offset == 0
+    assert s.notes == [
+        "these bytes begin with a request line, not a status line: wire parse reads a response "
+        "(save the reply alone; wire diff compares requests)"
+    ]
+    assert parse_saved(b"HTTP/1.1 200 OK\r\n\r\n").notes == []

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +37,12 @@ from wire.exchange import Exchange
 from wire.http11 import ResponseParser
 from wire.request import Request
 from wire.secrets import Secret, key_shaped, redact_part
-from wire.show import escape, paint
+from wire.show import escape, paint, partial_response
 from wire.sse import SSEDecoder
 from wire.transport import Record
 
+# A request line (RFC 9112 §3: method SP request-target SP HTTP-version): saved bytes that start with a request.
+REQUEST_LINE = re.compile(rb"[A-Z]+ \S+ HTTP/\d\.\d\r?\n")
 # How many bytes before and after the offending byte the fault view quotes, at most.
 FAULT_CONTEXT_BEFORE = 60
 FAULT_CONTEXT_AFTER = 20
@@ -97,14 +100,17 @@ def parse_saved(data: bytes, *, secret: str | None = None, request_method: str =
     # even where chunk framing cuts it in two: put the key there. Other keys are redacted in the text.
     exchange.request.headers = [("Authorization", f"Bearer {keys[0]}")] if keys else []
     saved = Saved(data, exchange, error, secrets=[Secret.key(k) for k in keys])
+    if error is not None and REQUEST_LINE.match(data):
+        saved.notes.append(
+            "these bytes begin with a request line, not a status line: wire parse reads a response "
+            "(save the reply alone; wire diff compares requests)"
+        )
     _read_body(saved)
     return saved
 
 
 def _keys(exchange: Exchange, data: bytes, secret: str | None) -> list[str]:
     """The keys to redact: ``secret``, then key-shaped text that chunk framing cut in two, then the rest."""
-    from wire.show import partial_response
-
     response = exchange.response or partial_response(exchange)
     whole = key_shaped(data.decode("latin-1"))
     cut = [k for k in key_shaped(response.body.decode("latin-1")) if k not in whole] if response else []
@@ -124,8 +130,6 @@ def _events_before(data: bytes, offset: int | None, request_method: str) -> list
 
 def _read_body(saved: Saved) -> None:
     """The body as a call reads it: SSE events and completion chunks, or JSON (a note when neither reads)."""
-    from wire.show import partial_response
-
     exchange = saved.exchange
     response = exchange.response or partial_response(exchange)
     if response is None or not response.body:
