@@ -608,6 +608,86 @@ def t_from_requests() -> tuple[str, list[int]]:
         repr((len(events), events[0].data[:40], events[-1].data)),
     ]
     return "\n".join(rows), [port1, port2, port3]
+def _cli(args: list[str]) -> tuple[int, str]:
+    """Run the ``wire`` command line in-process, as a shell would (no colour); its status and output."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = cli_main(args)
+    return status, out.getvalue()
+
+
+@contextlib.contextmanager
+def _in_temporary_folder() -> Iterator[Path]:
+    """Run in a fresh temporary folder, so that paths in a transcript are short and the same on every run."""
+    here = Path.cwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            yield Path(tmp)
+        finally:
+            os.chdir(here)
+
+
+def t_record() -> tuple[str, list[int]]:
+    """13: wire serve --record's printout for http.client and wire, then wire diff of the two files."""
+    import http.client
+
+    from wire.record import Recorder
+
+    with _in_temporary_folder():
+        printed = io.StringIO()
+        recorder = Recorder("requests", out=printed)
+        with fake(on_request=recorder) as server:
+            port = server.port
+            body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]})
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request(
+                "POST",
+                "/v1/chat/completions",
+                body,
+                {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"},
+            )
+            connection.getresponse().read()
+            connection.close()
+            client_for(server, max_retries=0).chat(PROMPT, model="gpt-4o-mini")
+        rows = ["$ wire serve --port 0 --record requests   # then http.client, then wire, send the same question"]
+        rows.append(printed.getvalue().strip("\n"))
+        status, out = _cli(["diff", "requests/0001.http", "requests/0002.http"])
+        rows += ["", "$ wire diff requests/0001.http requests/0002.http", out.rstrip("\n"), f"$ echo $?\n{status}"]
+        status, out = _cli(["diff", "requests/0002.http", "--wire"])
+        rows += ["", "$ wire diff requests/0002.http --wire", out.rstrip("\n"), f"$ echo $?\n{status}"]
+    return "\n".join(rows), [port]
+
+
+def t_parse() -> tuple[str, list[int]]:
+    """13: wire parse of a saved reply (Content-Length, JSON), every layer."""
+    with fake(framing="length") as server:
+        exchange = client_for(server, max_retries=0).chat(PROMPT)
+        port = server.port
+    with _in_temporary_folder():
+        Path("reply.http").write_bytes(exchange.response_bytes)
+        status, out = _cli(["parse", "reply.http", "--show", "response,body,answer,annotated"])
+    rows = [
+        "$ curl -sS --raw -i ... > reply.http   # or: nc",
+        "$ wire parse reply.http --show response,body,answer,annotated",
+    ]
+    rows += [out.rstrip("\n"), f"$ echo $?\n{status}"]
+    return "\n".join(rows), [port]
+
+
+# A reply from a hand-written server: the chunk size line has a sign, which RFC 9112 §7.1 does not allow.
+BROKEN_REPLY = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b'c\r\n{"answer": 4\r\n+2\r\n2}\r\n0\r\n\r\n'
+)
+
+
+def t_parse_fault() -> str:
+    """13: wire parse of bytes that break HTTP/1.1: the rule, the offset, a caret under the byte."""
+    with _in_temporary_folder():
+        Path("broken.http").write_bytes(BROKEN_REPLY)
+        status, out = _cli(["parse", "broken.http"])
+    return "\n".join(["$ wire parse broken.http", out.rstrip("\n"), f"$ echo $?\n{status}"])
 
 
 TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
@@ -625,6 +705,9 @@ TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "errors": t_errors,
     "memory": t_memory,
     "from-requests": t_from_requests,
+    "record": t_record,
+    "parse": t_parse,
+    "parse-fault": t_parse_fault,
 }
 
 

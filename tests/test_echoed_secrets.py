@@ -154,3 +154,32 @@ def test_a_key_the_server_echoes_is_never_shown(
         assert f"{key[:3]}…{key[-4:]}" in out + err, f"{reply.__name__}: the echo never arrived"
         for text in texts:
             assert_hidden(text, key)
+
+
+@SLOW
+@given(key=keys)
+def test_wire_parse_never_shows_an_echoed_key(
+    key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``wire parse`` of each reply above, saved as bytes and as HAR: the key is found by its shape, or from
+    OPENAI_API_KEY, and redacted in every view, the fault view, ``--hex`` and ``--raw``."""
+    from wire.explain import parse_saved
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    saved_views = "response,body,sse,json,answer,annotated"
+    for reply, _ in REPLIES:
+        data = reply(key)
+        path = tmp_path / "reply.http"
+        path.write_bytes(data)
+        for environment in (None, key):
+            if environment is None:
+                monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+            else:
+                monkeypatch.setenv("OPENAI_API_KEY", environment)
+            main(["parse", str(path), "--hex", "--show", saved_views])
+            main(["parse", str(path), "--raw"])
+            out, err = capsys.readouterr()
+            assert f"{key[:3]}…{key[-4:]}" in out, f"{reply.__name__}: the key is not in the saved reply"
+            assert_hidden(out + err, key)
+        saved = parse_saved(data)
+        assert_hidden(repr(saved.secrets) + repr(saved.exchange), key)

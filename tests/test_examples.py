@@ -23,6 +23,7 @@ KEY_LINES = {
     "07_errors_and_retries.py": "APIError status=401 type='invalid_request_error' code='invalid_api_key'",
     "08_parser_property.py": "property holds: any split of a chunked response gives the same body",
     "11_content_length.py": "the next, correct request got: 501 Unsupported method ('}POST')",
+    "10_other_clients.py": "requests: the same JSON data as wire's body: True, the same bytes: False",
 }
 
 

@@ -114,3 +114,35 @@ def test_error_texts_and_reprs_hide_the_key(
     texts = [repr(o) for o in objects] + [str(e) for e in errors] + [r.getMessage() for r in caplog.records]
     for text in texts:
         assert_hidden(text, key)
+
+
+@SLOW
+@given(key=keys)
+def test_recorded_requests_and_their_diffs_hide_the_key(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``wire serve --record``'s printout and ``wire diff`` (A B, and A --wire) never show a key a client sent."""
+    import http.client
+    import io
+    import json
+    import tempfile
+
+    from wire.record import Recorder
+
+    printed = io.StringIO()
+    with tempfile.TemporaryDirectory() as folder:
+        recorder = Recorder(folder, out=printed)
+        with FakeServer(on_request=recorder) as fake:
+            Client(base_url=fake.base_url, api_key=key, timeout=5, max_retries=0).chat("Hi")
+            body = json.dumps({"model": "m", "messages": [{"role": "user", "content": f"my key is {key}"}]})
+            connection = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
+            headers = {"Authorization": f"Bearer {key}", "X-Api-Key": key, "X-Note": f"key={key}"}
+            connection.request("POST", "/v1/chat/completions", body, headers)
+            connection.getresponse().read()
+            connection.close()
+        first, second = (str(p) for p in recorder.saved)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("NO_COLOR", "1")
+            assert main(["diff", first, second]) == 1
+            assert main(["diff", second, "--wire"]) == 1
+        out, err = capsys.readouterr()
+    assert "Bearer sk-…" in printed.getvalue() and f"  only in B: X-Api-Key\n    B  sk-…{key[-4:]}\n" in out
+    assert_hidden(printed.getvalue() + out + err, key)

@@ -1,4 +1,5 @@
-"""The ``wire`` command: ``wire demo``, ``wire chat "…"``, ``wire serve``.
+"""The ``wire`` command: ``wire demo``, ``wire chat "…"``, ``wire serve``; ``wire parse`` and ``wire diff``
+(``wire/cli_saved.py``, with their own exit statuses).
 
 The only module that reads ``sys.argv`` or prints. Everything it shows comes
 from ``wire.show``; everything it runs comes from ``wire.client``.
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
+from wire.cli_saved import add_parsers, diff_command, parse_command
 from wire.client import Client
 from wire.config import Settings
 from wire.errors import APIError, ConfigError, InvalidHeader, TLSError, WireError
@@ -55,6 +57,7 @@ from wire.version import __version__
 
 if TYPE_CHECKING:
     from wire.fake import FakeServer
+    from wire.record import Recorder
 
 # The demo's key: not a real key, but shaped like one, so redaction shows.
 DEMO_API_KEY = "sk-wire-demo-0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -96,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _chat(args, out, color)
         elif args.command == "serve":
             status = _serve(args, out)
+        elif args.command == "parse":
+            status = parse_command(args, out, color)
+        elif args.command == "diff":
+            status = diff_command(args, out, color)
         else:
             _parser().print_help(out)
             status = EXIT_USAGE
@@ -257,6 +264,8 @@ def _parser() -> argparse.ArgumentParser:
         "bad_chunk_size, oversized_head, slow_drip",
     )
     serve.add_argument("--keepalive-comments", action="store_true", help="': keep-alive' comments between events")
+    serve.add_argument("--record", metavar="DIR", default=None, help="save each request's bytes in DIR and print it")
+    add_parsers(sub)  # wire parse, wire diff: wire/cli_saved.py
     return parser
 
 
@@ -611,9 +620,24 @@ def _fake_server(args: argparse.Namespace) -> FakeServer:
             write_size=args.write_size,
             fault=args.fault,
             keepalive_comments=args.keepalive_comments,
+            on_request=_recorder(args),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"wire serve: {exc}") from None
+
+
+def _recorder(args: argparse.Namespace) -> Recorder | None:
+    """``wire serve --record DIR``: save each request in DIR and print it as it arrives (wire/record.py)."""
+    from wire.record import Recorder
+
+    if args.record is None:
+        return None
+    try:
+        recorder = Recorder(args.record, out=sys.stdout, color=_use_color(sys.stdout))
+    except OSError as exc:
+        raise ConfigError(f"wire serve --record {args.record}: cannot use that folder: {exc.strerror or exc}") from None
+    print(f"recording every request in {args.record}/ (one file each: 0001.http, 0002.http, ...)", file=sys.stdout)
+    return recorder
 
 
 def _start(server: FakeServer) -> FakeServer:

@@ -21,6 +21,7 @@ they come first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -170,3 +171,13 @@ class StreamRedactor:
     def flush(self) -> str:
         rest, self._pending = self._pending, ""
         return rest
+
+
+# Text shaped like an OpenAI API key ("sk-", "sk-proj-", ...) in bytes from elsewhere: a saved request or
+# reply (wire parse, wire diff, wire serve --record) whose key wire was never told.
+KEY_SHAPE = re.compile(r"sk-[A-Za-z0-9_-]{16,}")
+
+
+def key_shaped(text: str) -> list[str]:
+    """Every distinct key-shaped string in ``text``, longest first (so a key is never left half redacted)."""
+    return sorted(set(KEY_SHAPE.findall(text)), key=len, reverse=True)

@@ -21,6 +21,7 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,6 +63,7 @@ class ReceivedRequest:
     headers: list[tuple[str, str]]  # in wire order, with their original case
     body: bytes
     json: dict[str, Any] | None  # the body as a JSON object, None when it is not one
+    raw: bytes = b""  # the request exactly as it arrived: request line, fields, empty line, body
 
     def header(self, name: str) -> str | None:
         """A field's value, looked up case-insensitively (repeats joined with ", ")."""
@@ -81,6 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()  # here, in the connection's thread, not in the accept loop
+        self.recording = _Recording(self.rfile)  # every byte read, for ReceivedRequest.raw
+        self.rfile = self.recording  # type: ignore[assignment]  # a file-like stand-in, as http.server reads it
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence http.server's stderr log; the requests are in FakeServer.requests."""
@@ -125,8 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             body=body,
             json=parse_json(body),
+            raw=self.recording.take(),
         )
         scenario = fake._record(received)
+        if fake.on_request is not None:
+            fake.on_request(received)
         if self.request_version == "HTTP/1.0" and scenario.framing == "chunked":
             # RFC 9112 section 7.1: chunked is HTTP/1.1; an HTTP/1.0 client gets Content-Length.
             scenario = dataclasses.replace(scenario, framing="length")
@@ -150,6 +157,36 @@ class _Handler(BaseHTTPRequestHandler):
             elif isinstance(step, Close):
                 self.close_connection = True
                 return
+
+
+class _Recording:
+    """The connection's read file, keeping a copy of every byte read, so a request is saved exactly as sent.
+
+    http.server reads the request line and the fields with ``readline``; the
+    body is read with ``read`` and ``readline`` (``_read_body``). ``take()``
+    returns what was read since the last ``take()``: one whole request.
+    """
+
+    def __init__(self, rfile: Any) -> None:
+        self._rfile = rfile
+        self._read = bytearray()
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._rfile.readline(limit)
+        self._read += line
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._rfile.read(size)
+        self._read += data
+        return data
+
+    def take(self) -> bytes:
+        data, self._read = bytes(self._read), bytearray()
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rfile, name)  # close, closed, ...: as the file itself
 
 
 class _Server(ThreadingHTTPServer):
@@ -216,6 +253,8 @@ class FakeServer:
     ``history`` of them (default ``MAX_KEPT_REQUESTS``), so a long-running
     server stays bounded in memory; ``request_count`` counts them all.
     ``errors`` keeps the same number of connection-thread exceptions.
+    Each request's ``raw`` is its bytes exactly as they arrived;
+    ``on_request`` is called with each one as it arrives, before the reply.
     """
 
     def __init__(
@@ -228,11 +267,13 @@ class FakeServer:
         ca_file: str | None = None,
         port: int = 0,
         history: int = MAX_KEPT_REQUESTS,
+        on_request: Callable[[ReceivedRequest], None] | None = None,
         **scenario_fields: Any,
     ) -> None:
         if isinstance(history, bool) or not isinstance(history, int) or history < 1:
             raise ValueError(f"history must be a whole number of requests, 1 or more, got {history!r}")
         self.history = history
+        self.on_request = on_request  # called with each request as it arrives (wire serve --record saves it)
         if scenario is not None and scenario_fields:
             raise TypeError("pass either a scenario or Scenario fields as keywords, not both")
         if scenario is None:
