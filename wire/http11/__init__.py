@@ -23,8 +23,15 @@ Choices this parser makes where RFC 9112 lets a recipient choose:
   (§2.2 "MAY recognize a single LF"), as h11 and llhttp do. A bare CR is
   rejected (§2.2). Chunk size lines and the CRLF after chunk data must be
   CRLF exactly.
-- Obsolete line folding is rejected (§5.2 allows a user agent to replace it
-  with SP; strict is simpler and safer).
+- Obsolete line folding (a field value continued on a line that starts with
+  SP or HTAB) is unfolded, in the fields and in the trailers: there is no
+  choice here, "A user agent that receives an obs-fold in a response message
+  [...] MUST replace each received obs-fold with one or more SP octets prior
+  to interpreting the field value" (§5.2). wire puts one SP in place of each
+  fold; the event's ``raw`` keeps the lines as they came. Rejecting a fold is
+  for servers and proxies only. A line that starts with whitespace right
+  after the status line folds nothing and is rejected (§2.2 "MUST either
+  reject the message as invalid or consume each whitespace-preceded line").
 - A status line with no SP after the code (``HTTP/1.1 200`` CRLF) is
   accepted as an empty reason, as h11 and llhttp do; the grammar in §4 wants
   the SP, but the reason carries no meaning for a client.
