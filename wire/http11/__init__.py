@@ -38,8 +38,10 @@ Choices this parser makes where RFC 9112 lets a recipient choose:
 - Control characters other than HTAB in a field value are rejected (RFC 9110
   §5.5 lets a recipient retain them; a client showing bytes to a learner
   should not).
-- A transfer coding other than ``chunked`` is rejected: wire never asks for
-  one (it sends no ``TE`` field), so a server must not use one (RFC 9112 §7).
+- A transfer coding other than ``chunked`` is rejected: a request's ``TE``
+  field lists the codings "besides chunked" a client accepts (RFC 9112
+  §7.4), and wire sends none. (§6.3 rule 4 would read such a body until the
+  close; that is for a client that accepts the coding.)
 - A ``Content-Length`` or ``Transfer-Encoding`` trailer field is rejected.
   RFC 9110 §6.5.1 says fields that describe message framing "cannot be
   processed outside the header section", and a sender must not send them as
