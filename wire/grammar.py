@@ -4,7 +4,7 @@ The request writer (``wire/request.py``) checks what it sends with these
 rules and the response parser (``wire/http11/``) checks what it receives.
 Rules are read top to bottom, each built from the ones before it, as in
 h11's ``_abnf.py``: tchar -> token -> field-name; VCHAR, obs-text ->
-field-vchar -> field-value -> field-line; HTTP-version -> status-line;
+field-vchar -> field-value -> field-line (+ obs-fold); HTTP-version -> status-line;
 chunk-size, quoted-string -> chunk-ext; and the CONNECT target, authority-form.
 
 The patterns are ``str`` regexes. The parser decodes bytes as ISO-8859-1
