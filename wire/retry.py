@@ -22,7 +22,7 @@ loop in ``request``) and ``_constants.py``. What is retried:
   method unless it has some means to know that the request semantics are
   actually idempotent, regardless of the method, or some means to detect
   that the original request was never applied". wire has no such means
-  (the API documents no idempotency key, and the SDK sends none); it
+  (it sends no idempotency key, and neither does the SDK); it
   retries as the SDK does, because a caller left with no answer would call
   again anyway, and every attempt is counted in ``max_retries`` and kept on
   ``exchange.attempts``. A retried call may be billed twice; pass
