@@ -36,8 +36,10 @@ print(f"talking to {scheme}://{host}:{port}{base_path}")
 body = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Tell me a fun fact about HTTP."}]}'
 
 # %% The head, by hand
-# RFC 9112 §3: request-line = method SP request-target SP HTTP-version CRLF.
-# RFC 9110 §7.2: Host carries the port only when it is not the scheme's default (443 for https).
+# RFC 9112 §3:   request-line = method SP request-target SP HTTP-version
+# RFC 9112 §2.1: HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
+# RFC 9112 §3.2: Host is the target URI's authority; RFC 9110 §4.2.3: its normal form leaves out
+# the scheme's default port (443 for https, 80 for http).
 host_field = host if port == {"https": 443, "http": 80}[scheme] else f"{host}:{port}"
 head = (
     f"POST {base_path}/chat/completions HTTP/1.1\r\n"

@@ -48,7 +48,7 @@ print(tls_view(tls))
 # http/1.1; a server that picks nothing leaves alpn None, and HTTP/1.1 is still the fallback.
 print(f"\nALPN: we offered ['http/1.1'], the server chose {tls.alpn!r}")
 # RFC 6066 §3 (SNI): the name goes out in clear text in the ClientHello, so one IP can host many certificates.
-print(f"SNI: we sent {tls.server_hostname!r}; the certificate must name it (RFC 6125): {tls.peer_sans}")
+print(f"SNI: we sent {tls.server_hostname!r}; the certificate must name it (RFC 9525): {tls.peer_sans}")
 
 # %% The certificate itself
 assert isinstance(conn.sock, ssl.SSLSocket)

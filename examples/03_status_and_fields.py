@@ -30,8 +30,9 @@ print(f"http_version={response.http_version!r} status={response.status} reason={
 print(f"{len(response.headers)} fields, {len(response.body)} body bytes, framing: {response.framing.value}")
 
 # %% Event by event: ResponseParser
-# RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
-# RFC 9112 §5:  field-line  = field-name ":" OWS field-value OWS
+# RFC 9112 §4:   status-line  = HTTP-version SP status-code SP [ reason-phrase ]
+# RFC 9112 §5:   field-line   = field-name ":" OWS field-value OWS
+# RFC 9112 §2.1: HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
 section("ResponseParser events, up to the end of the head")
 parser = wire.ResponseParser()
 for event in parser.feed(raw):
@@ -55,7 +56,7 @@ handmade = (
     b"HTTP/1.1 200 \r\n"  # RFC 9112 §4: the reason phrase may be empty (the SP before it stays)
     b"Cache-Control: no-cache\r\n"
     b"X-Note:    lots of space   \r\n"  # RFC 9110 §5.5: leading and trailing OWS is not part of the value
-    b"cache-control: no-store\r\n"  # RFC 9110 §5.3: repeats form one comma-separated list, in order
+    b"cache-control: no-store\r\n"  # RFC 9110 §5.3: a list field's repeats form one list, in order
     b"Content-Length: 2\r\n"
     b"\r\n"
     b"ok"

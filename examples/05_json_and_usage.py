@@ -40,7 +40,7 @@ print(f"object         {completion.object}")
 print(f"model          {completion.model}   (the model that answered; may be more specific than asked)")
 print(f"created        {completion.created}   (seconds since 1970, UTC)")
 print(f"role           {choice.message.role}")
-print(f"finish_reason  {choice.finish_reason}   ('stop': the model ended; 'length': max_tokens cut it off)")
+print(f"finish_reason  {choice.finish_reason}   ('stop': the model ended; 'length': max_completion_tokens cut it off)")
 print(f"content        {choice.message.content}")
 
 # %% Usage: what the call cost, in tokens
@@ -48,7 +48,7 @@ usage = completion.usage
 assert usage is not None
 section("usage")
 print(f"prompt_tokens      {usage.prompt_tokens}   (our messages, plus the chat format's own tokens)")
-print(f"completion_tokens  {usage.completion_tokens}   (the answer)")
+print(f"completion_tokens  {usage.completion_tokens}   (all the model generated: the answer, plus reasoning tokens if any)")
 print(f"total_tokens       {usage.total_tokens}   (= {usage.prompt_tokens} + {usage.completion_tokens})")
 assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 print(f"details, untyped in usage.raw: {json.dumps({k: v for k, v in usage.raw.items() if k.endswith('details')})}")

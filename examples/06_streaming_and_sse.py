@@ -3,7 +3,7 @@
 What it teaches: with ``"stream": true`` the reply is one long response of type
 ``text/event-stream``. Its body is lines of text: ``data: {...}`` lines, each
 event ended by a blank line, ``: comment`` lines the client ignores, and a
-last ``data: [DONE]``. Each event's JSON is a ``chat.completion.chunk`` with a
+last ``data: [DONE]`` (OpenAI's end marker; SSE itself has none). Each event's JSON is a ``chat.completion.chunk`` with a
 small ``delta`` of the answer. The events do not line up with the chunk
 frames of lesson 04: one event can straddle two frames. We print the text as
 it arrives with ``Client.stream``, then decode the raw body again with
@@ -23,7 +23,8 @@ from wire.show import escape
 from wire.sse import ServerSentEvent, SSEDecoder
 
 section("the answer, delta by delta, as it arrives")
-# keepalive_comments: ": keep-alive" lines between events, as proxies and servers send to keep a connection busy.
+# keepalive_comments: ": keep-alive" lines between events, as a server sends so that a proxy does not drop an
+# idle connection (WHATWG HTML §9.2.7).
 # split_events: the first content event is cut across two chunk frames.
 with client(keepalive_comments=True, split_events=True) as c:
     stream = c.stream("Tell me a fun fact about HTTP.", stream_options={"include_usage": True})

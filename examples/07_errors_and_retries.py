@@ -36,8 +36,9 @@ else:
         status = attempt.response.status if attempt.response else None
         print(f"attempt {attempt.number}: status {status}, error {attempt.error!s:.60}")
         if attempt.response is not None and attempt.response.header("retry-after") is not None:
-            # RFC 9110 §10.2.3: Retry-After is seconds or an HTTP date. wire (like the SDK) ignores a value
-            # of 0 or one over 60 s and falls back to its own backoff: 0.5 s, 1 s, 2 s ... minus up to 25 % jitter.
+            # RFC 9110 §10.2.3: Retry-After is seconds or an HTTP date. wire (like the SDK 3.57.0) ignores a value
+            # of 0 and falls back to its own backoff: 0.5 s, 1 s, 2 s ... minus up to 25 % jitter; a wait over
+            # 120 s is not retried at all.
             print(f"           retry-after: {attempt.response.header('retry-after')!r}")
     print(f"answer after {len(exchange.attempts)} attempts: {exchange.text}")
 

@@ -259,7 +259,7 @@ def t_request() -> str:
         request_view(exchange),
         ">>> print(hexdump(exchange.request_bytes[:48]))",
         hexdump(exchange.request_bytes[:48]),
-        f">>> exchange.request_bytes[{head_len - 4}:{head_len}]   # the empty line that ends the head",
+        f">>> exchange.request_bytes[{head_len - 4}:{head_len}]   # the last field's CRLF, then the empty line",
         repr(exchange.request_bytes[head_len - 4 : head_len]),
     ]
     try:
@@ -498,11 +498,12 @@ def t_errors() -> tuple[str, list[int]]:
         response_head_view(first),
         ">>> print(exchange.attempts[0].response.body.decode())",
         first.body.decode().rstrip("\n"),
-        ">>> har = wire.har.to_har(exchange)   # one HAR entry per attempt",
-        ">>> [(e['_attempt'], e['response']['status'], e['timings']['blocked']) for e in har['log']['entries']]",
+        ">>> from wire.har import to_har",
+        ">>> har = to_har(exchange)   # one HAR entry per attempt",
+        ">>> [(e['_attempt'], e['response']['status'], e['connection']) for e in har['log']['entries']]",
         repr(
             [
-                (e["_attempt"], e["response"]["status"], e["timings"]["blocked"])
+                (e["_attempt"], e["response"]["status"], e["connection"])
                 for e in to_har(retried)["log"]["entries"]
             ]
         ),

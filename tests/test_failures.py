@@ -60,7 +60,7 @@ def test_api_error_with_only_some_fields_and_non_json_body() -> None:
     [
         (("retry-after-ms: 250",), 0.25),
         (("retry-after: 2",), 2.0),
-        (("retry-after: 600",), 0.5),  # beyond the 60 s cap: ignored, backoff instead
+        (("retry-after: 120",), 120.0),  # the longest wait wire accepts (the SDK 3.57.0's)
         (("retry-after: soon",), 0.5),  # not a number or date: backoff
     ],
 )
@@ -72,6 +72,14 @@ def test_retry_delay_follows_the_server_within_a_cap(fields: tuple[str, ...], ex
         exchange = client(server.base_url, sleep=waits.append, rng=lambda: 0.0).chat(PROMPT)
     assert waits == [expected]
     assert [a.response.status for a in exchange.attempts if a.response] == [429, 200]
+
+
+def test_a_retry_after_beyond_two_minutes_is_not_retried() -> None:
+    waits: list[float] = []
+    with FakeServer([Scenario(status=429, retry_after="600"), Scenario()]) as server:
+        with pytest.raises(wire.APIError) as info:
+            client(server.base_url, sleep=waits.append).chat(PROMPT)
+    assert info.value.status == 429 and waits == [] and len(info.value.exchange.attempts) == 1
 
 
 def test_retry_after_as_an_http_date() -> None:

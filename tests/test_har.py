@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rawserver import RawServer
 
 import wire
 from wire.client import Client, Exchange
@@ -155,7 +156,9 @@ def test_every_attempt_of_a_retried_call_is_an_entry() -> None:
     entries = har["log"]["entries"]
     assert [e["response"]["status"] for e in entries] == [429, 200]
     assert [e["_attempt"] for e in entries] == [1, 2]
-    assert [e["connection"] for e in entries] == ["1", "2"]
+    # HAR's connection is the TCP connection's id: the 429 kept it open and the retry reused it.
+    assert [a.reused for a in exchange.attempts] == [False, True]
+    assert [e["connection"] for e in entries] == ["1", "1"]
     first, second = entries
     assert first["_error"].startswith("Error 429: Rate limit reached")
     assert first["_retryDelay"] == round(waits[0] * 1000, 3) == 500.0
@@ -199,3 +202,15 @@ def test_write_har_writes_the_same_json(tls_exchange: Exchange, tmp_path: Path) 
     assert KEY not in text
     write_har(tls_exchange, path, show_secrets=True)
     assert KEY in path.read_text(encoding="utf-8")
+
+
+def test_an_attempt_on_a_new_connection_has_a_new_connection_id() -> None:
+    # The server closes after each 503 (Connection: close): the retry opens a second connection.
+    reply = b"HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
+    with RawServer(reply, connections=2) as server:
+        retrying = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=1, sleep=lambda _: None)
+        with pytest.raises(wire.APIError) as info:
+            retrying.chat(PROMPT)
+    exchange = info.value.exchange
+    assert [a.reused for a in exchange.attempts] == [False, False]
+    assert [e["connection"] for e in to_har(exchange)["log"]["entries"]] == ["1", "2"]

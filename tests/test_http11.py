@@ -154,7 +154,7 @@ INVALID = [
     ("space before colon", b"HTTP/1.1 200 OK\r\nFoo : bar\r\n\r\n", 20, "whitespace between field name and colon"),
     ("name not token", b"HTTP/1.1 200 OK\r\nF(o: bar\r\n\r\n", 18, "not a token"),
     ("empty name", b"HTTP/1.1 200 OK\r\n: bar\r\n\r\n", 17, "empty field name"),
-    ("obs-fold", b"HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", 23, "obsolete line folding"),
+    ("SP after status line", b"HTTP/1.1 200 OK\r\n c: d\r\n\r\n", 17, "whitespace right after the status line"),
     ("CR in value", b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", 21, "bare CR"),
     ("NUL in value", b"HTTP/1.1 200 OK\r\nA: b\x00c\r\n\r\n", 21, "NUL in the value"),
     ("no colon", b"HTTP/1.1 200 OK\r\nnocolon\r\n\r\n", 17, "no colon"),

@@ -379,10 +379,8 @@ def test_a_field_value_is_trimmed_of_ows(line: bytes, value: str) -> None:
 LONG = b"N" * 45
 BAD_FIELDS = [
     # (field lines after the status line, message, offset, rule)
-    (b" folded\r\n", "obsolete line folding (a line starting with whitespace) in the header section", 17,
-     "RFC 9112 §5.2: obs-fold is rejected"),
-    (b"A: 1\r\n\tfolded\r\n", "obsolete line folding (a line starting with whitespace) in the header section", 23,
-     "RFC 9112 §5.2: obs-fold is rejected"),
+    (b"A: 1\r\n\tfol\x01ded\r\n", "control character b'\\x01' in the value of field 'A'", 27, VALUE_RULE),
+    (b"A: 1\r\n x\r\nB: 2\r\n \x00\r\n", "NUL in the value of field 'B'", 34, VALUE_RULE),
     (b"A: 1\r\nNo colon here\r\n", "a line with no colon in the header section: b'No colon here'", 23, "RFC 9112 §5"),
     (LONG + b"\r\n", f"a line with no colon in the header section: {LONG[:40]!r}", 17, "RFC 9112 §5"),
     (b": v\r\n", "empty field name in the header section", 17, TOKEN_RULE),
@@ -866,20 +864,21 @@ def test_chunked_spelled_any_way(value: bytes) -> None:
     assert (resp.framing, resp.body, resp.warnings, resp.keep_alive) == (Framing.CHUNKED, b"ok", [], True)
 
 
+TE_RULE = "RFC 9112 §7.4: without a TE field in the request, chunked is the only acceptable transfer coding"
 BAD_TRANSFER_ENCODINGS = [
     # (fields, message, offset, rule)
     (b"Transfer-Encoding: gzip\r\n", "the final transfer coding is not chunked (gzip)", 17,
-     "RFC 9112 §6.3 rule 4: the length cannot be determined"),
+     TE_RULE),
     (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", "the final transfer coding is not chunked "
-     "(chunked, gzip)", 45, "RFC 9112 §6.3 rule 4: the length cannot be determined"),
+     "(chunked, gzip)", 45, TE_RULE),
     (b"Transfer-Encoding:\r\n", "the final transfer coding is not chunked (empty)", 17,
-     "RFC 9112 §6.3 rule 4: the length cannot be determined"),
+     TE_RULE),
     (b"Transfer-Encoding: ,\r\n", "the final transfer coding is not chunked (empty)", 17,
-     "RFC 9112 §6.3 rule 4: the length cannot be determined"),
+     TE_RULE),
     (b"Transfer-Encoding: gzip, chunked\r\n", "unsupported transfer coding 'gzip': wire sends no TE field, so only "
-     "chunked may be used", 17, "RFC 9112 §6.1 and §7"),
+     "chunked may be used", 17, TE_RULE),
     (b"X: 1\r\nTransfer-Encoding: Deflate\r\nTransfer-Encoding: chunked\r\n", "unsupported transfer coding "
-     "'deflate': wire sends no TE field, so only chunked may be used", 23, "RFC 9112 §6.1 and §7"),
+     "'deflate': wire sends no TE field, so only chunked may be used", 23, TE_RULE),
 ]
 
 

@@ -150,7 +150,9 @@ def test_kept_connection_closed_after_the_request_is_a_failure_not_a_silent_rese
         server.close()
     assert server.requests == 2 and waits == []
     assert str(info.value).startswith("the server closed the kept-alive connection after the request was sent")
-    assert info.value.received == b"" and info.value.rule == "RFC 9112 §9.3.1: a non-idempotent request is not retried automatically"
+    assert info.value.received == b"" and info.value.rule == (
+        "RFC 9112 §9.3.1, RFC 9110 §9.2.2: a non-idempotent request is not resent silently; only a counted retry (max_retries) sends it again"
+    )
     exchange = info.value.exchange
     assert exchange is not None and len(exchange.attempts) == 1 and exchange.attempts[0].reused
 

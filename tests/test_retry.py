@@ -40,7 +40,7 @@ def test_the_limits_are_the_sdk_numbers() -> None:
     assert retry.DEFAULT_MAX_RETRIES == 2
     assert retry.INITIAL_RETRY_DELAY == 0.5
     assert retry.MAX_RETRY_DELAY == 8.0
-    assert retry.MAX_RETRY_AFTER == 60.0
+    assert retry.MAX_RETRY_AFTER == 120.0  # openai-python 3.57.0: MAX_RETRY_AFTER_DELAY = 2 * 60
     assert retry.JITTER == 0.25
     assert retry.RETRY_STATUSES == {408, 409, 429}
 
@@ -129,21 +129,23 @@ def test_tls_proxy_protocol_and_other_failures_are_final(error: WireError) -> No
     [
         ("250", None, 0.25),
         ("1", None, 0.001),
-        ("60000", None, 60.0),  # exactly the cap
+        ("120000", None, 120.0),
+        ("600000", None, 600.0),  # above the cap: parsed; retry_delay() then refuses to retry
         ("1500.5", None, 1.5005),
         ("250", "7", 0.25),  # retry-after-ms wins
         ("0", "7", 7.0),  # an unusable ms value falls back to retry-after
         ("-5", "7", 7.0),
-        ("60001", "7", 7.0),
+        ("60001", "7", 60.001),
+        ("inf", "7", 7.0),
         ("soon", "7", 7.0),
         ("soon", None, None),
         ("0", None, None),
         (None, "2", 2.0),
         (None, "0.5", 0.5),
         (None, " 3 ", 3.0),
-        (None, "60", 60.0),  # exactly the cap
-        (None, "60.001", None),  # above the cap: ignored
-        (None, "600", None),
+        (None, "60", 60.0),
+        (None, "600", 600.0),
+        (None, "1e400", None),  # not finite: ignored
         (None, "0", None),  # retry-after: 0 is ignored, as the SDK does
         (None, "-1", None),
         (None, "soon", None),  # neither a number nor an HTTP-date
@@ -159,7 +161,7 @@ def test_parse_retry_after(ms: str | None, after: str | None, expected: float | 
 
 @pytest.mark.parametrize(
     "seconds_ahead,expected",
-    [(3, 3.0), (60, 60.0), (61, None), (0, None), (-10, None)],
+    [(3, 3.0), (60, 60.0), (121, 121.0), (0, None), (-10, None)],
 )
 def test_retry_after_as_an_http_date(seconds_ahead: int, expected: float | None) -> None:
     when = email.utils.formatdate(NOW + seconds_ahead, usegmt=True)  # RFC 9110 §5.6.7 IMF-fixdate
@@ -224,6 +226,20 @@ def test_a_429_waits_what_the_server_asks_else_backs_off() -> None:
     plain = reply(429)
     assert decide(api_error(plain), plain, received=b"HTTP/1.1 429") == 0.5
     assert decide(api_error(plain), plain, number=2, random_fraction=1.0) == 0.75
+
+
+@pytest.mark.parametrize(
+    "fields,expected",
+    [
+        (("retry-after: 120",), 120.0),
+        (("retry-after: 121",), None),  # longer than MAX_RETRY_AFTER: not retried (openai-python 3.57.0)
+        (("retry-after-ms: 120001",), None),
+        (("retry-after: 600", "x-should-retry: true"), None),  # the SDK checks the wait first too
+    ],
+)
+def test_a_wait_longer_than_the_cap_is_not_retried(fields: tuple[str, ...], expected: float | None) -> None:
+    response = reply(429, *fields)
+    assert decide(api_error(response), response) == expected
 
 
 def test_a_final_status_is_not_retried_even_when_the_server_names_a_delay() -> None:

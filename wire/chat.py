@@ -27,7 +27,7 @@ SEED_PROMPT = "Tell me a fun fact about HTTP."
 
 _RULE = "Chat Completions reply format"
 _CHUNK_RULE = "Chat Completions stream format"
-_DONE = "[DONE]"  # the data of the last event of a stream: not JSON, just the end marker
+_DONE = "[DONE]"  # the data of the last event of a stream: not JSON, OpenAI's end marker (SSE has none)
 
 
 # -- out: the request ----------------------------------------------------------------
@@ -43,7 +43,8 @@ def build_payload(
     """The request object: ``model``, ``messages``, then ``params`` in the order given, then ``stream``.
 
     A string becomes one user message. ``params`` go through as they are
-    (``temperature``, ``max_tokens``, ``tools``, ``stream_options``, ...).
+    (``temperature``, ``max_completion_tokens`` (which replaces the deprecated
+    ``max_tokens``), ``tools``, ``stream_options``, ...).
     ``"stream": true`` is added only for a streamed call.
     """
     if isinstance(messages, str):

@@ -310,7 +310,10 @@ class Client:
                 "the server closed the kept-alive connection after the request was sent, without answering "
                 "(the request may have been processed: wire does not send it again on its own; max_retries decides)",
                 offset=0,
-                rule="RFC 9112 §9.3.1: a non-idempotent request is not retried automatically",
+                rule=(
+                    "RFC 9112 §9.3.1, RFC 9110 §9.2.2: a non-idempotent request is not resent silently; "
+                    "only a counted retry (max_retries) sends it again"
+                ),
                 received=b"",
                 state="status line",
             )

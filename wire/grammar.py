@@ -4,7 +4,7 @@ The request writer (``wire/request.py``) checks what it sends with these
 rules and the response parser (``wire/http11/``) checks what it receives.
 Rules are read top to bottom, each built from the ones before it, as in
 h11's ``_abnf.py``: tchar -> token -> field-name; VCHAR, obs-text ->
-field-vchar -> field-value -> field-line; HTTP-version -> status-line;
+field-vchar -> field-value -> field-line (+ obs-fold); HTTP-version -> status-line;
 chunk-size, quoted-string -> chunk-ext; and the CONNECT target, authority-form.
 
 The patterns are ``str`` regexes. The parser decodes bytes as ISO-8859-1
@@ -67,6 +67,17 @@ FIELD_LINE = f"{FIELD_NAME}:[ \t{VCHAR}{OBS_TEXT}]*"
 # is never a line end. Chunk size lines and the end of chunk data need CRLF.
 LINE_END = r"\r?\n"
 
+# RFC 9112 §5.2:  obs-fold = OWS CRLF RWS      (RWS = 1*( SP / HTAB ), RFC 9110 §5.6.3)
+# Obsolete line folding: a field value continued on a line that starts with SP or HTAB. A
+# sender must not fold, but "A user agent that receives an obs-fold in a response message
+# [...] MUST replace each received obs-fold with one or more SP octets prior to interpreting
+# the field value": wire accepts it (with a bare LF too, as for any line end here) and the
+# parser replaces each fold with one SP. The trailing OWS of the line before is part of the
+# field line's match already, so the pattern adds only the line end, one SP or HTAB, and the
+# rest of the continuation line (one character class again: linear to match).
+OBS_FOLD = f"{LINE_END}[ \t][ \t{VCHAR}{OBS_TEXT}]*"
+FOLDED_FIELD_LINE = f"{FIELD_LINE}(?:{OBS_FOLD})*"
+
 # RFC 9112 §2.3:  HTTP-version = HTTP-name "/" DIGIT "." DIGIT      HTTP-name = %s"HTTP"
 HTTP_VERSION = f"HTTP/({DIGIT})\\.({DIGIT})"
 
@@ -127,10 +138,12 @@ AUTHORITY_FORM_RE = re.compile(AUTHORITY_FORM)
 CHUNK_LINE_RE = re.compile(CHUNK_LINE.encode("latin-1"))
 CHUNK_EXT_ELEMENT_RE = re.compile(CHUNK_EXT_ELEMENT.encode("latin-1"))
 
-# A whole head in one match: the status line, the field lines and the empty line that ends
-# them (RFC 9112 §2.1). One call checks every line; the parser splits them only once they
-# are known to be valid.
-HEAD_RE = re.compile(f"{STATUS_LINE}{LINE_END}(?:{FIELD_LINE}{LINE_END})*{LINE_END}")
+# A whole head in one match: the status line, the field lines (each with any obs-fold
+# continuations) and the empty line that ends them (RFC 9112 §2.1). One call checks every
+# line; the parser splits them only once they are known to be valid. A line that starts
+# with whitespace right after the status line is no continuation: nothing precedes it to
+# continue, and RFC 9112 §2.2 lets a recipient reject it, which wire does.
+HEAD_RE = re.compile(f"{STATUS_LINE}{LINE_END}(?:{FOLDED_FIELD_LINE}{LINE_END})*{LINE_END}")
 
 # RFC 9112 §7.1.2:  trailer-section = *( field-line CRLF ), then the final CRLF of the body.
-TRAILER_SECTION_RE = re.compile(f"(?:{FIELD_LINE}{LINE_END})*{LINE_END}")
+TRAILER_SECTION_RE = re.compile(f"(?:{FOLDED_FIELD_LINE}{LINE_END})*{LINE_END}")

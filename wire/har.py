@@ -18,9 +18,13 @@ requests. HAR is made for browsers, so a few of wire's facts are mapped:
   empty line) as they crossed the wire; the response's ``bodySize`` counts the
   body as transferred (with chunked framing: size lines and CRLFs included),
   ``content.size`` the de-chunked body.
-- ``connection`` is the attempt's number within the exchange, not an id of the
-  TCP connection: connections are kept alive, so one may carry several calls
-  (``Exchange.reused`` / ``Attempt.reused`` say when an attempt reused one).
+- ``connection`` is HAR's "Unique ID of the parent TCP/IP connection": the
+  number of the attempt that opened it. Connections are kept alive, so one
+  may carry several attempts: a 429 and its retry usually share one, and
+  then both entries say ``"1"`` (``Attempt.reused`` says when an attempt
+  reused a connection; the client keeps one, so an attempt that reused one
+  reused the connection of the attempt before it, or, for the first attempt,
+  one from an earlier call).
 - Fields starting with ``_`` are wire's own (the HAR spec allows custom fields
   with a leading underscore): ``_attempt``, ``_retryDelay`` (ms waited before
   the next attempt), ``_error`` (why the attempt failed).
@@ -55,7 +59,12 @@ HAR_VERSION = "1.2"
 
 def to_har(exchange: Exchange, *, show_secrets: bool = False) -> dict[str, Any]:
     """The exchange as a HAR 1.2 document (a dict): one entry per attempt, the key redacted."""
-    entries = [_entry(exchange, attempt) for attempt in exchange.attempts]
+    entries = []
+    connection = 0
+    for attempt in exchange.attempts:
+        if not (attempt.reused and connection):  # a new connection (or one kept from an earlier call)
+            connection = attempt.number
+        entries.append(_entry(exchange, attempt, connection))
     har: dict[str, Any] = {
         "log": {
             "version": HAR_VERSION,
@@ -80,7 +89,7 @@ def write_har(exchange: Exchange, path: str | os.PathLike[str], *, show_secrets:
 # -- one entry per attempt --------------------------------------------------------
 
 
-def _entry(exchange: Exchange, attempt: Attempt) -> dict[str, Any]:
+def _entry(exchange: Exchange, attempt: Attempt, connection: int) -> dict[str, Any]:
     timings = _timings(attempt)
     entry: dict[str, Any] = {
         "startedDateTime": _iso8601(attempt.timings.started_at),
@@ -89,7 +98,7 @@ def _entry(exchange: Exchange, attempt: Attempt) -> dict[str, Any]:
         "response": _response(attempt),
         "cache": {},
         "timings": timings,
-        "connection": str(attempt.number),
+        "connection": str(connection),
         "_attempt": attempt.number,
     }
     if attempt.peer is not None:

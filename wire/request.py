@@ -128,7 +128,8 @@ def host_field(host: str, port: int, scheme: str) -> str:
     """The ``Host`` value: ``host``, plus ``:port`` only when it is not the scheme's default.
 
     RFC 9110 §7.2: ``Host = uri-host [ ":" port ]``; an IPv6 address goes in
-    brackets (RFC 3986 §3.2.2).
+    brackets (RFC 3986 §3.2.2). Host is the target URI's authority (RFC 9112
+    §3.2), whose normal form leaves out the default port (RFC 9110 §4.2.3).
     """
     name = f"[{host}]" if ":" in host else host
     default = {"https": 443, "http": 80}.get(scheme)

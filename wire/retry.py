@@ -5,30 +5,45 @@ caller passes the time and a random fraction), so every rule can be tested
 with exact numbers. ``wire.client`` asks ``retry_delay()`` after each failed
 attempt and sleeps for what it returns.
 
-The rules are those of the official openai-python SDK's ``_base_client.py``
-(``_should_retry``, ``_calculate_retry_timeout``, ``_parse_retry_after_header``)
-and ``_constants.py``, as the 1.x releases have them; checked against the
-installed openai 3.57.0. What is retried:
+The rules are those of the official openai-python SDK, version 3.57.0 (the
+one installed with wire's test extra): ``_base_client.py`` (``_should_retry``,
+``_calculate_retry_timeout``, ``_parse_retry_after_header``, and the retry
+loop in ``request``) and ``_constants.py``. What is retried:
 
 - a reply whose ``x-should-retry`` field says ``true`` (``false``: never);
   otherwise the statuses 408 (request timeout), 409 (lock timeout), 429
   (rate limit) and every 5xx;
-- a network error (DNS, connect, send, receive, timeout) before any byte of
-  the reply arrived, and a connection closed before any reply byte.
+- a network failure before any byte of the reply arrived: DNS or TCP
+  connect failed (the request never left), or the request went out and
+  then the read timed out, or the connection was reset or closed, with no
+  reply byte. In the second case the server may well have received and
+  processed the POST, and POST is not idempotent: RFC 9110 §9.2.2 says a
+  client "SHOULD NOT automatically retry a request with a non-idempotent
+  method unless it has some means to know that the request semantics are
+  actually idempotent, regardless of the method, or some means to detect
+  that the original request was never applied". wire has no such means
+  (it sends no idempotency key, and neither does the SDK); it
+  retries as the SDK does, because a caller left with no answer would call
+  again anyway, and every attempt is counted in ``max_retries`` and kept on
+  ``exchange.attempts``. A retried call may be billed twice; pass
+  ``max_retries=0`` to decide yourself.
 
 The wait is the server's ``retry-after-ms`` or ``retry-after`` (seconds, or
-an HTTP-date: RFC 9110 §10.2.3) when it is above 0 and at most
-``MAX_RETRY_AFTER``; otherwise an exponential backoff from
-``INITIAL_RETRY_DELAY``, at most ``MAX_RETRY_DELAY``, less up to 25 % jitter.
+an HTTP-date: RFC 9110 §10.2.3) when it is above 0; otherwise an
+exponential backoff from ``INITIAL_RETRY_DELAY``, at most
+``MAX_RETRY_DELAY``, less up to 25 % jitter. A server that asks for more
+than ``MAX_RETRY_AFTER`` (120 s) is not retried at all: the reply is the
+error. (This is 3.57.0's rule; the SDK's 1.x releases honoured 60 s at most
+and used their backoff above it, which retries sooner than the server
+asked.)
 
 Where wire differs from the SDK (3.57.0), on purpose:
 
 - A reply that broke off after some bytes arrived (a reset or a timeout
   mid-body) is not retried; the SDK retries any transport error while it
-  reads a non-streamed reply (a streamed body is read after its retry loop). Chat
-  Completions calls are billed and the server may have done the work, so
-  wire sends a request twice only when it provably never reached a server
-  that answered (DESIGN.md, "Retries").
+  reads a non-streamed reply (a streamed body is read after its retry loop).
+  Chat Completions calls are billed and the server has shown it did the
+  work, so sending again would repeat it.
 - A request the server cut short (it closed or reset the connection while
   the body was still going out, usually after an early 413) is not retried,
   even when its reply could not be read: the server saw the request and
@@ -36,13 +51,12 @@ Where wire differs from the SDK (3.57.0), on purpose:
   retries such a write error as a connection error.
 - TLS and proxy errors are not retried: a certificate or a proxy refusal does
   not heal in a second (the SDK retries them as connection errors).
-- ``MAX_RETRY_AFTER`` is 60 s, as the SDK 1.x had it; 3.57.0 allows 120 s and
-  then does not retry at all above it. wire ignores a longer wait and uses
-  its backoff instead.
-- ``retry-after-ms`` is used only when it is a usable delay; otherwise
+- ``retry-after-ms`` is used only when it is a delay above 0; otherwise
   ``retry-after`` is read (the SDK stops at the first header that is a
   number, even ``0``).
 - ``x-should-retry`` is compared without case or surrounding spaces.
+- A delay that is not finite (``inf``, or a number too large for a float)
+  is ignored and the backoff used; the SDK refuses to retry on an overflow.
 """
 
 from __future__ import annotations
@@ -58,8 +72,9 @@ DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
 # The backoff never waits longer than this, however many retries came before.
 MAX_RETRY_DELAY = 8.0
-# A server's retry-after above this many seconds is ignored (backoff instead): a caller waits a minute at most.
-MAX_RETRY_AFTER = 60.0
+# A server that asks for a longer wait than this many seconds is not retried (its reply is the error),
+# as in openai-python 3.57.0 (MAX_RETRY_AFTER_DELAY = 2 * 60).
+MAX_RETRY_AFTER = 120.0
 # The jitter takes up to this fraction off a backoff, so that many clients do not retry in step.
 JITTER = 0.25
 # Statuses worth trying again: request timeout, lock timeout, rate limit (plus every 5xx, the server's trouble).
@@ -96,7 +111,7 @@ def may_retry_failure(error: WireError, *, received: bytes) -> bool:
 
 
 def parse_retry_after(retry_after_ms: str | None, retry_after: str | None, *, now: float) -> float | None:
-    """The delay the server asks for, in seconds, when it is usable (0 < delay <= MAX_RETRY_AFTER).
+    """The delay the server asks for, in seconds, when it is one (a finite number above 0).
 
     ``retry_after_ms`` (milliseconds, an OpenAI field) wins over
     ``retry_after``, which is delay-seconds or an HTTP-date (RFC 9110
@@ -151,7 +166,8 @@ def retry_delay(
             return None
         asked = parse_retry_after(response.header("retry-after-ms"), response.header("retry-after"), now=now)
         if asked is not None:
-            return asked
+            # Asked to wait longer than wire waits: the server will not be ready soon; do not retry.
+            return asked if asked <= MAX_RETRY_AFTER else None
     elif not may_retry_failure(error, received=received):
         return None
     return backoff_delay(number, random_fraction)
@@ -166,4 +182,4 @@ def _number(value: str) -> float | None:
 
 
 def _usable(delay: float) -> bool:
-    return 0 < delay <= MAX_RETRY_AFTER
+    return 0 < delay < float("inf")  # NaN fails both comparisons

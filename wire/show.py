@@ -591,13 +591,16 @@ def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48
     each trailer. A learner can check any byte of ``--raw`` against it.
     """
     rows: list[tuple[int, int, str, bytes]] = []
+    unfolded: dict[int, str] = {}  # a folded field's offset -> the field as read (RFC 9112 §5.2)
     for ev in exchange.events:
         if isinstance(ev, StatusLine):
             rows.append((ev.offset, len(ev.raw), "status line", ev.raw))
-        elif isinstance(ev, Trailer):
-            rows.append((ev.offset, len(ev.raw), "trailer field", ev.raw))
         elif isinstance(ev, Field):
-            rows.append((ev.offset, len(ev.raw), "field", ev.raw))
+            kind = "trailer field" if isinstance(ev, Trailer) else "field"
+            if ev.folded:
+                kind = "folded " + kind.split()[0]
+                unfolded[ev.offset] = f"{ev.name}: {ev.value}"
+            rows.append((ev.offset, len(ev.raw), kind, ev.raw))
         elif isinstance(ev, EndOfHead):
             rows.append((ev.offset, len(ev.raw), "end of head", ev.raw))
         elif isinstance(ev, ChunkHeader):
@@ -631,6 +634,10 @@ def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48
         shown = escape(data[:cut]) + (paint(f"… (+{size - cut} bytes)", "note", color) if size > cut else "")
         span = f"{start:>{width}}-{start + size - 1:<{width}}"
         out.append(f"  {paint(span, 'note', color)}  {paint(label.ljust(15), 'name', color)} {shown}")
+        if what.startswith("folded") and start in unfolded:
+            read_as = escape(redact_bytes(unfolded[start].encode("latin-1"), secrets))
+            note = f"(obs-fold: each fold read as one SP, RFC 9112 §5.2) {read_as}"
+            out.append(f"  {' ' * len(span)}  {paint(note, 'note', color)}")
     return "\n".join(out)
 
 

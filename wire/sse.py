@@ -9,8 +9,13 @@ text in lines, where a blank line ends an *event block*::
     data: [DONE]
     <blank line>
 
-The rules are those of WHATWG HTML §9.2.6 "Interpreting an event stream"; the
-code below quotes each rule above the lines that apply it. The decoder is
+The stream's grammar is WHATWG HTML §9.2.5 "Parsing an event stream"; the
+rules a client follows, line by line, are §9.2.6 "Interpreting an event
+stream", and the code below quotes each rule above the lines that apply it.
+Comments exist for proxies: "Legacy proxy servers are known to, in certain
+cases, drop HTTP connections after a short timeout" (§9.2.7), so a server
+sends a comment line now and then. ``data: [DONE]`` is not SSE at all, but
+OpenAI's end marker: ``wire.chat`` reads it. The decoder is
 *sans-I/O*: it never touches a socket. ``feed()`` takes whatever bytes arrived
 (any split, even one byte at a time) and returns the messages those bytes
 completed; ``flush()`` says what the end of the stream means.

@@ -833,7 +833,7 @@ def _certificate_error(exc: ssl.SSLCertVerificationError, host: str) -> TLSError
         return TLSError(f"certificate not trusted ({reason})", hint=hint)
     if code in (_HOSTNAME_MISMATCH, _IP_MISMATCH):
         return TLSError(
-            f"the certificate is not valid for the name {host!r} (hostname mismatch, RFC 6125)",
+            f"the certificate is not valid for the name {host!r} (hostname mismatch, RFC 9525)",
             hint="connect with the name the certificate was issued for, or pass server_hostname=…",
         )
     if code in (_EXPIRED, _NOT_YET_VALID):

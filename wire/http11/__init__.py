@@ -23,16 +23,25 @@ Choices this parser makes where RFC 9112 lets a recipient choose:
   (§2.2 "MAY recognize a single LF"), as h11 and llhttp do. A bare CR is
   rejected (§2.2). Chunk size lines and the CRLF after chunk data must be
   CRLF exactly.
-- Obsolete line folding is rejected (§5.2 allows a user agent to replace it
-  with SP; strict is simpler and safer).
+- Obsolete line folding (a field value continued on a line that starts with
+  SP or HTAB) is unfolded, in the fields and in the trailers: there is no
+  choice here, "A user agent that receives an obs-fold in a response message
+  [...] MUST replace each received obs-fold with one or more SP octets prior
+  to interpreting the field value" (§5.2). wire puts one SP in place of each
+  fold; the event's ``raw`` keeps the lines as they came. Rejecting a fold is
+  for servers and proxies only. A line that starts with whitespace right
+  after the status line folds nothing and is rejected (§2.2 "MUST either
+  reject the message as invalid or consume each whitespace-preceded line").
 - A status line with no SP after the code (``HTTP/1.1 200`` CRLF) is
   accepted as an empty reason, as h11 and llhttp do; the grammar in §4 wants
   the SP, but the reason carries no meaning for a client.
 - Control characters other than HTAB in a field value are rejected (RFC 9110
   §5.5 lets a recipient retain them; a client showing bytes to a learner
   should not).
-- A transfer coding other than ``chunked`` is rejected: wire never asks for
-  one (it sends no ``TE`` field), so a server must not use one (RFC 9112 §7).
+- A transfer coding other than ``chunked`` is rejected: a request's ``TE``
+  field lists the codings "besides chunked" a client accepts (RFC 9112
+  §7.4), and wire sends none. (§6.3 rule 4 would read such a body until the
+  close; that is for a client that accepts the coding.)
 - A ``Content-Length`` or ``Transfer-Encoding`` trailer field is rejected.
   RFC 9110 §6.5.1 says fields that describe message framing "cannot be
   processed outside the header section", and a sender must not send them as

@@ -80,12 +80,39 @@ def diagnose_trailers(section: bytes, base: int, max_fields: int) -> NoReturn:
 
 
 def diagnose_fields(lines: Iterator[tuple[bytes, int]], max_fields: int, section: str) -> NoReturn:
-    for count, (line, offset) in enumerate(lines):
+    count = 0  # field lines so far; a folded field is one
+    name = b""  # the field an obs-fold would continue
+    for line, offset in lines:
+        if line[:1] in (b" ", b"\t"):
+            if not name:
+                _diagnose_leading_whitespace(offset, section)
+            # RFC 9112 §5.2: an obs-fold continues the field before it; its bytes are a value's.
+            bad = _BAD_VALUE_BYTE.search(line)
+            if bad is not None:
+                _bad_value_byte(line, bad.start(), offset, name)
+            continue
         if _FIELD_LINE.fullmatch(line) is None:  # a bad line is named as such, even past the limit
             _diagnose_field_line(line, offset, section)
         if count == max_fields:
             raise too_many_fields(max_fields, offset, section.split()[0])
+        count += 1
+        name = line[: line.index(b":")]
     raise AssertionError("the section failed the grammar, but no line did")  # pragma: no cover
+
+
+def _diagnose_leading_whitespace(offset: int, section: str) -> NoReturn:
+    """A line starting with SP or HTAB where no field line comes before it to continue."""
+    if section == "header section":
+        raise Fault(
+            "a line starting with whitespace right after the status line (no field before it to continue)",
+            offset,
+            "RFC 9112 §2.2: whitespace between the start-line and the first header field is rejected",
+        )
+    raise Fault(
+        f"a line starting with whitespace at the start of the {section} (no field before it to continue)",
+        offset,
+        "RFC 9112 §7.1.2: trailer-section = *( field-line CRLF )",
+    )
 
 
 def _lines(section: bytes, base: int) -> Iterator[tuple[bytes, int]]:
@@ -118,12 +145,6 @@ def _diagnose_status_line(line: bytes, offset: int) -> NoReturn:
 
 
 def _diagnose_field_line(line: bytes, offset: int, section: str) -> NoReturn:
-    if line[:1] in (b" ", b"\t"):
-        raise Fault(
-            f"obsolete line folding (a line starting with whitespace) in the {section}",
-            offset,
-            "RFC 9112 §5.2: obs-fold is rejected",
-        )
     colon = line.find(b":")
     if colon < 0:
         raise Fault(f"a line with no colon in the {section}: {line[:40]!r}", offset, "RFC 9112 §5")
@@ -144,7 +165,10 @@ def _diagnose_field_line(line: bytes, offset: int, section: str) -> NoReturn:
             "RFC 9110 §5.1: field-name = token",
         )
     bad = _BAD_VALUE_BYTE.search(line, colon + 1)
-    where = bad.start() if bad else colon + 1
+    _bad_value_byte(line, bad.start() if bad else colon + 1, offset, name)
+
+
+def _bad_value_byte(line: bytes, where: int, offset: int, name: bytes) -> NoReturn:
     what = {0: "NUL", 0x0D: "CR"}.get(line[where], f"control character {line[where : where + 1]!r}")
     raise Fault(
         f"{what} in the value of field {name.decode('ascii')!r}",

@@ -43,13 +43,20 @@ class Field(Event):
     """One field line, ``Name: value`` CRLF, with the name's original case.
 
     ``value`` has its surrounding whitespace (OWS) removed; ``raw`` is the
-    whole line as it arrived, line end included.
+    whole line as it arrived, line end included. A field folded over several
+    lines (obs-fold, RFC 9112 §5.2) is one event: ``raw`` holds all its lines,
+    ``value`` has one SP where each fold was, and ``folded`` is true.
     """
 
     name: str
     value: str
     raw: bytes
     offset: int
+
+    @property
+    def folded(self) -> bool:
+        """Did this field arrive folded over more than one line (obs-fold)?"""
+        return self.raw.count(b"\n") > 1
 
 
 @dataclass(slots=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from wire.http11.diagnose import Fault
 from wire.http11.events import Field, Framing
 
+TE_RULE = "RFC 9112 §7.4: without a TE field in the request, chunked is the only acceptable transfer coding"
+
 
 def list_elements(fields: list[Field]) -> list[str]:
     """The elements of list-valued fields, lower-cased (RFC 9110 §5.6.1): commas, OWS, empty elements ignored."""
@@ -56,11 +58,15 @@ def body_framing(
                 "RFC 9112 §6.1: treat the framing as faulty",
             )
         codings = list_elements(te_fields)
+        # RFC 9112 §7.4: a request's TE field lists the transfer codings, "besides chunked", that
+        # the client will accept. wire sends no TE, so chunked is the only one it accepts. (RFC
+        # 9112 §6.3 rule 4 would read a response whose final coding is not chunked until the
+        # close; that reading is for a client that asked for such a coding.)
         if not codings or codings[-1] != "chunked":
             raise Fault(
                 f"the final transfer coding is not chunked ({', '.join(codings) or 'empty'})",
                 te_fields[-1].offset,
-                "RFC 9112 §6.3 rule 4: the length cannot be determined",
+                TE_RULE,
             )
         if "chunked" in codings[:-1]:
             raise Fault(
@@ -73,7 +79,7 @@ def body_framing(
             raise Fault(
                 f"unsupported transfer coding {codings[0]!r}: wire sends no TE field, so only chunked may be used",
                 te_fields[0].offset,
-                "RFC 9112 §6.1 and §7",
+                TE_RULE,
             )
         if cl_fields:
             # RFC 9112 §6.3 rule 3: Transfer-Encoding overrides Content-Length; the

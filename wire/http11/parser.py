@@ -240,14 +240,22 @@ class ResponseParser:
         # the raw lines where str.split("\n") cuts the text.
         lines = text[start:end].split("\n")[:-1]
         raws = section[start:end].splitlines(keepends=True)
-        if len(lines) > self.max_fields:
-            offset = base + start + sum(map(len, raws[: self.max_fields]))
-            raise diagnose.too_many_fields(self.max_fields, offset, "trailer" if kind is Trailer else "header")
-        fields = []
+        fields: list[Field] = []
         offset = base + start
         for line, raw in zip(lines, raws, strict=True):
-            name, _, value = line.partition(":")
-            fields.append(kind(name, value.strip(" \t\r"), raw, offset))  # strip OWS, and the CR of a CRLF
+            if line[:1] in (" ", "\t"):
+                # RFC 9112 §5.2: an obs-fold continues the field before it (the grammar let
+                # none through right after the status line); a user agent "MUST replace each
+                # received obs-fold with one or more SP octets". wire puts one SP in place of
+                # the fold and its surrounding whitespace; ``raw`` keeps the lines as they came.
+                last = fields[-1]
+                value = " ".join(part for part in (last.value, line.strip(" \t\r")) if part)
+                fields[-1] = kind(last.name, value, last.raw + raw, last.offset)
+            else:
+                if len(fields) == self.max_fields:
+                    raise diagnose.too_many_fields(self.max_fields, offset, "trailer" if kind is Trailer else "header")
+                name, _, value = line.partition(":")
+                fields.append(kind(name, value.strip(" \t\r"), raw, offset))  # strip OWS, and the CR of a CRLF
             offset += len(raw)
         return fields
 

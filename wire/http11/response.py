@@ -44,7 +44,9 @@ class Response:
 
     ``headers`` keeps the fields in wire order with their original case;
     ``header(name)`` looks one up ignoring case and joins repeats with ", "
-    (RFC 9110 §5.3). ``body`` is de-chunked.
+    (RFC 9110 §5.3), which is right for list-based fields only: read a
+    ``Set-Cookie`` (which "cannot be combined into a single field value",
+    RFC 9110 §5.3) from ``headers``. ``body`` is de-chunked.
 
     ``raw`` is every byte that arrived, from the first byte of the stream, so
     an event's offset indexes it: interim 1xx heads first, when there were
