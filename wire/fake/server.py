@@ -62,6 +62,7 @@ class ReceivedRequest:
     headers: list[tuple[str, str]]  # in wire order, with their original case
     body: bytes
     json: dict[str, Any] | None  # the body as a JSON object, None when it is not one
+    connection: int = 0  # the client's port: one number per TCP connection, the same for every request on it
 
     def header(self, name: str) -> str | None:
         """A field's value, looked up case-insensitively (repeats joined with ", ")."""
@@ -125,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             body=body,
             json=parse_json(body),
+            connection=self.client_address[1],
         )
         scenario = fake._record(received)
         if self.request_version == "HTTP/1.0" and scenario.framing == "chunked":
