@@ -450,3 +450,17 @@ def test_interactive_through_a_terminal_and_ctrl_d_or_ctrl_c(tmp_path: Path, key
     assert second["messages"][0] == first["messages"][0] == {"role": "user", "content": "first"}
     assert second["messages"][2] == {"role": "user", "content": "second"}
     assert server.requests[0].connection == server.requests[1].connection
+
+
+def test_the_fake_server_tells_connections_apart(env: None) -> None:
+    """ReceivedRequest.connection, which the tests above compare: the same on one connection, not across two."""
+    from wire.client import Client
+
+    with FakeServer() as server:
+        kept = Client(base_url=server.base_url, api_key=KEY, max_retries=0)
+        kept.chat("one")
+        kept.chat("two")
+        kept.close()
+        Client(base_url=server.base_url, api_key=KEY, max_retries=0).chat("three")
+    one, two, three = (r.connection for r in server.requests)
+    assert one == two != three and one > 0
