@@ -464,3 +464,36 @@ def test_the_fake_server_tells_connections_apart(env: None) -> None:
         Client(base_url=server.base_url, api_key=KEY, max_retries=0).chat("three")
     one, two, three = (r.connection for r in server.requests)
     assert one == two != three and one > 0
+
+
+# What the tests above assert wire prints, docs/troubleshooting.md quotes (with its own file names).
+DOCUMENTED = [
+    'wire: no prompt: give one (wire chat "Hi"), - to read it from stdin, or --messages FILE',
+    "is not JSON: Expecting ',' delimiter at line 3 column 5",
+    'must be a JSON list of messages, [{"role": "user", "content": "Hi"}, ...]',
+    "is the whole request body, sent as given: it cannot be combined with a prompt, -o (put them in the file)",
+    ': the body says how to answer; put "stream": true in it',
+    "wire: -o model: the model field has an option of its own, --model",
+    "wire: the prompt and --messages cannot both read stdin (-): put one of them in a file",
+    "wire: -i reads its turns from stdin and shows exchanges with /show and /bytes: it cannot take --dry-run",
+]
+
+
+@pytest.mark.parametrize("message", DOCUMENTED)
+def test_troubleshooting_quotes_the_message(message: str) -> None:
+    assert message in (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+
+
+def test_each_documented_message_is_what_wire_prints(env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.json").write_bytes(b'[\n  {"role": "user"}\n    {"role": "user"}]')
+    (tmp_path / "obj.json").write_bytes(b"{}")
+    runs = [["chat"], ["chat", "--messages", "bad.json", "x"], ["chat", "--messages", "obj.json", "x"],
+            ["chat", "--payload", "obj.json", "-o", "a", "1", "x"], ["chat", "--payload", "obj.json", "--stream"],
+            ["chat", "-o", "model", "m", "x"], ["chat", "-", "--messages", "-"], ["chat", "-i", "--dry-run"]]
+    printed = ""
+    for argv in runs:
+        assert main(argv) == 2
+        printed += capsys.readouterr().err
+    for message in DOCUMENTED:
+        assert message in printed

@@ -1,7 +1,10 @@
-"""The ``wire`` command: ``wire demo``, ``wire chat "…"``, ``wire serve``.
+"""The ``wire`` command: ``wire demo``, ``wire chat "…"`` (and ``wire chat -i``), ``wire serve``.
 
 The only module that reads ``sys.argv`` or prints. Everything it shows comes
-from ``wire.show``; everything it runs comes from ``wire.client``.
+from ``wire.show``; everything it runs comes from ``wire.client``. What
+``wire chat`` sends (stdin, ``--system``, ``--messages``, ``-o``,
+``--payload``) and the ``-i`` loop are in ``wire.conversation``, which
+prints only to the streams handed to it here.
 
 A failure ends in one line on stderr, never a traceback, and an exit status
 (``main()`` returns it; docs/troubleshooting.md lists the messages):
@@ -14,7 +17,9 @@ A failure ends in one line on stderr, never a traceback, and an exit status
     2       bad usage or settings, found before anything is sent: an unknown
             option or value (argparse), no API key, a .env file that is missing,
             a directory or not UTF-8, a key that cannot go in a header, text
-            that is not UTF-8, a --har path that cannot be written, a port in use
+            that is not UTF-8, a --har path that cannot be written, a port in use,
+            no prompt, a --messages or --payload file that is not what it must
+            be, options that clash (--payload with a prompt, -i with --dry-run)
     130     interrupted (Ctrl-C)
     141     stdout (or stderr) was closed early (``wire demo | head -1``): the
             rest of the output is dropped quietly; 141 is 128 + SIGPIPE, the
