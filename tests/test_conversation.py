@@ -357,7 +357,17 @@ def test_interactive_with_a_first_turn_and_tools(env: None, monkeypatch: pytest.
         assert main(["chat", "--base-url", server.base_url, "-i", "-o", "tools", json.dumps(tools), "Hi"]) == 0
     (request,) = sent(server)
     assert request["tools"] == tools and request["messages"] == [{"role": "user", "content": "Hi"}]
-    assert "you> Hi\nassistant> \n[turn 1] new connection" in capsys.readouterr().out
+    assert "you> Hi\nassistant> \n(the model asks for a tool: now({}); wire chat -i runs no tools)\n" \
+           "[turn 1] new connection" in capsys.readouterr().out
+
+
+def test_interactive_trace_goes_to_stderr(env: None, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    pipe_stdin(monkeypatch, b"one\ntwo\n")
+    with FakeServer() as server:
+        assert main(["chat", "--base-url", server.base_url, "-i", "--trace"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("connection.open") >= 1 and err.count("connection.reuse") == 1 and KEY not in err
 
 
 # -- wire chat -i in its own process: a pipe and a pseudo-terminal ------------------------------
@@ -497,3 +507,25 @@ def test_each_documented_message_is_what_wire_prints(env: None, tmp_path: Path, 
         printed += capsys.readouterr().err
     for message in DOCUMENTED:
         assert message in printed
+
+
+def test_interactive_redacts_a_key_the_server_echoes_across_deltas(env: None, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    pieces = ["your key is ", KEY[:10], KEY[10:], "!"]  # the key split over two deltas
+    chunks = [chunk({"role": "assistant", "content": ""}), *(chunk({"content": p}) for p in pieces), chunk({}, "stop")]
+    pipe_stdin(monkeypatch, b"what is my key?\n/history\n/save chat.json\n")
+    with FakeServer(reply_chunks=chunks) as server:
+        assert main(["chat", "--base-url", server.base_url, "-i"]) == 0
+        hidden = capsys.readouterr().out
+        pipe_stdin(monkeypatch, b"what is my key?\n")
+        assert main(["chat", "--base-url", server.base_url, "-i", "--show-secrets"]) == 0
+        shown = capsys.readouterr().out
+    assert "assistant> your key is sk-…QRST!\n" in hidden and KEY not in hidden
+    assert "   2 assistant: your key is sk-…QRST!" in hidden
+    saved = Path("chat.json").read_text(encoding="utf-8")
+    assert "your key is sk-…QRST!" in saved and KEY not in saved
+    assert f"assistant> your key is {KEY}!\n" in shown

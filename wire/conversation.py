@@ -437,8 +437,9 @@ def interactive(
 
 def _turn(conversation: Conversation, text: str, out: TextIO, err: TextIO, color: bool, show_secrets: bool) -> int:
     """Send one turn, the answer printed as it arrives; 1 when it failed (the loop goes on)."""
-    hidden = [] if show_secrets else [conversation.client.settings.api_key]
-    redactor = StreamRedactor([s for s in hidden if s])
+    key = conversation.client.settings.api_key
+    hidden = [key] if key and not show_secrets else []
+    redactor = StreamRedactor(hidden)
     print(paint("assistant> ", "name", color), end="", file=out, flush=True)
 
     def on_delta(delta: str) -> None:
@@ -456,6 +457,10 @@ def _turn(conversation: Conversation, text: str, out: TextIO, err: TextIO, color
         print(paint(f"wire: the turn failed, the history is as before it: {message}", "error", color), file=err)
         return 1
     print(printable(redactor.flush()), file=out)
+    completion = turn.exchange.completion
+    for call in completion.choices[0].message.tool_calls if completion and completion.choices else []:
+        note = f"(the model asks for a tool: {call.name or call.type}({call.input or ''}); wire chat -i runs no tools)"
+        print(paint(printable(redact_text(note, hidden)), "note", color), file=out)
     print(paint(turn_line(turn), "note", color), file=out, flush=True)
     return 0
 
@@ -473,13 +478,16 @@ def _command(
     name, _, rest = line.strip().partition(" ")
     rest = rest.strip()
     last = conversation.turns[-1].exchange if conversation.turns else None
+    # A server may echo the key into an answer: the history is shown and saved with it redacted, as a HAR is.
+    key = conversation.client.settings.api_key
+    hidden = [key] if key and not show_secrets else []
     if name in ("/quit", "/exit"):
         return "quit"
     if name == "/help":
         print("\n".join(f"  {command:<13} {what}" for command, what in COMMANDS), file=out)
         print("  //text        send a line that starts with /", file=out)
     elif name == "/history":
-        print(history_view(conversation.messages), file=out)
+        print(redact_text(history_view(conversation.messages), hidden), file=out)
     elif name == "/reset":
         conversation.reset()
         print(f"(history reset: {len(conversation.messages)} message(s) left)", file=out)
@@ -489,8 +497,8 @@ def _command(
             return None
         try:
             with open(rest, "w", encoding="utf-8") as file:
-                json.dump(conversation.messages, file, indent=2, ensure_ascii=False)
-                file.write("\n")
+                text = json.dumps(conversation.messages, indent=2, ensure_ascii=False)
+                file.write(redact_text(text, hidden) + "\n")
         except OSError as exc:
             print(paint(f"wire: could not write {rest}: {exc.strerror or exc}", "error", color), file=err)
             return None
