@@ -245,7 +245,7 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="a real call: key from OPENAI_API_KEY (environment or .env)")
     chat.add_argument(
-        "prompt", nargs="?", default=None, help="the user message (- or none: read it from stdin when piped)"
+        "prompt", nargs="?", default=None, help="the user message; - reads it from stdin, as no prompt does when piped"
     )
     chat.add_argument("--model", default=None, help=f"model name (default: OPENAI_MODEL or {DEFAULT_MODEL})")
     chat.add_argument("--base-url", default=None, help="an OpenAI-compatible server (default: OPENAI_BASE_URL)")
