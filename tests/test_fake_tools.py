@@ -138,3 +138,21 @@ def _tool(name: str, properties: dict[str, Any]) -> dict[str, Any]:
 def test_scenario_tool_call_is_checked_as_a_scenario_field() -> None:
     assert Scenario(tool_call="x").tool_call == "x"
     assert Scenario().tool_call is None
+
+
+def test_the_sdk_itself_makes_the_round_trip() -> None:
+    """The openai client asks, reads the call, sends the tool message built from its own types, reads the answer."""
+    httpx = pytest.importorskip("httpx")
+    with FakeServer() as server, httpx.Client(timeout=5.0) as http:
+        sdk = openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0, http_client=http)
+        first = sdk.chat.completions.create(model="gpt-4o-mini", messages=QUESTION, tools=TOOLS)  # type: ignore[arg-type]
+        message = first.choices[0].message
+        (call,) = message.tool_calls or []
+        assert isinstance(call, ChatCompletionMessageFunctionToolCall) and call.function.name == "get_time"
+        history = [*QUESTION, message.model_dump(exclude_unset=True),
+                   {"role": "tool", "tool_call_id": call.id, "content": RESULT}]
+        second = sdk.chat.completions.create(model="gpt-4o-mini", messages=history, tools=TOOLS)  # type: ignore[arg-type]
+    assert second.choices[0].message.content == f"The tool get_time answered: {RESULT}"
+    assert second.choices[0].finish_reason == "stop"
+    assert server.requests[1].json is not None
+    assert server.requests[1].json["messages"][1]["tool_calls"][0]["id"] == call.id
