@@ -689,6 +689,151 @@ def t_parse_fault() -> str:
         Path("broken.http").write_bytes(BROKEN_REPLY)
         status, out = _cli(["parse", "broken.http"])
     return "\n".join(["$ wire parse broken.http", out.rstrip("\n"), f"$ echo $?\n{status}"])
+@contextlib.contextmanager
+def wire_command(stdin: bytes) -> Iterator[io.StringIO]:
+    """For ``cli_main``: the key in the environment (nothing else of the caller's), ``stdin`` piped, stdout caught."""
+
+    class Piped(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return False
+
+    saved = {name: os.environ.pop(name, None) for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL")}
+    os.environ["OPENAI_API_KEY"] = KEY
+    stdin_was = sys.stdin
+    sys.stdin = Piped(io.BytesIO(stdin), encoding="utf-8")
+    out = io.StringIO()
+    cwd = os.getcwd()
+    try:
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(out):
+            os.chdir(tmp)  # no .env of the checkout: an empty one here
+            Path(".env").write_text("# empty: the settings come from the command line\n", encoding="utf-8")
+            yield out
+    finally:
+        os.chdir(cwd)
+        sys.stdin = stdin_was
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+TURNS = "What does keep-alive save?\nAnd what does the model remember?\n"
+
+
+def t_chat_interactive() -> tuple[str, list[int]]:
+    """README and tour page 10: ``wire chat -i`` with two piped turns and /history."""
+    with fake() as server, wire_command((TURNS + "/history\n").encode()) as out:
+        status = cli_main(["chat", "-i", "--base-url", server.base_url, "-s", "Answer in one sentence."])
+        if status != 0:
+            raise RuntimeError(f"wire chat -i failed with status {status}:\n{out.getvalue()}")
+    typed = (TURNS + "/history\n").replace("\n", "\\n")
+    lines = [
+        f"$ export OPENAI_BASE_URL={server.base_url}   # wire serve: the fake server",
+        f"$ printf '{typed}' | wire chat -i -s 'Answer in one sentence.'",
+        out.getvalue(),
+    ]
+    return "\n".join(lines), [server.port]
+
+
+HISTORY = [
+    {"role": "user", "content": "My name is Ada."},
+    {"role": "assistant", "content": "Hello, Ada."},
+]
+
+
+def t_chat_options() -> tuple[str, list[int]]:
+    """Tour page 10: the conversation options, in a dry run's payload view."""
+    with fake() as server, wire_command(json.dumps(HISTORY).encode()) as out:
+        argv = ["chat", "--base-url", server.base_url, "--dry-run", "--show", "payload", "--messages", "-",
+                "-s", "Answer in one sentence.", "-o", "temperature", "0", "-o", "max_tokens", "50",
+                "What is my name?"]
+        if cli_main(argv) != 0:
+            raise RuntimeError(f"wire chat --dry-run failed:\n{out.getvalue()}")
+    lines = [
+        f"$ echo '{json.dumps(HISTORY)}' > history.json",
+        "$ wire chat --dry-run --show payload --messages history.json -s 'Answer in one sentence.' \\",
+        "    -o temperature 0 -o max_tokens 50 'What is my name?'",
+        out.getvalue(),
+    ]
+    return "\n".join(lines), [server.port]
+
+
+def t_history() -> tuple[str, list[int]]:
+    """Tour page 10: two turns from Python, the second request carrying the first."""
+    with fake() as server:
+        client = client_for(server)
+        history: list[dict[str, Any]] = [{"role": "user", "content": "My name is Ada."}]
+        first = client.chat(history)
+        history += [{"role": "assistant", "content": first.text}, {"role": "user", "content": "What is my name?"}]
+        second = client.chat(history)
+        client.close()
+    assert first.completion is not None and second.completion is not None
+    assert first.completion.usage is not None and second.completion.usage is not None
+    rows = [
+        ">>> history = [{'role': 'user', 'content': 'My name is Ada.'}]",
+        ">>> first = client.chat(history)",
+        ">>> history += [{'role': 'assistant', 'content': first.text},",
+        "...             {'role': 'user', 'content': 'What is my name?'}]",
+        ">>> second = client.chat(history)   # the same client: the kept-alive connection",
+        ">>> print(payload_view(second.payload))",
+        payload_view(second.payload),
+        ">>> len(first.request_bytes), len(second.request_bytes), second.reused",
+        repr((len(first.request_bytes), len(second.request_bytes), second.reused)),
+        ">>> first.completion.usage.prompt_tokens, second.completion.usage.prompt_tokens",
+        repr((first.completion.usage.prompt_tokens, second.completion.usage.prompt_tokens)),
+    ]
+    return "\n".join(rows), [server.port]
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "description": "The local time in a city.",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }
+]
+
+
+def t_tools() -> tuple[str, list[int]]:
+    """Tour page 10: the tool round trip, not streamed and streamed."""
+    question: list[dict[str, Any]] = [{"role": "user", "content": "Paris"}]
+    with fake() as server:
+        client = client_for(server)
+        first = client.chat(question, tools=TOOLS)
+        assert first.completion is not None
+        call = first.json["choices"][0]["message"]["tool_calls"][0]
+        result = json.dumps({"city": "Paris", "time": "14:05"})
+        history: list[dict[str, Any]] = [
+            *question,
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": call["id"], "content": result},
+        ]
+        second = client.chat(history, tools=TOOLS)
+        streamed = client.chat(question, tools=TOOLS, stream=True)
+        client.close()
+    body = second.request.body
+    rows = [
+        ">>> TOOLS = [{'type': 'function', 'function': {'name': 'get_time', 'parameters': {...}}}]",
+        ">>> first = client.chat([{'role': 'user', 'content': 'Paris'}], tools=TOOLS)",
+        ">>> first.request.body",
+        repr(first.request.body),
+        ">>> print(json.dumps(first.json['choices'][0], indent=2))",
+        json.dumps(first.json["choices"][0], indent=2),
+        ">>> call = first.json['choices'][0]['message']['tool_calls'][0]",
+        ">>> history = [*question, {'role': 'assistant', 'content': None, 'tool_calls': [call]},",
+        "...            {'role': 'tool', 'tool_call_id': call['id'], 'content': get_time('Paris')}]",
+        ">>> second = client.chat(history, tools=TOOLS)",
+        ">>> second.request.body[second.request.body.index(b'{\"role\":\"tool\"'):]",
+        repr(body[body.index(b'{"role":"tool"') :]),
+        ">>> second.text, second.completion.choices[0].finish_reason",
+        repr((second.text, second.completion.choices[0].finish_reason if second.completion else None)),
+        ">>> print(completion_chunks_view(client.chat(question, tools=TOOLS, stream=True)))",
+        completion_chunks_view(streamed),
+    ]
+    return "\n".join(rows), [server.port]
 
 
 TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
@@ -709,6 +854,10 @@ TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "record": t_record,
     "parse": t_parse,
     "parse-fault": t_parse_fault,
+    "history": t_history,
+    "chat-options": t_chat_options,
+    "chat-interactive": t_chat_interactive,
+    "tools": t_tools,
 }
 
 

@@ -24,6 +24,7 @@ KEY_LINES = {
     "08_parser_property.py": "property holds: any split of a chunked response gives the same body",
     "11_content_length.py": "the next, correct request got: 501 Unsupported method ('}POST')",
     "10_other_clients.py": "requests: the same JSON data as wire's body: True, the same bytes: False",
+    "09_history_and_tools.py": "the second request carries 3 messages: user, assistant, tool",
 }
 
 

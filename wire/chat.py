@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from wire.errors import APIError, ProtocolError, StreamError
+from wire.errors import APIError, ConfigError, ProtocolError, StreamError
 
 DEFAULT_MODEL = "gpt-4o-mini"
 CHAT_PATH = "/chat/completions"  # where the endpoint lives under the base URL (".../v1")
@@ -63,6 +63,38 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
     server would reject the body.
     """
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+# JSON's names for the types json.loads returns, for error messages.
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def decode_payload(body: bytes) -> dict[str, Any]:
+    """A request body given as bytes, read as the JSON object it must be (``wire chat --payload FILE``).
+
+    A ``ConfigError`` says where it is not one: the byte that is not UTF-8, or
+    the line and column where the JSON breaks. NaN and Infinity are not JSON
+    (RFC 8259 §6) and are refused as ``encode_payload`` refuses them.
+    """
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8: the byte 0x{body[exc.start]:02x} at offset {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})") from None
+    except ValueError as exc:  # from _not_json
+        raise ConfigError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError("nested too deeply to read as JSON") from None
+    if not isinstance(value, dict):
+        kind = "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
+        raise ConfigError(f"a request body must be a JSON object ({{...}}), not a JSON {kind}")
+    return value
+
+
+def _not_json(name: str) -> Any:
+    """``parse_constant`` for json.loads: NaN, Infinity and -Infinity are Python's extension, not JSON."""
+    raise ValueError(f"{name} is not a JSON value (RFC 8259 §6: no NaN or Infinity)")
 
 
 # -- in: typed views of a reply ------------------------------------------------------------

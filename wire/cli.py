@@ -1,8 +1,11 @@
-"""The ``wire`` command: ``wire demo``, ``wire chat "…"``, ``wire serve``; ``wire parse`` and ``wire diff``
-(``wire/cli_saved.py``, with their own exit statuses).
+"""The ``wire`` command: ``wire demo``, ``wire chat "…"`` (and ``wire chat -i``), ``wire serve``;
+``wire parse`` and ``wire diff`` (``wire/cli_saved.py``, with their own exit statuses).
 
 The only module that reads ``sys.argv`` or prints. Everything it shows comes
-from ``wire.show``; everything it runs comes from ``wire.client``.
+from ``wire.show``; everything it runs comes from ``wire.client``. What
+``wire chat`` sends (stdin, ``--system``, ``--messages``, ``-o``,
+``--payload``) and the ``-i`` loop are in ``wire.conversation``, which
+prints only to the streams handed to it here.
 
 A failure ends in one line on stderr, never a traceback, and an exit status
 (``main()`` returns it; docs/troubleshooting.md lists the messages):
@@ -15,7 +18,9 @@ A failure ends in one line on stderr, never a traceback, and an exit status
     2       bad usage or settings, found before anything is sent: an unknown
             option or value (argparse), no API key, a .env file that is missing,
             a directory or not UTF-8, a key that cannot go in a header, text
-            that is not UTF-8, a --har path that cannot be written, a port in use
+            that is not UTF-8, a --har path that cannot be written, a port in use,
+            no prompt, a --messages or --payload file that is not what it must
+            be, options that clash (--payload with a prompt, -i with --dry-run)
     130     interrupted (Ctrl-C)
     141     stdout (or stderr) was closed early (``wire demo | head -1``): the
             rest of the output is dropped quietly; 141 is 128 + SIGPIPE, the
@@ -30,12 +35,13 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
 from wire.cli_saved import add_parsers, diff_command, parse_command
 from wire.client import Client
 from wire.config import Settings
+from wire.conversation import Call, add_arguments, call_from_args, interactive
 from wire.errors import APIError, ConfigError, InvalidHeader, TLSError, WireError
 from wire.exchange import Exchange
 from wire.har import write_har
@@ -187,7 +193,13 @@ def _check_text(value: str, what: str) -> None:
 
 
 def _check_text_arguments(args: argparse.Namespace) -> None:
-    for attr, what in (("prompt", "the prompt"), ("model", "--model"), ("base_url", "--base-url"), ("show", "--show")):
+    for attr, what in (
+        ("prompt", "the prompt"),
+        ("model", "--model"),
+        ("base_url", "--base-url"),
+        ("show", "--show"),
+        ("system", "--system"),
+    ):
         value = getattr(args, attr, None)
         if value is not None:
             _check_text(value, what)
@@ -239,7 +251,9 @@ def _parser() -> argparse.ArgumentParser:
     views(demo)
 
     chat = sub.add_parser("chat", help="a real call: key from OPENAI_API_KEY (environment or .env)")
-    chat.add_argument("prompt", help="the user message")
+    chat.add_argument(
+        "prompt", nargs="?", default=None, help="the user message; - reads it from stdin, as no prompt does when piped"
+    )
     chat.add_argument("--model", default=None, help=f"model name (default: OPENAI_MODEL or {DEFAULT_MODEL})")
     chat.add_argument("--base-url", default=None, help="an OpenAI-compatible server (default: OPENAI_BASE_URL)")
     chat.add_argument("--env-file", default=None, help="read settings from this .env file")
@@ -248,6 +262,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--max-retries", type=_count, default=2, help="retries on 408/409/429/5xx and network errors (0 or more)"
     )
+    add_arguments(chat)  # wire/conversation.py: --system, --messages, -o, --payload, -i
     views(chat)
 
     serve = sub.add_parser("serve", help="run the fake server in the foreground for other clients")
@@ -317,7 +332,7 @@ def _demo(args: argparse.Namespace, out: TextIO, color: bool) -> int:
                 file=out,
             )
         client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0)
-        return _run(client, settings, args.prompt, None, args, layers, out, color)
+        return _run(client, settings, Call.of_prompt(args.prompt), None, args, layers, out, color)
 
 
 def _chat(args: argparse.Namespace, out: TextIO, color: bool) -> int:
@@ -333,13 +348,52 @@ def _chat(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     _check_text(settings.model, f"the model ({settings.sources.get('model', 'default')})")
     _check_text(settings.base_url, f"the base URL ({settings.sources.get('base_url', 'default')})")
     client = Client(settings, ca_file=args.ca_file, timeout=args.timeout, max_retries=args.max_retries)
-    return _run(client, settings, args.prompt, args.model, args, layers, out, color)
+    stdin = getattr(sys.stdin, "buffer", None)
+    call = call_from_args(args, stdin, sys.stdin.isatty())
+    if args.interactive:
+        return _interactive(client, settings, call, args, stdin, out, color)
+    return _run(client, settings, call, args.model, args, layers, out, color)
+
+
+def _interactive(
+    client: Client,
+    settings: Settings,
+    call: Call,
+    args: argparse.Namespace,
+    stdin: IO[bytes] | None,
+    out: TextIO,
+    color: bool,
+) -> int:
+    """``wire chat -i`` (wire/conversation.py), with this module's layer names and views."""
+    if stdin is None:
+        raise ConfigError("-i needs a stdin to read the turns from")
+    if args.trace:
+        hidden = [] if args.show_secrets or not settings.api_key else [settings.api_key]
+        client.on_trace = _TracePrinter(sys.stderr, _use_color(sys.stderr), secrets=hidden)
+
+    def view(exchange: Exchange, names: str) -> str:
+        layers = _layers(names or args.show)
+        return exchange_view(exchange, layers=layers, settings=settings, show_secrets=args.show_secrets, color=color)
+
+    return interactive(
+        client,
+        call,
+        model=args.model,
+        first_turn=args.prompt,
+        inp=stdin,
+        terminal=sys.stdin.isatty(),
+        out=out,
+        err=sys.stderr,
+        color=color,
+        view=view,
+        show_secrets=args.show_secrets,
+    )
 
 
 def _run(
     client: Client,
     settings: Settings,
-    prompt: str,
+    call: Call,
     model: str | None,
     args: argparse.Namespace,
     layers: list[str],
@@ -349,7 +403,7 @@ def _run(
     """Make the call, print the chosen views; on failure print the error and the layers reached."""
     err_color = _use_color(sys.stderr)
     if args.dry_run or args.curl:
-        return _dry_run(client, settings, prompt, model, args, layers, out, color)
+        return _dry_run(client, settings, call, model, args, layers, out, color)
     # A server may echo the key back (in a field, or in the answer): the steps and the trace redact it too.
     hidden = [] if args.show_secrets or not settings.api_key else [settings.api_key]
     stepper = Stepper(out, sys.stdin, color, secrets=hidden) if args.step else None
@@ -366,8 +420,9 @@ def _run(
     error: WireError | None = None
     answer: _AnswerPrinter | None = None
     try:
-        if args.stream:
-            stream = client.stream(prompt, model=model)  # with usage, as a dry run shows
+        prepared = call.prepare(client, model=model, stream=args.stream)  # with usage when streamed
+        if prepared.stream:
+            stream = client.send(prepared)
             exchange = stream.exchange
             if not args.raw:
                 print(paint("answer, as it arrives:", "name", color), file=out)
@@ -379,7 +434,9 @@ def _run(
                 answer.end()
                 print(file=out)
         else:
-            exchange = client.chat(prompt, model=model)
+            exchange = prepared
+            for _ in client.send(prepared):
+                pass
     except (ConfigError, InvalidHeader):
         raise  # bad settings: main() says so and exits 2
     except WireError as exc:
@@ -419,7 +476,7 @@ def _run(
 def _dry_run(
     client: Client,
     settings: Settings,
-    prompt: str,
+    call: Call,
     model: str | None,
     args: argparse.Namespace,
     layers: list[str],
@@ -427,7 +484,7 @@ def _dry_run(
     color: bool,
 ) -> int:
     """``--dry-run`` and ``--curl``: build the request and print it (the layers asked for); send nothing."""
-    prepared = client.prepare(prompt, model=model, stream=args.stream)
+    prepared = call.prepare(client, model=model, stream=args.stream)
     if args.curl:
         command = curl_command(prepared, show_secrets=args.show_secrets, ca_file=client.ca_file)
         if args.command == "demo":

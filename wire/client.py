@@ -32,6 +32,7 @@ from wire.chat import (
     ChatCompletion,
     StreamAssembler,
     build_payload,
+    decode_payload,
     decode_stream_data,
     encode_payload,
 )
@@ -189,6 +190,54 @@ class Client:
         send none.
         """
         exchange = self.prepare(messages, model=model, stream=True, **params)
+        return ChatStream(exchange, self._attempts(exchange))
+
+    def prepare_body(self, body: bytes) -> Exchange:
+        """A dry run for a whole request body given as bytes (``wire chat --payload FILE``).
+
+        The body goes out byte for byte as given; it must be a JSON object
+        (``ConfigError`` otherwise, saying where it breaks), and its
+        ``"stream": true`` makes the call a streamed one.
+        """
+        payload = decode_payload(body)
+        stream = payload.get("stream") is True
+        s = self.settings
+        request = chat_request(
+            host=s.host,
+            port=s.port,
+            scheme=s.scheme,
+            path=s.base_path + CHAT_PATH,
+            api_key=s.require_key(),
+            body=body,
+            accept="text/event-stream" if stream else "application/json",
+        )
+        trace = Tracer(self.on_trace)
+        messages = payload.get("messages")
+        trace(
+            "payload.build",
+            model=payload.get("model"),
+            messages=len(messages) if isinstance(messages, list) else None,
+            stream=stream,
+        )
+        request_bytes = request.to_bytes()
+        trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
+        exchange = Exchange(
+            base_url=s.base_url,
+            payload=payload,
+            request=request,
+            request_bytes=request_bytes,
+            stream=stream,
+            tracer=trace,
+        )
+        trace.secrets = secrets_of(exchange)
+        return exchange
+
+    def send(self, exchange: Exchange) -> ChatStream:
+        """Send an exchange made by ``prepare()`` or ``prepare_body()``; iterate the result to run the call.
+
+        A streamed exchange yields its text deltas as they arrive, another
+        yields nothing; either way ``.exchange`` holds every layer afterwards.
+        """
         return ChatStream(exchange, self._attempts(exchange))
 
     # -- attempts and retries ---------------------------------------------

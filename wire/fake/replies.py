@@ -169,8 +169,40 @@ def prompt_tokens(request: dict[str, Any]) -> int:
     return total
 
 
+def tool_result(request: dict[str, Any]) -> tuple[str, str] | None:
+    """(the tool's name, its result) when the last message is a ``tool`` message, else None.
+
+    The name comes from the assistant message whose ``tool_calls`` has the
+    message's ``tool_call_id``; "the tool" when none has.
+    """
+    messages = _messages(request)
+    if not messages or messages[-1].get("role") != "tool":
+        return None
+    call_id = messages[-1].get("tool_call_id")
+    name = "the tool"
+    for message in messages:
+        calls = message.get("tool_calls") if message.get("role") == "assistant" else None
+        for call in calls if isinstance(calls, list) else []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if call.get("id") == call_id and isinstance(function, dict) and isinstance(function.get("name"), str):
+                name = function["name"]
+    return name, _text_of(messages[-1].get("content"))
+
+
+# How much of a tool's result the answer quotes.
+TOOL_QUOTE_CHARS = 200
+
+
 def answer_text(request: dict[str, Any]) -> str:
-    """The deterministic answer: one of FACTS, picked by the last user message."""
+    """The deterministic answer: a tool's result, quoted, after a tool message; else one of FACTS.
+
+    Which fact: a hash of the last user message picks it.
+    """
+    result = tool_result(request)
+    if result is not None:
+        name, content = result
+        quoted = content if len(content) <= TOOL_QUOTE_CHARS else content[:TOOL_QUOTE_CHARS] + "…"
+        return f"The tool {name} answered: {quoted}"
     index = int.from_bytes(_digest("fact", last_user_text(request))[:8], "big") % len(FACTS)
     return FACTS[index]
 
@@ -185,14 +217,25 @@ def argument_pieces(arguments: str) -> list[str]:
     return re.findall(r"\w+|\W+", arguments) or [arguments]
 
 
-def _chosen_tool(request: dict[str, Any]) -> dict[str, Any] | None:
-    """The function the model "calls": tool_choice's function, else the first tool."""
+def _chosen_tool(request: dict[str, Any], forced: str | None = None) -> dict[str, Any] | None:
+    """The function the model "calls", or None for a text answer.
+
+    ``forced`` (``Scenario.tool_call``): that function, whether the request
+    declares it or not. Else: a request with ``tools`` gets a call of
+    tool_choice's function, or of the first tool, unless ``tool_choice`` is
+    ``"none"`` or the last message is a ``tool`` message (the result of the
+    call: the model answers from it).
+    """
     tools = request.get("tools")
-    if not isinstance(tools, list) or not tools or request.get("tool_choice") == "none":
-        return None
+    if not isinstance(tools, list):
+        tools = []
     functions: list[dict[str, Any]] = [
         t["function"] for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
     ]
+    if forced is not None:
+        return next((f for f in functions if f.get("name") == forced), {"name": forced})
+    if not tools or request.get("tool_choice") == "none" or tool_result(request) is not None:
+        return None
     choice = request.get("tool_choice")
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
         wanted = choice["function"].get("name")
@@ -359,13 +402,13 @@ class _Answer:
     usage: dict[str, Any]
 
 
-def _answer(request: dict[str, Any]) -> _Answer:
+def _answer(request: dict[str, Any], tool_call: str | None = None) -> _Answer:
     # Ids hash the request without its stream settings, so a streamed reply has the same
     # id, call id and text as the non-streamed reply to the same request.
     asked = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
     canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"))
     model = str(request.get("model") or DEFAULT_MODEL)
-    function = _chosen_tool(request)
+    function = _chosen_tool(request, tool_call)
     text = None if function is not None else answer_text(request)
     arguments = tool_arguments(function, request) if function is not None else ""
     completion = count_tokens(arguments) if function is not None else count_tokens(text or "")
@@ -381,9 +424,9 @@ def _answer(request: dict[str, Any]) -> _Answer:
     )
 
 
-def completion_json(request: dict[str, Any]) -> dict[str, Any]:
-    """The non-streamed ``chat.completion`` object for a request."""
-    a = _answer(request)
+def completion_json(request: dict[str, Any], *, tool_call: str | None = None) -> dict[str, Any]:
+    """The non-streamed ``chat.completion`` object for a request (``tool_call``: call that function)."""
+    a = _answer(request, tool_call)
     message: dict[str, Any] = {"role": "assistant", "content": a.text}
     if a.text is None:
         message["tool_calls"] = [
@@ -410,9 +453,11 @@ def completion_json(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def stream_chunks(request: dict[str, Any], *, stream_error: bool = False) -> list[dict[str, Any]]:
+def stream_chunks(
+    request: dict[str, Any], *, stream_error: bool = False, tool_call: str | None = None
+) -> list[dict[str, Any]]:
     """The ``chat.completion.chunk`` objects of a streamed reply (an error object last when stream_error)."""
-    a = _answer(request)
+    a = _answer(request, tool_call)
     options = request.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
 
@@ -545,11 +590,13 @@ def answer(method: str, path: str, headers: list[tuple[str, str]], body: bytes, 
     if request.get("stream") is True:
         chunks = scenario.reply_chunks
         if chunks is None:
-            chunks = stream_chunks(request, stream_error=scenario.stream_error)
+            chunks = stream_chunks(request, stream_error=scenario.stream_error, tool_call=scenario.tool_call)
         units = sse_units(
             chunks, crlf=scenario.crlf, keepalive_comments=scenario.keepalive_comments, done=not scenario.stream_error
         )
         first_content = 2 if scenario.keepalive_comments else 1
         return Reply(200, SSE_TYPE, fields, units=units, streamed=True, first_content_unit=first_content)
-    reply = scenario.reply_json if scenario.reply_json is not None else completion_json(request)
+    reply = scenario.reply_json
+    if reply is None:
+        reply = completion_json(request, tool_call=scenario.tool_call)
     return Reply(200, JSON_TYPE, fields, _pretty(reply))

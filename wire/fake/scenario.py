@@ -68,6 +68,11 @@ class Scenario:
     Canned replies (for shapes the generated answer never has: custom tool calls, n > 1, ...):
       reply_json      the object to send as a 200 reply instead of the generated one.
       reply_chunks    the chunk objects to stream instead of the generated ones.
+
+    Tool calls (a request with ``tools`` gets a call of its first tool anyway,
+    unless its last message is the ``tool`` message with the result):
+      tool_call       the name of a function to call, whatever the request says
+                      (its arguments from the declared tool of that name, else ``{}``).
     """
 
     framing: str = "chunked"
@@ -90,6 +95,7 @@ class Scenario:
     gate_timeout: float = 5.0
     reply_json: dict[str, Any] | None = None
     reply_chunks: list[dict[str, Any]] | None = None
+    tool_call: str | None = None
 
     def __post_init__(self) -> None:
         if self.framing not in FRAMINGS:

@@ -64,6 +64,7 @@ class ReceivedRequest:
     body: bytes
     json: dict[str, Any] | None  # the body as a JSON object, None when it is not one
     raw: bytes = b""  # the request exactly as it arrived: request line, fields, empty line, body
+    connection: int = 0  # the client's port: one number per TCP connection, the same for every request on it
 
     def header(self, name: str) -> str | None:
         """A field's value, looked up case-insensitively (repeats joined with ", ")."""
@@ -130,6 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             json=parse_json(body),
             raw=self.recording.take(),
+            connection=self.client_address[1],
         )
         scenario = fake._record(received)
         if fake.on_request is not None:
