@@ -27,6 +27,7 @@ from __future__ import annotations
 import html as _html
 import importlib
 import json
+import os
 import re
 import sys
 import time
@@ -38,7 +39,7 @@ from wire.chat import CHAT_PATH, ChatCompletion
 from wire.errors import WireError
 from wire.exchange import Exchange
 from wire.http11 import Response
-from wire.secrets import redact_text
+from wire.secrets import Secret, redact_text
 from wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
@@ -200,24 +201,47 @@ def waterfall(exchange: Exchange) -> str:
 
 # --- the other objects a cell may end with ---
 
+# A Response, event or completion shown on its own does not know the key its call carried, and a
+# server may have echoed it. Its view redacts anything shaped like an OpenAI key ("sk-", then at
+# least 16 of the characters keys are made of), and the key in the environment.
+KEY_SHAPE = re.compile(rb"sk-[A-Za-z0-9_-]{16,}")
+
+
+def found_secrets(*data: bytes) -> list[Secret]:
+    """The keys to redact in a view of ``data`` made without its exchange: ``OPENAI_API_KEY``, and key-shaped text."""
+    found = {m.group().decode() for part in data for m in KEY_SHAPE.finditer(part)}
+    env = os.environ.get("OPENAI_API_KEY", "").strip()
+    # Longest first: a key that contains another key-shaped string is replaced whole.
+    return [Secret.key(k) for k in sorted(found | ({env} if env else set()), key=len, reverse=True)]
+
 
 def response_html(response: Response) -> str:
     """A parsed response: its head (status line, fields) and its body framing."""
-    inner = f'<div class="wire-top"><span class="name">{esc(f"{response.status} {response.reason}")}</span></div>'
-    inner += layer(
-        "response head", "wire/http11/parser.py", pre(show.response_head_view(response, color=True)), is_open=True
-    )
-    body = show.body_view(response, color=True)
+    secrets = found_secrets(response.raw, response.body)
+    status = redact_text(f"{response.status} {response.reason}", secrets)
+    inner = f'<div class="wire-top"><span class="name">{esc(status)}</span></div>'
+    head = redact_text(show.response_head_view(response, color=True), secrets)
+    inner += layer("response head", "wire/http11/parser.py", pre(head), is_open=True)
+    body = redact_text(show.body_view(response, color=True, secrets=secrets), secrets)
     inner += layer(f"body framing: {response.framing.value}", "wire/http11/framing.py", pre(body), is_open=True)
     return _box("wire-response", inner)
 
 
+def response_text(response: Response) -> str:
+    """A response as text: its head and its body framing, key-shaped text redacted."""
+    secrets = found_secrets(response.raw, response.body)
+    text = show.response_head_view(response) + "\n" + show.body_view(response, secrets=secrets)
+    return redact_text(text, secrets)
+
+
 def event_html(event: ServerSentEvent) -> str:
     """One server-sent event: its fields, then its bytes as received."""
+    secrets = found_secrets(event.raw, event.data.encode(), str(event.id).encode())
     rows = [("event", event.event), ("id", str(event.id)), ("retry", str(event.retry)), ("offset", str(event.offset))]
-    table = "".join(f'<tr><td class="name">{esc(n)}</td><td>{esc(v)}</td></tr>' for n, v in rows)
-    data = f"<pre>{esc(show.printable(event.data))}</pre>"
-    raw = pre(show.byte_lines(event.raw, "<", color=True, direction="in")) if event.raw else ""
+    table = "".join(f'<tr><td class="name">{esc(n)}</td><td>{esc(redact_text(v, secrets))}</td></tr>' for n, v in rows)
+    data = f"<pre>{esc(redact_text(show.printable(event.data), secrets))}</pre>"
+    raw_text = show.byte_lines(show.redact_bytes(event.raw, secrets), "<", color=True, direction="in")
+    raw = pre(raw_text) if event.raw else ""
     return _box(
         "wire-event",
         f"<table>{table}</table>{layer('data', 'wire/sse.py', data, is_open=True)}"
@@ -226,7 +250,7 @@ def event_html(event: ServerSentEvent) -> str:
 
 
 def completion_text(completion: ChatCompletion) -> str:
-    """A completion as text: each choice's answer and finish_reason, then the usage."""
+    """A completion as text: each choice's answer and finish_reason, then the usage; key-shaped text redacted."""
     lines = []
     for choice in completion.choices:
         if choice.message.content:
@@ -239,15 +263,21 @@ def completion_text(completion: ChatCompletion) -> str:
         lines.append(
             f"usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens"
         )
-    return "\n".join(lines)
+    return redact_text("\n".join(lines), found_secrets(_json_bytes(completion)))
+
+
+def _json_bytes(completion: ChatCompletion) -> bytes:
+    return json.dumps(completion.raw, ensure_ascii=False).encode()
 
 
 def completion_html(completion: ChatCompletion) -> str:
     """A completion: the answer and usage, then its JSON."""
-    title = f"{completion.object} {completion.id} ({completion.model})"
+    secrets = found_secrets(_json_bytes(completion))
+    title = redact_text(f"{completion.object} {completion.id} ({completion.model})", secrets)
     head = f'<div class="wire-top"><span class="name">{esc(title)}</span></div>'
     answer = f"<pre>{esc(completion_text(completion))}</pre>"
-    raw = f"<pre>{esc(show.printable(json.dumps(completion.raw, indent=2, ensure_ascii=False)))}</pre>"
+    raw_json = redact_text(show.printable(json.dumps(completion.raw, indent=2, ensure_ascii=False)), secrets)
+    raw = f"<pre>{esc(raw_json)}</pre>"
     return _box(
         "wire-completion",
         head + layer("answer", "wire/chat.py", answer, is_open=True) + layer("JSON", "wire/chat.py", raw),
@@ -291,13 +321,14 @@ def pretty(obj: object) -> str:
     if isinstance(obj, Exchange):
         return show.exchange_view(obj)
     if isinstance(obj, Response):
-        return show.response_head_view(obj) + "\n" + show.body_view(obj)
+        return response_text(obj)
     if isinstance(obj, ChatCompletion):
         return completion_text(obj)
     if isinstance(obj, WireError):
         text = error_text(obj)
         return text + ("\n\n" + show.exchange_view(obj.exchange) if isinstance(obj.exchange, Exchange) else "")
-    return repr(obj)
+    text = repr(obj)  # a ServerSentEvent: its repr quotes the data
+    return redact_text(text, found_secrets(text.encode()))
 
 
 def repr_pretty(obj: object, printer: Any, cycle: bool) -> None:
