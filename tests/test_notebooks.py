@@ -135,15 +135,17 @@ def test_a_notebook_runs_in_a_kernel(name: str) -> None:
             assert_only_wire_markup(html)
             rich += 1
     # The exchange and its completion (00); the exchange of one call (05) and of a streamed call (06).
-    assert rich == {"00_from_requests.ipynb": 2, "05_json_and_usage.ipynb": 1, "06_streaming_and_sse.ipynb": 1}.get(name, 0)
+    assert rich == {"00_from_requests.ipynb": 2, "05_json_and_usage.ipynb": 1, "06_streaming_and_sse.ipynb": 1}.get(
+        name, 0
+    )
 
 
-LIVE = """
+LIVE = f"""
 import wire, wire.notebook
 from wire.fake import FakeServer
 server = FakeServer(tls=False).start()
-client = wire.Client(base_url=server.base_url, api_key="{key}", timeout=10, max_retries=0)
-""".format(key=KEY)
+client = wire.Client(base_url=server.base_url, api_key="{KEY}", timeout=10, max_retries=0)
+"""
 
 
 def test_a_stream_shown_live_updates_one_output_in_place() -> None:
