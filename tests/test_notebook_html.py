@@ -277,3 +277,9 @@ def test_live_outside_a_kernel_writes_the_deltas(server: FakeServer, capsys: pyt
     exchange = notebook.live(stream)
     assert exchange is stream.exchange and exchange.completion is not None
     assert capsys.readouterr().out == exchange.text + "\n"
+
+
+def test_the_waterfall_replaces_the_bars_and_keeps_other_timing_lines() -> None:
+    text = "  dns      █ 1.0 ms\n  tls       ██ 2.0 ms\n  total    3.0 ms\n  first delta after 2.5 ms"
+    assert notebook._other_lines(text) == "<pre>  first delta after 2.5 ms</pre>"
+    assert notebook._other_lines("  dns      █ 1.0 ms\n  total    1.0 ms") == ""

@@ -148,7 +148,7 @@ def exchange_html(
     blocks = []
     for number, (title, where, text) in enumerate(found, 1):
         key = re.split(r"[\s:]", title, maxsplit=1)[0].lower()
-        body = waterfall(exchange) if key == "timings" else pre(text)  # the SVG replaces the text bars
+        body = waterfall(exchange) + _other_lines(text) if key == "timings" else pre(text)
         is_open = "all" in open_layers or key in open_layers
         blocks.append(layer(f"{number}. {title}", where, body, is_open=is_open))
     return _box("wire-exchange", _summary(exchange, show_secrets) + "".join(blocks))
@@ -170,6 +170,13 @@ def _summary(exchange: Exchange, show_secrets: bool) -> str:
     if exchange.text:
         top += f'<div class="wire-answer">{esc(redact_text(show.printable(exchange.text), secrets))}</div>'
     return top
+
+
+def _other_lines(timings_text: str) -> str:
+    """The lines of the timings view besides its bars and total (the SVG draws those), as ``<pre>``; or ""."""
+    drawn = {"dns", "connect", "tunnel", "tls", "send", "wait", "receive", "total"}
+    other = [line for line in timings_text.splitlines() if not set(line.split()[:1]) & drawn]
+    return pre("\n".join(other)) if other else ""
 
 
 def waterfall(exchange: Exchange) -> str:
