@@ -92,7 +92,7 @@ def field_name(text: str) -> str:
 
 
 def field_text(text: str) -> str:
-    """``text`` as a reason phrase or field value: visible ASCII and spaces, none at the edges (RFC 9112 §4, §5.5).
+    """``text`` as a reason phrase or field value: visible ASCII and spaces, none at the edges (RFC 9112 §4; RFC 9110 §5.5).
 
     (Bytes past ASCII are obs-text, which wire reads as Latin-1, not as the UTF-8 written here.)
     """
