@@ -301,7 +301,7 @@ def error_html(error: WireError) -> str:
     inner = f'<div class="wire-top"><span class="error">{esc(error_text(error))}</span></div>'
     exchange = error.exchange
     if isinstance(exchange, Exchange):
-        inner += exchange_html(exchange, open_layers=("response", "answer", "timings"))
+        inner += exchange_html(exchange, open_layers=("response", "json", "timings"))  # the error body
     return _box("wire-error", inner)
 
 
