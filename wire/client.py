@@ -650,6 +650,12 @@ class ChatStream:
         """Consume the whole stream and return its text."""
         return "".join(self._deltas)
 
+    def _ipython_display_(self) -> None:
+        """A notebook cell that ends with a stream shows it live, in one output (``wire.notebook.live``)."""
+        from wire.notebook import live
+
+        live(self)
+
 
 def _api_error(response: Response, exchange: Exchange) -> APIError:
     """An APIError from a non-2xx reply: the error body's fields, or its raw text, and a hint (wire/hints.py)."""

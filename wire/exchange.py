@@ -9,6 +9,7 @@ timings, reply and error, retries included.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,3 +112,13 @@ class Exchange:
             f"{len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
             f"{len(self.attempts)} attempt(s)>"
         )
+
+    def _repr_html_(self) -> str:
+        """Every layer of the call as HTML, for Jupyter (wire/notebook.py)."""
+        # Imported by name when first shown: the views come after every layer (tests/test_imports.py).
+        shown: str = importlib.import_module("wire.notebook").html(self)
+        return shown
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The same as text in IPython's terminal."""
+        importlib.import_module("wire.notebook").repr_pretty(self, printer, cycle)

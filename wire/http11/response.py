@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib
+from typing import Any
 
 from wire.http11.events import ChunkHeader, Framing
 
@@ -104,3 +106,13 @@ class Response:
             f"<Response {self.http_version} {self.status} {self.reason!r}, {len(self.headers)} fields, "
             f"{len(self.body)} body bytes, framing={self.framing.value}>"
         )
+
+    def _repr_html_(self) -> str:
+        """The head and the body framing as HTML, for Jupyter (wire/notebook.py)."""
+        # Imported by name when first shown: the views come after every layer (tests/test_imports.py).
+        shown: str = importlib.import_module("wire.notebook").html(self)
+        return shown
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The same as text in IPython's terminal."""
+        importlib.import_module("wire.notebook").repr_pretty(self, printer, cycle)
