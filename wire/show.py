@@ -664,7 +664,9 @@ def pace_view(pace: StreamTimings, *, color: bool = False) -> str:
             _kv_wide(
                 "gaps",
                 f"median {_ms(pace.median_gap)}, longest {_ms(pace.longest_gap)} "
-                f"(before delta {where + 1 if where is not None else '?'})",
+                f"(between deltas {where + 1} and {where + 2}, counting from 1)"
+                if where is not None
+                else "",
                 color,
             )
         )
