@@ -27,6 +27,7 @@ from wire.coding import (
     decode_body,
 )
 from wire.errors import APIError, ProtocolError
+from wire.exchange import Exchange
 from wire.fake import FakeServer, Scenario
 from wire.fake.coding import accepted_codings, chosen, encode, with_coding
 from wire.fake.framing import Wait, plan
@@ -289,7 +290,8 @@ def test_compressed_but_sent_as_it_is() -> None:
         exchange = client(server).chat("Hi")
     assert exchange.coding is not None and not exchange.coding.applied
     assert exchange.response is not None and exchange.decoded_body == exchange.response.body
-    assert "none: no Content-Encoding, the body came as it is" in coding_view(exchange.coding)
+    assert "none: no Content-Encoding, the body came as it is" in coding_view(exchange)
+    assert coding_view(with_layer(None)) == "  (no content coding: wire did not ask for one)"
 
 
 def test_a_compressed_error_body_is_read_for_the_api_error() -> None:
@@ -310,9 +312,13 @@ def test_without_compressed_a_gzip_body_is_still_named_not_decoded() -> None:
 # -- views and the command line ------------------------------------------------------
 
 
+def with_layer(layer: ContentCoding | None) -> Exchange:
+    return Exchange("http://h/v1", {}, Request("POST", "/v1/chat/completions"), b"", coding=layer)
+
+
 def test_coding_view_exact_text() -> None:
     layer = ContentCoding(asked="gzip, deflate", codings=["gzip"], compressed_size=40, decoded=b'{"a":1}' * 20)
-    assert coding_view(layer) == "\n".join(
+    assert coding_view(with_layer(layer)) == "\n".join(
         [
             "  asked    Accept-Encoding: gzip, deflate",
             "  applied  Content-Encoding: gzip",
@@ -322,7 +328,7 @@ def test_coding_view_exact_text() -> None:
         ]
     )
     raw = ContentCoding(asked=None, codings=["deflate", "gzip"], compressed_size=5, decoded=b"x", raw_deflate=True)
-    text = coding_view(raw)
+    text = coding_view(with_layer(raw))
     assert "  asked    nothing (no Accept-Encoding)" in text
     assert "Content-Encoding: deflate, gzip (undone last to first" in text
     assert "deflate without its zlib wrapper: non-conformant, RFC 9110 §8.4.1.2" in text

@@ -601,8 +601,14 @@ def timings_view(timings: Timings, *, color: bool = False, width: int = 40) -> s
     return "\n".join(lines)
 
 
-def coding_view(coding: ContentCoding, *, color: bool = False, secrets: Iterable[Secret] = ()) -> str:
-    """The content-coding layer: what was asked, what the server applied, the sizes, the decoded bytes."""
+def coding_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
+    """The content-coding layer: what was asked, what the server applied, the sizes, the decoded bytes (redacted)."""
+    if exchange.coding is None:
+        return paint("  (no content coding: wire did not ask for one)", "note", color)
+    return _coding_lines(exchange.coding, color, [] if show_secrets else secrets_of(exchange))
+
+
+def _coding_lines(coding: ContentCoding, color: bool, secrets: list[Secret]) -> str:
     lines = [
         _kv("asked", f"Accept-Encoding: {coding.asked}" if coding.asked else "nothing (no Accept-Encoding)", color)
     ]
@@ -629,7 +635,7 @@ def coding_view(coding: ContentCoding, *, color: bool = False, secrets: Iterable
     lines.append(
         _kv("sizes", f"{coding.compressed_size} bytes as framed -> {coding.decoded_size} bytes decoded{saved}", color)
     )
-    decoded = redact_bytes(coding.decoded, list(secrets))
+    decoded = redact_bytes(coding.decoded, secrets)
     lines.append(_kv("decoded", "", color).rstrip())
     lines.append(_preview(decoded, PREVIEW_BYTES, color))
     return "\n".join(lines)
@@ -806,7 +812,7 @@ def exchange_view(
                 (
                     "content coding: " + (", ".join(exchange.coding.codings) or "none"),
                     "wire/coding.py",
-                    coding_view(exchange.coding, color=color, secrets=secrets),
+                    _coding_lines(exchange.coding, color, secrets),
                 )
             )
         if "sse" in chosen and exchange.stream and exchange.sse_events:
