@@ -25,11 +25,13 @@ The codings zlib decodes (RFC 9110 §8.4.1):
 - ``deflate`` (§8.4.1.2): "a "zlib" data format [RFC1950] containing a
   "deflate" compressed data stream [RFC1951]". The same section notes: "Some
   non-conformant implementations send the "deflate" compressed data without
-  the zlib wrapper." wire accepts both, as browsers, curl and httpx do: when the
-  first two bytes are not a zlib header (RFC 1950 §2.2: compression method 8
-  and ``CMF * 256 + FLG`` a multiple of 31), the data is read as raw deflate,
+  the zlib wrapper." wire accepts both, as curl (``lib/content_encoding.c``)
+  and httpx (``_decoders.py``, ``DeflateDecoder``) do. They try zlib and fall
+  back to raw deflate on a data error; wire looks at the first two bytes
+  instead: when they are not a zlib header (RFC 1950 §2.2: compression method
+  8 and ``CMF * 256 + FLG`` a multiple of 31), the data is read as raw deflate,
   and ``ContentCoding.raw_deflate`` says so.
-- ``identity`` (§8.4.1, §12.5.3) means no coding; it is skipped.
+- ``identity`` (§12.5.3) means no coding; it is skipped.
 
 Anything else (``br``, ``zstd``, ``compress``, a name wire does not know) is a
 ``ProtocolError`` that names it: the standard library has no decoder for it.
@@ -95,7 +97,7 @@ def content_codings(value: str | None) -> list[str]:
     """The codings a ``Content-Encoding`` value lists, lower-cased, ``identity`` left out.
 
     RFC 9110 §8.4: ``Content-Encoding = #content-coding``, a comma-separated
-    list (§5.6.1: empty elements are ignored); ``content-coding = token``.
+    list (§5.6.1.2: a recipient ignores empty elements); ``content-coding = token``.
     """
     if value is None:
         return []

@@ -4,8 +4,8 @@
 
     None           never (the default): the body goes out as it is
     "auto"         as the request asks: gzip if its Accept-Encoding lists gzip, else
-                   deflate if it lists deflate, else none (RFC 9110 §12.5.3; q-values
-                   of 0 refuse a coding)
+                   deflate if it lists deflate, else none (RFC 9110 §12.5.3; a weight,
+                   §12.4.2, of q=0 refuses a coding)
     "gzip", "deflate"   always that coding (deflate: the zlib format, RFC 9110 §8.4.1.2)
     "raw-deflate"  labelled deflate but without the zlib wrapper, as some servers
                    wrongly send it (RFC 9110 §8.4.1.2 notes them)
@@ -43,7 +43,7 @@ def chosen(coding: str | None, headers: list[tuple[str, str]]) -> str | None:
 
 
 def accepted_codings(headers: list[tuple[str, str]]) -> set[str]:
-    """The codings a request's Accept-Encoding accepts (RFC 9110 §12.5.3: ``codings [ weight ]``; q=0 refuses)."""
+    """The codings a request's Accept-Encoding accepts (RFC 9110 §12.5.3: ``codings [ weight ]``; §12.4.2: q=0 refuses)."""
     accepted = set()
     for name, value in headers:
         if name.lower() != "accept-encoding":
