@@ -364,3 +364,16 @@ def test_demo_compressed() -> None:
 def test_wire_serve_compress_option() -> None:
     assert _fake_server(_parser().parse_args(["serve", "--compress"])).scenarios[0].coding == "auto"
     assert _fake_server(_parser().parse_args(["serve"])).scenarios[0].coding is None
+
+
+def test_the_har_content_is_decoded_as_har_asks() -> None:
+    # HAR 1.2: content.text is "HTTP decoded text", content.size the decoded length, compression the bytes saved.
+    from wire.har import to_har
+
+    with FakeServer(coding="auto") as server:
+        exchange = client(server).chat("Hi")
+    assert exchange.response is not None
+    content = to_har(exchange)["log"]["entries"][-1]["response"]["content"]
+    assert content["text"].encode() == exchange.decoded_body
+    assert content["size"] == len(exchange.decoded_body)
+    assert content["compression"] == len(exchange.decoded_body) - len(exchange.response.body) > 0
