@@ -43,7 +43,7 @@ def chosen(coding: str | None, headers: list[tuple[str, str]]) -> str | None:
 
 
 def accepted_codings(headers: list[tuple[str, str]]) -> set[str]:
-    """The codings a request's Accept-Encoding accepts (RFC 9110 §12.5.3: ``codings [ weight ]``; §12.4.2: q=0 refuses)."""
+    """The codings a request's Accept-Encoding accepts (RFC 9110 §12.5.3; a weight of q=0 refuses, §12.4.2)."""
     accepted = set()
     for name, value in headers:
         if name.lower() != "accept-encoding":
