@@ -22,6 +22,7 @@ KEY_LINES = {
     "06_streaming_and_sse.py": "fed byte by byte: the same 19 events: True",
     "07_errors_and_retries.py": "APIError status=401 type='invalid_request_error' code='invalid_api_key'",
     "08_parser_property.py": "property holds: any split of a chunked response gives the same body",
+    "12_pace_and_coding.py": "we sent     Accept-Encoding: gzip, deflate",
 }
 
 
