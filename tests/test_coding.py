@@ -377,3 +377,8 @@ def test_the_har_content_is_decoded_as_har_asks() -> None:
     assert content["text"].encode() == exchange.decoded_body
     assert content["size"] == len(exchange.decoded_body)
     assert content["compression"] == len(exchange.decoded_body) - len(exchange.response.body) > 0
+
+
+def test_compressed_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="compressed must be True or False, got str"):
+        Client(base_url="http://127.0.0.1:9/v1", api_key=KEY, compressed="yes")  # type: ignore[arg-type]

@@ -101,6 +101,8 @@ class Client:
             raise TypeError(f"max_retries must be an int (0 or more), got {type(max_retries).__name__}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more (0: one attempt, no retry), got {max_retries}")
+        if not isinstance(compressed, bool):
+            raise TypeError(f"compressed must be True or False, got {type(compressed).__name__}")
         if settings is None:
             settings = Settings.load()
         given = {"api_key": api_key, "base_url": base_url, "model": model}

@@ -3,8 +3,9 @@
 The openai package sends its requests through its HTTP library's client
 (httpx's API; ``openai._base_client`` imports it), whose default headers
 include ``Accept-Encoding``: the decoders it has, ``gzip, deflate`` always,
-``br`` and ``zstd`` only when their optional packages are installed
-(``_client.py``: ``ACCEPT_ENCODING``, from ``_decoders.SUPPORTED_DECODERS``).
+``br`` when brotli is installed, ``zstd`` when a zstd decoder is (zstandard;
+for httpx2 also Python 3.14's compression.zstd) (``_client.py``:
+``ACCEPT_ENCODING``, from ``_decoders.SUPPORTED_DECODERS``).
 With neither installed, the SDK asks for exactly what ``wire --compressed``
 asks for, and both decode the fake server's gzip to the same answer.
 """
