@@ -43,15 +43,19 @@ from wire.config import Settings
 from wire.errors import ConfigError, InvalidHeader
 from wire.exchange import Exchange
 from wire.fake import FakeServer, Scenario
+from wire.fake.pacing import delta_delays
 from wire.har import to_har
+from wire.pace import stream_timings
 from wire.show import (
     answer_view,
     body_view,
+    coding_view,
     completion_chunks_view,
     connection_view,
     escape,
     hexdump,
     json_view,
+    pace_view,
     payload_view,
     request_view,
     response_head_view,
@@ -74,6 +78,7 @@ FIXED_TIMINGS = Timings(
 )
 
 WATERFALL = "<timings: the fixed waterfall>"  # stands in for timings_view(FIXED_TIMINGS) until normalized
+PACE = "<pace: the planned pace>"  # stands in for the pace view of a stream that arrives as planned
 
 KEY = "sk-proj-wire-docs-0123456789abcdefghijklmnopqrstuvwxyz1234"  # made up; shows as sk-…1234
 PROMPT = "Tell me a fun fact about HTTP."
@@ -836,7 +841,72 @@ def t_tools() -> tuple[str, list[int]]:
     return "\n".join(rows), [server.port]
 
 
-TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
+def t_coding() -> tuple[str, list[int]]:
+    with fake(coding="auto") as server:
+        plain = client_for(server).chat(PROMPT)
+        exchange = client_for(server, compressed=True).chat(PROMPT)
+        port1 = server.port
+    response = exchange.response
+    assert response is not None and plain.response is not None and exchange.coding is not None
+    rows = [
+        ">>> client = Client(base_url=server.base_url, api_key=KEY, compressed=True)   # FakeServer(coding='auto')",
+        ">>> exchange = client.chat(PROMPT)",
+        ">>> exchange.request.header('Accept-Encoding')",
+        repr(exchange.request.header("Accept-Encoding")),
+        ">>> print(response_head_view(exchange.response))",
+        response_head_view(response),
+        ">>> print(body_view(exchange.response))   # the body as framed: gzip bytes",
+        body_view(response),
+        ">>> exchange.response.body[:10]   # the gzip header, RFC 1952 §2.3: magic 1f 8b, method 8 (deflate), ...",
+        repr(response.body[:10]),
+        ">>> print(coding_view(exchange))",
+        coding_view(exchange),
+        ">>> exchange.decoded_body == plain.response.body   # the same JSON a call without compression gets",
+        repr(exchange.decoded_body == plain.response.body),
+    ]
+    with fake(coding="br") as server:
+        port2 = server.port
+        try:
+            client_for(server, compressed=True, max_retries=0).chat(PROMPT)
+        except wire.ProtocolError as exc:
+            rows += [
+                ">>> client.chat(PROMPT)   # a server that answers Content-Encoding: br",
+                f"ProtocolError: {exc}",
+            ]
+    return "\n".join(rows), [port1, port2]
+
+
+def t_pace() -> tuple[str, list[int], str]:
+    scenario = Scenario(first_delay=0.3, delta_delay=0.05, jitter=0.02, seed=1)
+    with fake(scenario) as server:
+        stream = client_for(server).stream(PROMPT)
+        deltas = list(stream)
+        port = server.port
+    exchange = stream.exchange
+    measured = exchange.stream_timings
+    assert measured is not None and exchange.completion is not None
+    planned = delta_delays(scenario, len(deltas))
+    rows = [
+        ">>> scenario = Scenario(first_delay=0.3, delta_delay=0.05, jitter=0.02, seed=1)",
+        ">>> [round(wait, 3) for wait in delta_delays(scenario, 15)]   # the fake server's waits, the same every run",
+        repr([round(wait, 3) for wait in planned]),
+        ">>> stream = client.stream(PROMPT)   # against FakeServer(scenario)",
+        ">>> deltas = list(stream)",
+        ">>> pace = stream.exchange.stream_timings",
+        ">>> pace.deltas, len(pace.gaps), round(pace.time_to_first_delta, 1) >= 0.3   # measured: true on every run",
+        repr((measured.deltas, len(measured.gaps), round(measured.time_to_first_delta or 0, 1) >= 0.3)),
+        ">>> print(pace_view(pace))",
+        PACE,
+    ]
+    # The measured figures vary by a few ms from run to run: the view is drawn for deltas that arrive
+    # exactly as planned (first byte after 1.0 ms), with the call's real usage.
+    sent = 0.004
+    moments = [sent + sum(planned[: k + 1]) for k in range(len(planned))]
+    ideal = stream_timings(Timings(request_sent=sent, first_byte=0.005), moments, exchange.completion.usage)
+    return "\n".join(rows), [port], pace_view(ideal)
+
+
+TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]] | tuple[str, list[int], str]]] = {
     "demo": t_demo,
     "settings": t_settings,
     "payload": t_payload,
@@ -858,6 +928,8 @@ TRANSCRIPTS: dict[str, Callable[[], str | tuple[str, list[int]]]] = {
     "chat-options": t_chat_options,
     "chat-interactive": t_chat_interactive,
     "tools": t_tools,
+    "content-coding": t_coding,
+    "pace": t_pace,
 }
 
 
@@ -877,9 +949,10 @@ NOTES = {
 def transcript(name: str) -> str:
     """The normalized text of transcript ``name``."""
     result = TRANSCRIPTS[name]()
-    text, ports = result if isinstance(result, tuple) else (result, [])
-    # The fixed waterfall goes in after normalizing: its total (6.0 ms) is not a measured duration.
-    return normalize(text, ports).replace(WATERFALL, timings_view(FIXED_TIMINGS)).rstrip("\n")
+    text, ports = (result[0], result[1]) if isinstance(result, tuple) else (result, [])
+    pace = result[2] if isinstance(result, tuple) and len(result) > 2 else ""
+    # The fixed waterfall and the planned pace go in after normalizing: their times are not measured.
+    return normalize(text, ports).replace(WATERFALL, timings_view(FIXED_TIMINGS)).replace(PACE, pace).rstrip("\n")
 
 
 # -- rewriting the pages ------------------------------------------------------------

@@ -330,7 +330,7 @@ def test_interactive_commands(env: None, monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert "/save FILE" in out and "//text" in out
     assert err.splitlines() == [
         "wire: unknown layer(s) nonsense for --show; choose from settings, payload, request, connection, response, "
-        "body, sse, json, answer, timings, annotated, attempts",
+        "body, coding, sse, json, answer, timings, pace, annotated, attempts",
         "wire: unknown command /frobnicate; /help lists them",
         "wire: /save needs a file name: /save chat.json",
         "wire: could not write no/such/dir/x.json: No such file or directory",

@@ -48,6 +48,8 @@ def test_tour_has_one_page_per_layer_in_wire_order() -> None:
         "08-streaming.md",
         "09-errors-and-retries.md",
         "10-history-and-tools.md",
+        "11-content-coding.md",
+        "12-pace.md",
         "13-other-clients-and-saved-replies.md",
         "README.md",
     ]
@@ -89,6 +91,7 @@ def test_normalization_leaves_no_measured_values(rendered: dict[Path, tuple[str,
     assert set(shown) == set(make_docs.TRANSCRIPTS)  # every transcript is on a page
     assert len(regions) == len(shown)
     for region in regions:
+        region = region.split(">>> print(pace_view(pace))")[0]  # the pace view drawn for the plan: not measured
         for ms in re.findall(r"\b\d+\.\d ms\b", region):
             assert ms in (make_docs.MS, "6.0 ms"), ms  # 6.0 ms: the fixed waterfall's total
         for port in re.findall(r"(?:localhost|127\.0\.0\.1):(\d+)", region):

@@ -12,7 +12,9 @@ every ``wire.show`` function, the HAR document, ``str`` and ``repr`` of the erro
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,8 +117,11 @@ REPLIES: list[tuple[Callable[[str], bytes], bool]] = [
 
 def python_views(exchange: Exchange) -> list[str]:
     """Every wire.show view of an exchange, and its HAR document."""
+    pace = exchange.stream_timings
     texts = [
         show.exchange_view(exchange, layers=show.LAYERS + show.EXTRA_VIEWS),
+        show.coding_view(exchange),
+        show.pace_view(pace) if pace is not None else "",
         show.raw_trace(exchange).decode("utf-8", "replace"),
         show.annotated_view(exchange),
         show.attempts_view(exchange),
@@ -183,3 +188,61 @@ def test_wire_parse_never_shows_an_echoed_key(
             assert_hidden(out + err, key)
         saved = parse_saved(data)
         assert_hidden(repr(saved.secrets) + repr(saved.exchange), key)
+def gzip_reply(key: str) -> bytes:
+    """The answer echoing the key, gzip-coded, in two chunk frames: only the decoded layer can show it."""
+    body = json.dumps(
+        {
+            "id": "c1",
+            "object": "chat.completion",
+            "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": f"Your key is {key}"}}],
+        }
+    ).encode()
+    coded = gzip.compress(body)
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+    return head + b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n" + chunked(coded[:20], coded[20:])
+
+
+def gzip_stream_reply(key: str) -> bytes:
+    """The event stream of stream_reply, its body gzip-coded and sync-flushed frame by frame."""
+    plain = stream_reply(key)
+    head, _, rest = plain.partition(b"\r\n\r\n")
+    frames, data = [], rest
+    while not data.startswith(b"0\r\n"):
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        frames.append(data[:size])
+        data = data[size + 2 :]
+    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    coded = [compressor.compress(f) + compressor.flush(zlib.Z_SYNC_FLUSH) for f in frames] + [compressor.flush()]
+    head = head.replace(
+        b"content-type: text/event-stream\r\n", b"content-type: text/event-stream\r\ncontent-encoding: gzip\r\n"
+    )
+    return head + b"\r\n\r\n" + chunked(*coded)[: -len(b"0\r\n\r\n")] + data
+
+
+@SLOW
+@given(key=keys)
+def test_a_key_the_server_echoes_in_a_compressed_reply_is_never_shown(
+    key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("OPENAI_MODEL", raising=False)
+    for reply, streamed in [(gzip_reply, False), (gzip_stream_reply, True)]:
+        with RawServer(reply(key), connections=2) as server:
+            har = tmp_path / "call.har"
+            stream = ["--stream"] if streamed else []
+            base = ["chat", "Hi", "--base-url", server.base_url, "--max-retries", "0", "--timeout", "5", *stream]
+            status = main([*base, "--compressed", "--trace", "--hex", "--show", VIEWS, "--har", str(har)])
+            out, err = capsys.readouterr()
+            texts = [out, err, har.read_text(encoding="utf-8")]
+            client = Client(base_url=server.base_url, api_key=key, timeout=5, max_retries=0, compressed=True)
+            exchange = client.chat("Hi", stream=streamed)
+            texts += python_views(exchange)
+        assert status == 0, err
+        assert exchange.coding is not None and key.encode() in exchange.coding.decoded  # the echo was decoded
+        assert f"{key[:3]}…{key[-4:]}" in out, f"{reply.__name__}: the echo never showed, redacted"
+        assert "content coding: gzip" in out and (not streamed or "pace of the answer" in out)
+        for text in texts:
+            assert_hidden(text, key)

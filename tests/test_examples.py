@@ -26,6 +26,7 @@ KEY_LINES = {
     "11_content_length.py": "the next, correct request got: 501 Unsupported method ('}POST')",
     "10_other_clients.py": "requests: the same JSON data as wire's body: True, the same bytes: False",
     "09_history_and_tools.py": "the second request carries 3 messages: user, assistant, tool",
+    "12_pace_and_coding.py": "we sent     Accept-Encoding: gzip, deflate",
 }
 
 

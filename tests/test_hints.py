@@ -179,7 +179,8 @@ def test_a_gzip_body_nobody_asked_for_is_named() -> None:
     assert str(info.value) == (
         "the reply body is not JSON ('utf-8' codec can't decode byte 0x8b in position 1: invalid start byte); "
         "the server sent the body with Content-Encoding: gzip, which wire did not ask for (its request has no "
-        "Accept-Encoding) and does not decode; wire shows the bytes as they came (Chat Completions reply format)"
+        "Accept-Encoding) and does not decode (--compressed, or Client(compressed=True), asks for gzip and deflate "
+        "and decodes them); wire shows the bytes as they came (Chat Completions reply format)"
     )
 
 

@@ -77,8 +77,10 @@ ORDER = [
     "wire.transport",
     "wire.http11",
     "wire.proxy",
+    "wire.coding",
     "wire.sse",
     "wire.trace",
+    "wire.pace",
     "wire.retry",
     "wire.exchange",
 ]

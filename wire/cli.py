@@ -152,6 +152,17 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _delay(text: str) -> float:
+    """``wire serve --first-delay`` and the like: seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text!r}")
+    return value
+
+
 def _count(text: str) -> int:
     """``--max-retries``: a whole number, 0 or more."""
     try:
@@ -228,6 +239,11 @@ def _parser() -> argparse.ArgumentParser:
     def views(p: argparse.ArgumentParser) -> None:
         p.add_argument("--stream", action="store_true", help="ask for a streamed reply (Server-Sent Events)")
         p.add_argument(
+            "--compressed",
+            action="store_true",
+            help="ask for a compressed reply (Accept-Encoding: gzip, deflate) and decode it (--show coding)",
+        )
+        p.add_argument(
             "--show",
             default=",".join(LAYERS),
             metavar="LAYERS",
@@ -281,6 +297,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--keepalive-comments", action="store_true", help="': keep-alive' comments between events")
     serve.add_argument("--record", metavar="DIR", default=None, help="save each request's bytes in DIR and print it")
     add_parsers(sub)  # wire parse, wire diff: wire/cli_saved.py
+    serve.add_argument(
+        "--first-delay", type=_delay, default=0.0, metavar="S", help="seconds before a stream's first content delta"
+    )
+    serve.add_argument(
+        "--delta-delay", type=_delay, default=0.0, metavar="S", help="seconds before each later content delta"
+    )
+    serve.add_argument(
+        "--jitter", type=_delay, default=0.0, metavar="S", help="move each --delta-delay by up to S seconds either way"
+    )
+    serve.add_argument("--seed", type=int, default=0, help="the seed of the jitter (the same seed, the same waits)")
+    serve.add_argument(
+        "--compress", action="store_true", help="gzip (or deflate) replies for clients that send Accept-Encoding"
+    )
     return parser
 
 
@@ -313,7 +342,7 @@ def _demo(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     from wire.fake import DEMO_CA_FILE, FakeServer
 
     layers = _layers(args.show)
-    with FakeServer(tls=True) as server:
+    with FakeServer(tls=True, coding="auto") as server:  # compresses only when asked (--compressed)
         settings = Settings(
             api_key=DEMO_API_KEY,
             base_url=server.base_url,
@@ -331,7 +360,7 @@ def _demo(args: argparse.Namespace, out: TextIO, color: bool) -> int:
                 "over real TCP and TLS on loopback (no key, no network). Each layer, in wire order:\n",
                 file=out,
             )
-        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0)
+        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0, compressed=args.compressed)
         return _run(client, settings, Call.of_prompt(args.prompt), None, args, layers, out, color)
 
 
@@ -347,7 +376,9 @@ def _chat(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     # From the environment or .env, these go into the request as they are: check them as text.
     _check_text(settings.model, f"the model ({settings.sources.get('model', 'default')})")
     _check_text(settings.base_url, f"the base URL ({settings.sources.get('base_url', 'default')})")
-    client = Client(settings, ca_file=args.ca_file, timeout=args.timeout, max_retries=args.max_retries)
+    client = Client(
+        settings, ca_file=args.ca_file, timeout=args.timeout, max_retries=args.max_retries, compressed=args.compressed
+    )
     stdin = getattr(sys.stdin, "buffer", None)
     call = call_from_args(args, stdin, sys.stdin.isatty())
     if args.interactive:
@@ -678,6 +709,11 @@ def _fake_server(args: argparse.Namespace) -> FakeServer:
             fault=args.fault,
             keepalive_comments=args.keepalive_comments,
             on_request=_recorder(args),
+            first_delay=args.first_delay,
+            delta_delay=args.delta_delay,
+            jitter=args.jitter,
+            seed=args.seed,
+            coding="auto" if args.compress else None,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"wire serve: {exc}") from None

@@ -19,6 +19,7 @@ byte; ``max_retries``, default 2). Every attempt is kept on
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import time
@@ -36,6 +37,7 @@ from wire.chat import (
     decode_stream_data,
     encode_payload,
 )
+from wire.coding import ACCEPT_ENCODING, BodyDecoder, accept_encoding, decode_body
 from wire.config import Settings
 from wire.errors import (
     APIError,
@@ -48,7 +50,7 @@ from wire.errors import (
     WireError,
 )
 from wire.exchange import Attempt, Exchange
-from wire.http11 import Data, Response, ResponseParser, StatusLine
+from wire.http11 import Data, EndOfHead, Field, Response, ResponseParser, StatusLine, Trailer
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, retry_delay
@@ -71,6 +73,8 @@ class Client:
     trust root for a private CA (it never turns verification off).
     ``timeout`` is seconds for every phase, or ``Timeouts(connect, tls,
     read, total)``. ``sleep`` and ``rng`` are injectable so tests never wait.
+    ``compressed=True`` asks for a compressed reply (``Accept-Encoding: gzip,
+    deflate``) and decodes it as a layer of its own (``wire.coding``).
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         on_trace: TraceCallback | None = None,
+        compressed: bool = False,
     ) -> None:
         if settings is not None and not isinstance(settings, Settings):
             hint = f"; pass base_url={settings!r} as a keyword" if isinstance(settings, str) else ""
@@ -97,6 +102,8 @@ class Client:
             raise TypeError(f"max_retries must be an int (0 or more), got {type(max_retries).__name__}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more (0: one attempt, no retry), got {max_retries}")
+        if not isinstance(compressed, bool):
+            raise TypeError(f"compressed must be True or False, got {type(compressed).__name__}")
         if settings is None:
             settings = Settings.load()
         given = {"api_key": api_key, "base_url": base_url, "model": model}
@@ -116,6 +123,7 @@ class Client:
         self.timeouts = Timeouts.coerce(timeout)
         self.max_retries = max_retries
         self.on_trace = on_trace  # called with each TraceEvent as it happens
+        self.compressed = compressed  # send Accept-Encoding: gzip, deflate and decode the reply
         self._conn: Connection | None = None  # kept alive after a reply that allows it
         self._sleep = sleep
         self._rng = rng
@@ -148,6 +156,8 @@ class Client:
             body=encode_payload(payload),
             accept="text/event-stream" if stream else "application/json",
         )
+        if self.compressed:
+            accept_encoding(request)
         trace = Tracer(self.on_trace)
         trace("payload.build", model=payload["model"], messages=len(payload["messages"]), stream=stream)
         request_bytes = request.to_bytes()
@@ -287,13 +297,14 @@ class Client:
         conn, first = self._send(exchange, attempt)
         exchange.events = []
         exchange.response = None
+        exchange.coding = None  # this attempt's reply sets it (wire.coding)
         keep = False
         try:
             parser = ResponseParser(keep_body=True)
             reads = _reads(conn, first)
             try:
                 if exchange.stream:
-                    yield from self._read_stream(reads, parser, exchange, attempt)
+                    yield from self._read_stream(reads, parser, exchange, attempt, conn.clock)
                 else:
                     self._read_all(reads, parser, exchange)
             except ProtocolError as exc:
@@ -508,9 +519,17 @@ class Client:
         exchange.response = parser.response
 
     def _read_stream(
-        self, reads: Iterator[bytes], parser: ResponseParser, exchange: Exchange, attempt: Attempt
+        self,
+        reads: Iterator[bytes],
+        parser: ResponseParser,
+        exchange: Exchange,
+        attempt: Attempt,
+        clock: Callable[[], float],
     ) -> Iterator[str]:
-        """Feed bytes -> HTTP events -> SSE events -> completion chunks, yielding each text delta at once."""
+        """Feed bytes -> HTTP events -> (content coding) -> SSE events -> completion chunks, yielding each delta."""
+        exchange.delta_times = []
+        coding: BodyDecoder | None = None  # set at the end of the head when the reply is decoded
+        content_encoding: list[str] = []
         decoder = SSEDecoder()
         assembler = StreamAssembler()
         exchange.sse_decoder = decoder
@@ -525,6 +544,7 @@ class Client:
         last_event = time.monotonic()
         while parser.response is None:
             data = next(reads)
+            arrived = clock()  # the moment this read returned: each delta it completes arrived then
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
             trace.parser_events(new)
@@ -541,9 +561,16 @@ class Client:
             for ev in new:
                 if isinstance(ev, StatusLine):
                     ok = 200 <= ev.status < 300
+                    content_encoding = []
+                if isinstance(ev, Field) and not isinstance(ev, Trailer) and ev.name.lower() == "content-encoding":
+                    content_encoding.append(ev.value)
+                if ok and isinstance(ev, EndOfHead) and not ev.informational:
+                    coding = self._body_decoder(", ".join(content_encoding) if content_encoding else None)
+                    exchange.coding = coding.record if coding is not None else None
                 if not ok or not isinstance(ev, Data):
                     continue
-                for sse in decoder.feed(ev.data):
+                body = coding.feed(ev.data) if coding is not None else ev.data
+                for sse in decoder.feed(body):
                     exchange.sse_events.append(sse)
                     trace("sse.event", event=sse.event, data=trace.shown(sse.data, 60), offset=sse.offset)
                     last_event = now
@@ -556,16 +583,25 @@ class Client:
                     delta = assembler.add(chunk)
                     trace("chat.chunk", delta=delta)
                     if delta:
+                        exchange.delta_times.append(arrived)
                         yield delta
                 for comment in decoder.comments[comments:]:
                     trace("sse.comment", text=comment.text, offset=comment.offset)
                 comments = len(decoder.comments)
         exchange.response = parser.response
+        if coding is not None:
+            exchange.coding = coding.finish()
+            trace(
+                "coding.decode",
+                codings=exchange.coding.codings,
+                compressed=exchange.coding.compressed_size,
+                decoded=exchange.coding.decoded_size,
+            )
         if ok:
             for sse in decoder.flush():
                 exchange.sse_events.append(sse)
             if not done:
-                why = hints.unreadable_body(exchange.response, secrets_of(exchange))
+                why = None if coding is not None else hints.unreadable_body(exchange.response, secrets_of(exchange))
                 raise StreamError(
                     "the stream ended without 'data: [DONE]'" + (f"; {why}" if why else ""),
                     sse_events=exchange.sse_events,
@@ -591,10 +627,33 @@ class Client:
                 received=attempt.response_bytes,
             ) from None
 
+    def _body_decoder(self, content_encoding: str | None) -> BodyDecoder | None:
+        """The content-coding layer (``wire.coding``) when wire asked for compression; None otherwise."""
+        return BodyDecoder(content_encoding, asked=ACCEPT_ENCODING) if self.compressed else None
+
+    def _decode(self, exchange: Exchange, response: Response) -> None:
+        """A reply read whole: undo its content coding at once (a 2xx stream was decoded as it came)."""
+        if not self.compressed or exchange.coding is not None:
+            return
+        try:
+            exchange.coding = decode_body(response.body, response.header("Content-Encoding"), asked=ACCEPT_ENCODING)
+        except ProtocolError:
+            if 200 <= response.status < 300:
+                raise
+            # An error reply that cannot be decoded is still an APIError (retried as its status says).
+            return
+        exchange.tracer(
+            "coding.decode",
+            codings=exchange.coding.codings,
+            compressed=len(response.body),
+            decoded=exchange.coding.decoded_size,
+        )
+
     def _finish(self, exchange: Exchange, attempt: Attempt) -> None:
         """Turn the complete response into JSON and a ChatCompletion, or an APIError."""
         response = exchange.response
         assert response is not None
+        self._decode(exchange, response)
         if not 200 <= response.status < 300:
             raise _api_error(response, exchange)
         trace = exchange.tracer
@@ -606,16 +665,17 @@ class Client:
                 chunks=len(exchange.completion_chunks),
             )
             return
+        body = exchange.decoded_body
         try:
-            exchange.json = json.loads(response.body)
+            exchange.json = json.loads(body)
         except ValueError as exc:
-            why = hints.unreadable_body(response, secrets_of(exchange))
+            why = None if exchange.coding is not None else hints.unreadable_body(response, secrets_of(exchange))
             raise ProtocolError(
                 f"the reply body is not JSON ({exc})" + (f"; {why}" if why else ""),
-                received=response.body,
+                received=body,
                 rule="Chat Completions reply format",
             ) from None
-        trace("json.parse", bytes=len(response.body))
+        trace("json.parse", bytes=len(body))
         exchange.completion = ChatCompletion.from_dict(exchange.json)
         usage = exchange.completion.usage
         trace(
@@ -659,6 +719,10 @@ class ChatStream:
 
 def _api_error(response: Response, exchange: Exchange) -> APIError:
     """An APIError from a non-2xx reply: the error body's fields, or its raw text, and a hint (wire/hints.py)."""
+    if exchange.coding is not None and exchange.coding.applied:
+        response = copy.copy(response)  # the error body as decoded, for its message; exchange.response stays
+        response.body = exchange.coding.decoded
+        response.headers = [(name, value) for name, value in response.headers if name.lower() != "content-encoding"]
     return hints.api_error(response, exchange.base_url, secrets_of(exchange), exchange)
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wire.chat import CHAT_PATH, ChatCompletion
+from wire.coding import ContentCoding
 from wire.errors import WireError
 from wire.http11 import Event, Response
+from wire.pace import StreamTimings, stream_timings
 from wire.proxy import TunnelInfo
 from wire.request import Request
 from wire.sse import Comment, ServerSentEvent, SSEDecoder
@@ -84,11 +86,30 @@ class Exchange:
     reused: bool = False  # the last attempt reused a kept-alive connection
     capture_truncated: bool = False  # the records stopped at transport.MAX_CAPTURE_BYTES; the reply went on
     saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
+    # A streamed call: when each content delta's bytes were read, seconds on the clock of ``timings``.
+    delta_times: list[float] = field(default_factory=list)
+    # The content-coding layer (wire.coding): set when wire asked for compression or the reply was encoded.
+    coding: ContentCoding | None = None
 
     @property
     def response_bytes(self) -> bytes:
         """Every byte received in the last attempt, in order."""
         return b"".join(r.data for r in self.records if r.direction == "in")
+
+    @property
+    def decoded_body(self) -> bytes:
+        """The body with its content coding undone (``response.body`` stays the bytes as framed)."""
+        if self.coding is not None:
+            return self.coding.decoded
+        return self.response.body if self.response is not None else b""
+
+    @property
+    def stream_timings(self) -> StreamTimings | None:
+        """The pace of a streamed answer (``wire.pace``): first byte, first delta, the gaps; None if not streamed."""
+        if not self.stream:
+            return None
+        usage = self.completion.usage if self.completion is not None else None
+        return stream_timings(self.timings, self.delta_times, usage)
 
     @property
     def sse_comments(self) -> list[Comment]:

@@ -46,6 +46,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from wire.coding import decode_body
+from wire.errors import ProtocolError
 from wire.http11 import Response
 from wire.secrets import Secret, redact_text
 from wire.show import secrets_of
@@ -161,12 +163,25 @@ def _response(attempt: Attempt) -> dict[str, Any]:
 
 
 def _content(response: Response) -> dict[str, Any]:
-    """The de-chunked body: as text when it is UTF-8, else base64 (HAR's ``encoding`` field)."""
-    content: dict[str, Any] = {"size": len(response.body), "mimeType": response.header("Content-Type") or ""}
+    """The de-chunked body: as text when it is UTF-8, else base64 (HAR's ``encoding`` field).
+
+    A gzip or deflate body (``Content-Encoding``) is given decoded, as HAR 1.2
+    asks ("HTTP decoded text"; ``size`` the decoded length, ``compression`` the
+    bytes saved); one wire cannot decode stays as it came.
+    """
+    body = response.body
+    content: dict[str, Any] = {"size": len(body), "mimeType": response.header("Content-Type") or ""}
+    if response.header("Content-Encoding") is not None:
+        try:
+            body = decode_body(response.body, response.header("Content-Encoding"), asked=None).decoded
+        except ProtocolError:
+            pass
+        else:
+            content.update(size=len(body), compression=len(body) - len(response.body))
     try:
-        content["text"] = response.body.decode("utf-8")
+        content["text"] = body.decode("utf-8")
     except UnicodeDecodeError:
-        content["text"] = base64.b64encode(response.body).decode("ascii")
+        content["text"] = base64.b64encode(body).decode("ascii")
         content["encoding"] = "base64"
     return content
 

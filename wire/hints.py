@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from wire.coding import KNOWN, content_codings
 from wire.errors import APIError, NetworkError, Timeout, WireError
 from wire.http11 import Response
 from wire.secrets import Secret, redact_part
@@ -37,10 +38,16 @@ def unreadable_body(response: Response, secrets: list[Secret]) -> str | None:
     """Why the body is not JSON that wire can read, when the head already says it: an encoding, an HTML page."""
     encoding = (response.header("Content-Encoding") or "").strip()
     if encoding and encoding.lower() != "identity":
-        # RFC 9110 §12.5.3: without Accept-Encoding a server may choose any coding, but wire decodes none.
+        # RFC 9110 §12.5.3: without Accept-Encoding a server may choose any coding; wire decodes only when it asked.
+        zlib_only = all(coding in KNOWN for coding in content_codings(encoding))
+        fix = (
+            " (--compressed, or Client(compressed=True), asks for gzip and deflate and decodes them)"
+            if zlib_only
+            else ""
+        )
         return (
             f"the server sent the body with Content-Encoding: {escape(encoding.encode())}, which wire did not ask "
-            "for (its request has no Accept-Encoding) and does not decode; wire shows the bytes as they came"
+            f"for (its request has no Accept-Encoding) and does not decode{fix}; wire shows the bytes as they came"
         )
     content_type = response.header("Content-Type") or ""
     if content_type.split(";")[0].strip().lower() in HTML_TYPES:

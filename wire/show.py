@@ -34,19 +34,35 @@ from wire.http11 import (
     StatusLine,
     Trailer,
 )
+from wire.pace import gap_chart
 from wire.secrets import MASK, Secret, redact, redact_part, replace_spans, secret_spans
 from wire.secrets import redact_bytes as redact_bytes  # re-exported: callers older than wire/secrets.py
 from wire.secrets import redact_text as redact_text
 from wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
+    from wire.coding import ContentCoding
     from wire.config import Settings
     from wire.exchange import Exchange
+    from wire.pace import StreamTimings
     from wire.trace import TraceEvent
     from wire.transport import Timings, TLSInfo
 
 # The layers, in wire order: the names ``--show`` accepts.
-LAYERS = ("settings", "payload", "request", "connection", "response", "body", "sse", "json", "answer", "timings")
+LAYERS = (
+    "settings",
+    "payload",
+    "request",
+    "connection",
+    "response",
+    "body",
+    "coding",
+    "sse",
+    "json",
+    "answer",
+    "timings",
+    "pace",
+)
 # Views that --show offers besides the layers, not shown unless asked for.
 EXTRA_VIEWS = ("annotated", "attempts")
 
@@ -430,6 +446,8 @@ def sse_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = Fa
     if response is None or not (events or comments):
         return paint("  (no events: the reply was not streamed)", "note", color)
     frames = [f for f in response.frames if f.size] if response.framing is Framing.CHUNKED else []
+    if exchange.coding is not None and exchange.coding.applied:
+        frames = []  # event offsets count decoded bytes; the frames carry compressed ones
     out = []
     if frames:
         start = 0
@@ -583,6 +601,86 @@ def timings_view(timings: Timings, *, color: bool = False, width: int = 40) -> s
     return "\n".join(lines)
 
 
+def coding_view(exchange: Exchange, *, color: bool = False, show_secrets: bool = False) -> str:
+    """The content-coding layer: what was asked, what the server applied, the sizes, the decoded bytes (redacted)."""
+    if exchange.coding is None:
+        return paint("  (no content coding: wire did not ask for one)", "note", color)
+    return _coding_lines(exchange.coding, color, [] if show_secrets else secrets_of(exchange))
+
+
+def _coding_lines(coding: ContentCoding, color: bool, secrets: list[Secret]) -> str:
+    lines = [
+        _kv("asked", f"Accept-Encoding: {coding.asked}" if coding.asked else "nothing (no Accept-Encoding)", color)
+    ]
+    if not coding.applied:
+        lines.append(_kv("applied", "none: no Content-Encoding, the body came as it is", color))
+    else:
+        order = (
+            " (undone last to first: the list is in the order applied, RFC 9110 §8.4)"
+            if len(coding.codings) > 1
+            else ""
+        )
+        lines.append(_kv("applied", f"Content-Encoding: {', '.join(coding.codings)}{order}", color))
+        if coding.raw_deflate:
+            lines.append(
+                paint(
+                    "  (deflate without its zlib wrapper: non-conformant, RFC 9110 §8.4.1.2; decoded as raw deflate)",
+                    "note",
+                    color,
+                )
+            )
+    saved = ""
+    if coding.applied and coding.decoded_size:
+        saved = f", {100 - round(100 * coding.compressed_size / coding.decoded_size)} % smaller on the wire"
+    lines.append(
+        _kv("sizes", f"{coding.compressed_size} bytes as framed -> {coding.decoded_size} bytes decoded{saved}", color)
+    )
+    decoded = redact_bytes(coding.decoded, secrets)
+    lines.append(_kv("decoded", "", color).rstrip())
+    lines.append(_preview(decoded, PREVIEW_BYTES, color))
+    return "\n".join(lines)
+
+
+def pace_view(pace: StreamTimings, *, color: bool = False) -> str:
+    """The pace of a streamed answer: time to first byte and delta, the rates, the gaps and their chart."""
+    lines = [
+        _kv_wide("first byte", f"{_ms(pace.time_to_first_byte)} after the request was sent", color),
+        _kv_wide("first delta", f"{_ms(pace.time_to_first_delta)} after the request was sent", color),
+    ]
+    if pace.deltas == 0:
+        lines.append(paint("  (no content delta arrived)", "note", color))
+        return "\n".join(lines)
+    rate = pace.deltas_per_second
+    lines.append(
+        _kv_wide(
+            "deltas",
+            f"{pace.deltas} in {_ms(pace.duration)}" + (f": {rate:.1f} per second" if rate is not None else ""),
+            color,
+        )
+    )
+    tokens = pace.tokens_per_second
+    if pace.completion_tokens is not None:
+        per = f": {tokens:.1f} per second" if tokens is not None else ""
+        lines.append(_kv_wide("tokens", f"{pace.completion_tokens} completion tokens (usage){per}", color))
+    else:
+        lines.append(_kv_wide("tokens", "no usage in the stream: tokens per second unknown", color))
+    if pace.gaps:
+        where = pace.longest_gap_index
+        lines.append(
+            _kv_wide(
+                "gaps",
+                f"median {_ms(pace.median_gap)}, longest {_ms(pace.longest_gap)} "
+                f"(between deltas {where + 1} and {where + 2}, counting from 1)"
+                if where is not None
+                else "",
+                color,
+            )
+        )
+        lines.append(f"  {'':<12} {paint(gap_chart(pace.gaps), 'bar', color)}")
+        lines.append(paint(f"  {'':<12} one bar per gap, in order; the tallest is the longest", "note", color))
+    return "\n".join(lines)
+
+
 def annotated_view(exchange: Exchange, *, color: bool = False, preview: int = 48, show_secrets: bool = False) -> str:
     """Which bytes of the reply are what: byte range, part name, the bytes themselves.
 
@@ -716,6 +814,14 @@ def exchange_view(
                     body_view(response, color=color, secrets=secrets),
                 )
             )
+        if "coding" in chosen and exchange.coding is not None:
+            sections.append(
+                (
+                    "content coding: " + (", ".join(exchange.coding.codings) or "none"),
+                    "wire/coding.py",
+                    _coding_lines(exchange.coding, color, secrets),
+                )
+            )
         if "sse" in chosen and exchange.stream and exchange.sse_events:
             sections.append(
                 ("server-sent events", "wire/sse.py", sse_view(exchange, color=color, show_secrets=show_secrets))
@@ -735,6 +841,9 @@ def exchange_view(
         )
     if "timings" in chosen and exchange.records:
         sections.append(("timings", "wire/transport.py", timings_view(exchange.timings, color=color)))
+    stream_timings = exchange.stream_timings
+    if "pace" in chosen and stream_timings is not None and (exchange.delta_times or exchange.response is not None):
+        sections.append(("pace of the answer", "wire/pace.py", pace_view(stream_timings, color=color)))
     if exchange.capture_truncated:
         sections.append(
             (
@@ -757,6 +866,10 @@ def exchange_view(
 
 def _kv(name: str, value: str, color: bool) -> str:
     return f"  {paint(name.ljust(8), 'name', color)} {value}"
+
+
+def _kv_wide(name: str, value: str, color: bool) -> str:
+    return f"  {paint(name.ljust(12), 'name', color)} {value}"
 
 
 def _ms(seconds: float | None) -> str:
@@ -783,6 +896,10 @@ def curl_command(exchange: Exchange, *, show_secrets: bool = False, ca_file: str
     request = exchange.request
     url = exchange.base_url.rstrip("/") + request.target[len(_path_of(exchange.base_url)) :]
     parts = ["curl -sS --http1.1" + (" -N" if exchange.stream else ""), shlex.quote(url)]
+    if request.header("Accept-Encoding") is not None:
+        # curl decodes only with --compressed; the -H below then replaces the list it would send
+        # (libcurl CURLOPT_ACCEPT_ENCODING(3): the header alone asks, but nothing is decoded).
+        parts[0] += " --compressed"
     if ca_file:
         parts.append(f"--cacert {shlex.quote(ca_file)}")
     for name, value in request.headers:

@@ -452,6 +452,10 @@ class Connection:
         """Every byte read so far, in order."""
         return b"".join(r.data for r in self.records if r.direction == "in")
 
+    def clock(self) -> float:
+        """Seconds since this request's start: the clock of ``timings`` and of ``records``."""
+        return time.perf_counter() - self._start
+
     def mark_done(self) -> None:
         """Note the time the response was complete (the HTTP layer knows; the socket does not)."""
         if self.timings.done is None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TypeAlias
 
+from wire.fake.coding import encode
+from wire.fake.pacing import frame_delays
 from wire.fake.replies import DATE, Reply
 from wire.fake.scenario import Scenario
 
@@ -44,7 +46,7 @@ class Wait:
     """Send nothing for ``seconds``; with a ``gate``, only until the gate is set."""
 
     seconds: float
-    reason: str  # "pause", "gate", "stall" or "drip"
+    reason: str  # "pause", "pace", "gate", "stall" or "drip"
     gate: threading.Event | None = None
 
 
@@ -116,6 +118,7 @@ def body_payloads(reply: Reply, scenario: Scenario, framing: str) -> list[bytes 
 
     # Group the SSE blocks into frames, remembering where the first content event ends.
     groups: list[bytes] = []
+    starts: list[range] = []  # the SSE units each group begins (pacing waits before a group with a delta)
     gate_after: int | None = None  # index in groups after which the gate waits
     units = reply.units
     for start in range(0, len(units), scenario.events_per_frame):
@@ -126,16 +129,22 @@ def body_payloads(reply: Reply, scenario: Scenario, framing: str) -> list[bytes 
             if scenario.split_events:
                 offset = sum(len(units[i]) for i in members if i < target) + len(units[target]) // 2
                 groups += [group[:offset], group[offset:]]
+                starts += [members, range(0)]
             else:
                 groups.append(group)
+                starts.append(members)
             gate_after = len(groups) - 1
         else:
             groups.append(group)
+            starts.append(members)
 
     items: list[bytes | Wait] = []
+    paces = frame_delays(scenario, units, starts)
     for index, group in enumerate(groups):
         if index > 0 and scenario.pause > 0:
             items.append(Wait(scenario.pause, "pause"))
+        if paces[index] > 0:
+            items.append(Wait(paces[index], "pace"))
         items += _cut(group, scenario.chunk_size)
         if index == gate_after and scenario.gate is not None and index < len(groups) - 1:
             items.append(Wait(scenario.gate_timeout, "gate", scenario.gate))
@@ -152,6 +161,9 @@ def plan(reply: Reply, scenario: Scenario, *, close: bool = False) -> list[Step]
     framing = "chunked" if fault == "bad_chunk_size" else scenario.framing
     body = reply.body_bytes()
     payloads = [p for p in body_payloads(reply, scenario, framing) if not isinstance(p, bytes) or p]
+    if reply.coding is not None:  # compressed frame by frame (wire/fake/coding.py); the head counts the coded bytes
+        payloads = encode(payloads, reply.coding)
+        body = b"".join(p for p in payloads if isinstance(p, bytes))
     head = head_bytes(reply, framing=framing, body_length=len(body), close=close, oversized=fault == "oversized_head")
     first = next(p for p in payloads if isinstance(p, bytes))
 

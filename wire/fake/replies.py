@@ -71,6 +71,7 @@ class Reply:
     units: list[bytes] = field(default_factory=list)
     streamed: bool = False
     first_content_unit: int | None = None
+    coding: str | None = None  # the content coding the body goes out in (wire/fake/coding.py)
 
     def body_bytes(self) -> bytes:
         """The whole body as one piece (a stream's blocks joined)."""

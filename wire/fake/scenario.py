@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 FRAMINGS = ("chunked", "length")
+# Scenario.coding: see wire/fake/coding.py.
+CODINGS = ("auto", "gzip", "deflate", "raw-deflate", "br", "zstd")
 
 # Each fault breaks the reply in one observable way (see framing.apply_fault).
 FAULTS = (
@@ -65,6 +67,17 @@ class Scenario:
       gate            when set: after the first content event, wait until the gate
                       is set (at most ``gate_timeout`` seconds), then send the rest.
 
+    Pacing of a stream's content deltas (wire/fake/pacing.py):
+      first_delay     seconds before the frame with the first content delta.
+      delta_delay     seconds before each frame with a later content delta.
+      jitter          each delta_delay moved by up to this many seconds either way (never below 0).
+      seed            the seed of the jitter's draws: the same scenario always waits the same.
+
+    Content coding (wire/fake/coding.py):
+      coding          None (never), "auto" (as the request's Accept-Encoding asks: gzip,
+                      else deflate), "gzip", "deflate", "raw-deflate" (deflate without its
+                      zlib wrapper), or "br"/"zstd" (the label only, the body uncompressed).
+
     Canned replies (for shapes the generated answer never has: custom tool calls, n > 1, ...):
       reply_json      the object to send as a 200 reply instead of the generated one.
       reply_chunks    the chunk objects to stream instead of the generated ones.
@@ -96,6 +109,11 @@ class Scenario:
     reply_json: dict[str, Any] | None = None
     reply_chunks: list[dict[str, Any]] | None = None
     tool_call: str | None = None
+    first_delay: float = 0.0
+    delta_delay: float = 0.0
+    jitter: float = 0.0
+    seed: int = 0
+    coding: str | None = None
 
     def __post_init__(self) -> None:
         if self.framing not in FRAMINGS:
@@ -110,7 +128,9 @@ class Scenario:
             raise ValueError(f"events_per_frame must be at least 1, not {self.events_per_frame!r}")
         if self.status != 200 and not 400 <= self.status <= 599:
             raise ValueError(f"status must be 200 or an error status (400-599), not {self.status!r}")
-        for name in ("stall_seconds", "drip_delay", "pause", "gate_timeout"):
+        if self.coding is not None and self.coding not in CODINGS:
+            raise ValueError(f"coding must be None or one of {CODINGS}, not {self.coding!r}")
+        for name in ("stall_seconds", "drip_delay", "pause", "gate_timeout", "first_delay", "delta_delay", "jitter"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in ("retry_after", "retry_after_ms", "should_retry"):

@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from wire.fake.coding import chosen, with_coding
 from wire.fake.framing import Close, Step, Wait, plan
 from wire.fake.replies import answer, parse_json
 from wire.fake.scenario import Scenario
@@ -140,6 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             # RFC 9112 section 7.1: chunked is HTTP/1.1; an HTTP/1.0 client gets Content-Length.
             scenario = dataclasses.replace(scenario, framing="length")
         reply = answer(self.command, self.path, headers, body, scenario)
+        reply = with_coding(reply, chosen(scenario.coding, headers))
         self._send(plan(reply, scenario, close=self.close_connection))
 
     def _send(self, steps: list[Step]) -> None:
