@@ -8,6 +8,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rawserver import TIMEOUT, RawServer, raises_within
@@ -202,6 +203,10 @@ def test_a_read_timeout_after_the_whole_request_is_not_sent_again() -> None:
     assert saw_close == [True]  # and the client closed the socket it gave up on
     assert waits == [] and len(exchange.attempts) == 1
     assert exchange.attempts[0].request_sent and exchange.attempts[0].error is err
+    # The docs quote the message as the CLI prints it with the default read limit (60 s).
+    quoted = f"Timeout: {err}".replace("for 0.3s", "for 60.0s")
+    for doc in ("docs/troubleshooting.md", "docs/tour/09-errors-and-retries.md"):
+        assert quoted in (Path(__file__).parents[1] / doc).read_text(encoding="utf-8"), doc
 
 
 @pytest.mark.parametrize("end", ["reset", "close"])

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rawserver import TIMEOUT, RawServer
@@ -163,3 +164,5 @@ def test_kept_connection_closed_after_the_request_is_a_failure_not_a_resend(max_
     assert exchange is not None and len(exchange.attempts) == 1
     assert exchange.attempts[0].reused and exchange.attempts[0].request_sent
     assert exchange.attempts[0].retry_delay is None
+    troubleshooting = (Path(__file__).parents[1] / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    assert f"\nIncompleteMessage: {info.value}\n" in troubleshooting  # the message the CLI prints, quoted
