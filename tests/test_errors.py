@@ -70,3 +70,21 @@ def test_hierarchy_and_evidence() -> None:
 )
 def test_network_and_api_error_texts(error: WireError, text: str) -> None:
     assert str(error) == text
+
+
+def test_add_hint_extends_the_hint_and_the_text() -> None:
+    """The client adds why it did not send a request again (wire.retry.NOT_RESENT) to the error that ended the call."""
+    timeout = Timeout("no bytes arrived for 1s", phase="read", limit=1.0)
+    timeout.add_hint("call again")
+    assert str(timeout) == "read: no bytes arrived for 1s — call again" and timeout.hint == "call again"
+    reset = NetworkError("reset", phase="receive", hint="see the bytes")
+    reset.add_hint("call again")
+    assert str(reset) == "receive: reset — see the bytes; call again" and reset.hint == "see the bytes; call again"
+    closed = IncompleteMessage("closed before the status line", offset=0, rule="R", received=b"")
+    closed.add_hint("call again")
+    assert str(closed) == "closed before the status line at byte 0 (R) — call again" and closed.hint == "call again"
+    assert ProtocolError("bad").hint is None
+    key = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+    closed.add_hint(f"not {key}")
+    closed.redact([key])
+    assert key not in str(closed) and key not in (closed.hint or "")

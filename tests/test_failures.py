@@ -7,6 +7,8 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rawserver import TIMEOUT, RawServer, raises_within
@@ -14,6 +16,7 @@ from rawserver import TIMEOUT, RawServer, raises_within
 import wire
 from wire.client import Client
 from wire.fake import FakeServer, Scenario
+from wire.retry import NOT_RESENT
 from wire.trace import TraceEvent
 from wire.transport import Timeouts
 
@@ -122,6 +125,108 @@ def test_connection_refused_is_retried_then_a_network_error_with_the_phase() -> 
     assert err.phase == "connect" and not isinstance(err, wire.Timeout)
     assert len(err.exchange.attempts) == 3 and waits == [0.5, 1.0]
     assert "is the server running" in str(err)
+
+
+def test_connection_refused_is_retried_up_to_max_retries() -> None:
+    """The request never left (no connection): each retry is a new connect, counted from the trace."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens here now
+    opens: list[TraceEvent] = []
+    waits: list[float] = []
+
+    def on_trace(event: TraceEvent) -> None:
+        if event.name == "connection.open" and event.step == "started":
+            opens.append(event)
+
+    with pytest.raises(wire.NetworkError) as info:
+        client(
+            f"http://127.0.0.1:{port}/v1", max_retries=3, sleep=waits.append, rng=lambda: 0.0, on_trace=on_trace
+        ).chat(PROMPT)
+    err = info.value
+    assert err.phase == "connect" and len(opens) == 4 and waits == [0.5, 1.0, 2.0]
+    assert [a.request_sent for a in err.exchange.attempts] == [False] * 4
+    assert NOT_RESENT not in str(err)
+
+
+def test_a_503_is_sent_again_up_to_max_retries() -> None:
+    """The server answered and asks for a retry (5xx): three requests with max_retries=2, then the APIError."""
+    waits: list[float] = []
+    with RawServer(reply(503, "connection: close"), connections=4) as server:
+        with pytest.raises(wire.APIError) as info:
+            client(server.base_url, max_retries=2, sleep=waits.append, rng=lambda: 0.0).chat(PROMPT)
+        for _ in range(3):
+            assert server.closed.acquire(timeout=TIMEOUT)
+    err = info.value
+    assert err.status == 503 and waits == [0.5, 1.0]
+    assert server.requests == [err.exchange.request_bytes] * 3
+    assert [a.response.status for a in err.exchange.attempts if a.response] == [503, 503, 503]
+
+
+# --- sent once: no retry after the request went out (RFC 9110 §9.2.2) ---
+
+
+def until_the_client_closes(saw_close: list[bool]) -> Callable[[socket.socket], None]:
+    """A RawServer step: send nothing, read until the client closes (within TIMEOUT), note that it did."""
+
+    def step(conn: socket.socket) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            conn.settimeout(max(deadline - time.monotonic(), 0.01))
+            if not conn.recv(65536):
+                saw_close.append(True)
+                return
+
+    return step
+
+
+def reset(conn: socket.socket) -> None:
+    """A RawServer step: close with RST (SO_LINGER 0) instead of answering."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def test_a_read_timeout_after_the_whole_request_is_not_sent_again() -> None:
+    """The POST went out whole, no reply byte came: the server may be working on it, so it is sent once."""
+    saw_close: list[bool] = []
+    waits: list[float] = []
+    with RawServer(until_the_client_closes(saw_close), connections=4) as server:
+        c = client(server.base_url, timeout=Timeouts(read=0.3), max_retries=3, sleep=waits.append)
+        err, elapsed = raises_within(15, lambda: c.chat(PROMPT))
+        assert server.closed.acquire(timeout=TIMEOUT)  # the first connection is over: requests is complete
+    assert isinstance(err, wire.Timeout), repr(err)
+    assert err.phase == "read" and err.received == b"" and elapsed < 0.3 + SLACK
+    assert str(err) == f"read: no bytes arrived for 0.3s (0 bytes received so far) — {NOT_RESENT}"
+    assert err.hint == NOT_RESENT
+    exchange = err.exchange
+    assert server.requests == [exchange.request_bytes]  # all of it arrived, once
+    assert saw_close == [True]  # and the client closed the socket it gave up on
+    assert waits == [] and len(exchange.attempts) == 1
+    assert exchange.attempts[0].request_sent and exchange.attempts[0].error is err
+    # The docs quote the message as the CLI prints it with the default read limit (60 s).
+    quoted = f"Timeout: {err}".replace("for 0.3s", "for 60.0s")
+    for doc in ("docs/troubleshooting.md", "docs/tour/09-errors-and-retries.md"):
+        assert quoted in (Path(__file__).parents[1] / doc).read_text(encoding="utf-8"), doc
+
+
+@pytest.mark.parametrize("end", ["reset", "close"])
+def test_a_reset_or_close_after_the_request_with_no_reply_byte_is_not_sent_again(end: str) -> None:
+    waits: list[float] = []
+    steps = (reset,) if end == "reset" else ()
+    with RawServer(*steps, connections=4) as server:
+        with pytest.raises(wire.WireError) as info:
+            client(server.base_url, max_retries=3, sleep=waits.append).chat(PROMPT)
+        assert server.closed.acquire(timeout=TIMEOUT)
+    err = info.value
+    if end == "reset":
+        assert isinstance(err, wire.NetworkError) and not isinstance(err, wire.Timeout), repr(err)
+        assert err.phase == "receive" and "reset" in err.message
+    else:
+        assert isinstance(err, wire.IncompleteMessage), repr(err)
+        assert err.offset == 0 and err.state == "status line"
+    assert err.received == b"" and str(err).endswith(" — " + NOT_RESENT)
+    assert server.requests == [err.exchange.request_bytes]
+    assert waits == [] and len(err.exchange.attempts) == 1 and err.exchange.attempts[0].request_sent
 
 
 def test_no_retry_once_a_stream_has_delivered() -> None:

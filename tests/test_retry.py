@@ -84,26 +84,31 @@ def test_other_x_should_retry_values_leave_the_status_to_decide(header: str) -> 
 @pytest.mark.parametrize(
     "error",
     [
+        NetworkError("could not resolve 'api.example'", phase="dns"),
         NetworkError("refused", phase="connect"),
-        NetworkError("reset", phase="receive"),
-        Timeout("too slow", phase="read", limit=1.0),
-        IncompleteMessage("closed", offset=0),
+        Timeout("TCP connect did not complete", phase="connect", limit=1.0),
+        Timeout("TCP connect did not complete", phase="total", limit=1.0),
+        NetworkError("the proxy closed the connection before its tunnel was open", phase="tunnel"),
     ],
 )
-def test_failures_before_any_reply_byte_are_retried(error: WireError) -> None:
-    assert may_retry_failure(error, received=b"") is True
+def test_network_failures_before_the_request_went_out_are_retried(error: WireError) -> None:
+    assert may_retry_failure(error, sent=False) is True
 
 
 @pytest.mark.parametrize(
     "error",
     [
         NetworkError("reset", phase="receive"),
-        Timeout("too slow", phase="read", limit=1.0),
+        NetworkError("closed while we were sending", phase="send"),
+        Timeout("no bytes arrived", phase="read", limit=1.0),
+        Timeout("the total time limit ran out during receive", phase="total", limit=1.0),
+        IncompleteMessage("closed before the status line", offset=0),
         IncompleteMessage("closed mid-body", offset=20),
     ],
 )
-def test_failures_after_some_reply_bytes_are_final(error: WireError) -> None:
-    assert may_retry_failure(error, received=b"H") is False
+def test_failures_after_the_request_went_out_are_final(error: WireError) -> None:
+    """RFC 9110 §9.2.2: the server may have processed the POST (a billed call); openai-python 3.57.0 retries."""
+    assert may_retry_failure(error, sent=True) is False
 
 
 @pytest.mark.parametrize(
@@ -112,13 +117,22 @@ def test_failures_after_some_reply_bytes_are_final(error: WireError) -> None:
         TLSError("bad certificate"),
         ProxyError("407 from the proxy", proxy="http://127.0.0.1:3128", status=407),
         ProtocolError("not HTTP", offset=0),
+        IncompleteMessage("closed", offset=0),
         StreamError("no [DONE]"),
         ConfigError("no key"),
         WireError("anything else"),
     ],
 )
 def test_tls_proxy_protocol_and_other_failures_are_final(error: WireError) -> None:
-    assert may_retry_failure(error, received=b"") is False
+    assert may_retry_failure(error, sent=False) is False
+
+
+def test_the_not_resent_hint_says_what_happened_and_what_to_do() -> None:
+    assert retry.NOT_RESENT == (
+        "the request was sent and may have been processed, so wire did not send it again (a call is billed; "
+        "max_retries covers only failures before sending and replies that ask for a retry); to retry anyway, "
+        "call again"
+    )
 
 
 # --- the delay the server asks for ---
@@ -206,7 +220,7 @@ def decide(
     *,
     number: int = 1,
     max_retries: int = 2,
-    received: bytes = b"",
+    sent: bool = True,
     random_fraction: float = 0.0,
 ) -> float | None:
     return retry_delay(
@@ -214,7 +228,7 @@ def decide(
         number=number,
         max_retries=max_retries,
         response=response,
-        received=received,
+        sent=sent,
         random_fraction=random_fraction,
         now=NOW,
     )
@@ -222,9 +236,9 @@ def decide(
 
 def test_a_429_waits_what_the_server_asks_else_backs_off() -> None:
     asked = reply(429, "retry-after: 2")
-    assert decide(api_error(asked), asked, received=b"HTTP/1.1 429") == 2.0
+    assert decide(api_error(asked), asked) == 2.0
     plain = reply(429)
-    assert decide(api_error(plain), plain, received=b"HTTP/1.1 429") == 0.5
+    assert decide(api_error(plain), plain) == 0.5
     assert decide(api_error(plain), plain, number=2, random_fraction=1.0) == 0.75
 
 
@@ -263,17 +277,24 @@ def test_retry_after_ms_reaches_the_decision() -> None:
 def test_attempt_numbers_stop_at_max_retries(max_retries: int, last_retried: int) -> None:
     error = NetworkError("refused", phase="connect")
     for number in range(1, last_retried + 1):
-        assert decide(error, number=number, max_retries=max_retries) == backoff_delay(number, 0.0)
-    assert decide(error, number=last_retried + 1, max_retries=max_retries) is None
+        assert decide(error, number=number, max_retries=max_retries, sent=False) == backoff_delay(number, 0.0)
+    assert decide(error, number=last_retried + 1, max_retries=max_retries, sent=False) is None
     response = reply(500)
     assert decide(api_error(response), response, number=max_retries + 1, max_retries=max_retries) is None
 
 
-def test_network_failures_follow_what_arrived() -> None:
-    error = NetworkError("reset", phase="receive")
-    assert decide(error, number=2, random_fraction=1.0) == 0.75
-    assert decide(error, received=b"HTTP/1.1 200 OK\r\n") is None
-    assert decide(TLSError("bad certificate")) is None
+def test_network_failures_follow_whether_the_request_went_out() -> None:
+    refused = NetworkError("refused", phase="connect")
+    assert decide(refused, number=2, random_fraction=1.0, sent=False) == 0.75
+    assert decide(NetworkError("reset", phase="receive"), sent=True) is None
+    assert decide(Timeout("no bytes arrived", phase="read", limit=1.0), sent=True) is None
+    assert decide(TLSError("bad certificate"), sent=False) is None
+
+
+def test_a_status_is_retried_though_the_request_went_out() -> None:
+    """The server answered: it says whether to send again (the request was sent, as every reply's was)."""
+    response = reply(503)
+    assert decide(api_error(response), response, sent=True) == 0.5
 
 
 def test_an_api_error_without_its_response_is_final() -> None:

@@ -276,7 +276,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--ca-file", default=None, help="trust this CA as well (a private server); checking stays on")
     chat.add_argument("--timeout", type=_seconds, default=None, help="seconds for each phase (a positive number)")
     chat.add_argument(
-        "--max-retries", type=_count, default=2, help="retries on 408/409/429/5xx and network errors (0 or more)"
+        "--max-retries",
+        type=_count,
+        default=2,
+        help="retries on 408/409/429/5xx and on network errors before the request is sent (0 or more)",
     )
     add_arguments(chat)  # wire/conversation.py: --system, --messages, -o, --payload, -i
     views(chat)

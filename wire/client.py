@@ -11,8 +11,8 @@ returns a ``ChatStream`` that yields the text as it arrives and keeps the same
 
 Failures, like the official SDK: a non-2xx reply is an ``APIError``. After a
 failed attempt ``wire.retry`` says whether to send the request again and how
-long to wait first (408, 409, 429, 5xx, and network errors before any reply
-byte; ``max_retries``, default 2). Every attempt is kept on
+long to wait first (408, 409, 429, 5xx, and network errors before the
+request went out; ``max_retries``, default 2). Every attempt is kept on
 ``Exchange.attempts``. A connection the reply allows to be kept (RFC 9112
 §9.3) is used again by the next call.
 """
@@ -53,7 +53,7 @@ from wire.exchange import Attempt, Exchange
 from wire.http11 import Data, EndOfHead, Field, Response, ResponseParser, StatusLine, Trailer
 from wire.proxy import proxy_for
 from wire.request import chat_request
-from wire.retry import DEFAULT_MAX_RETRIES, retry_delay
+from wire.retry import DEFAULT_MAX_RETRIES, NOT_RESENT, retry_delay
 from wire.show import secrets_of
 from wire.sse import ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
@@ -282,11 +282,14 @@ class Client:
                     number=number,
                     max_retries=self.max_retries,
                     response=attempt.response,
-                    received=attempt.response_bytes,
+                    sent=attempt.request_sent,
                     random_fraction=self._rng(),
                     now=time.time(),
                 )
                 if delay is None:
+                    sent_unanswered = attempt.request_sent and not attempt.response_bytes
+                    if sent_unanswered and isinstance(exc, (NetworkError, IncompleteMessage)):
+                        exc.add_hint(NOT_RESENT)  # RFC 9110 §9.2.2: the server may have processed it
                     raise
                 attempt.retry_delay = delay
                 trace("attempt.retry", "started", number=number + 1, delay=delay)
@@ -347,8 +350,8 @@ class Client:
         has closed meanwhile is dropped and a new one opened (``_take_kept``), so
         the request is sent once. Once written, the request may have reached the
         server even if no answer comes back (a Chat Completions call is billed):
-        a kept connection that dies after the write is a failed attempt, which
-        only the retry policy (``max_retries``) may send again.
+        a failure after the write (a kept connection that dies, a read timeout)
+        ends the call; wire does not send the request again.
         """
         trace = exchange.tracer
         conn = self._take_kept()
@@ -357,23 +360,26 @@ class Client:
         else:
             conn = self._open(trace)
         self._watch(conn, exchange, attempt)
+        attempt.request_sent = True
         try:
             self._write(conn, exchange)
         except NetworkError as exc:
             if conn.cut_short_at is None:
+                conn.close()
                 raise
             return conn, self._early_reply(conn, exchange, attempt, exc)
-        first = conn.recv()
+        try:
+            first = conn.recv()
+        except WireError:
+            conn.close()  # a timeout or reset before any reply byte: the socket is of no more use
+            raise
         if not first and conn.reuse_count > 0:
+            conn.close()
             trace("connection.reuse", "failed", error="the server closed the kept connection without answering")
             raise IncompleteMessage(
-                "the server closed the kept-alive connection after the request was sent, without answering "
-                "(the request may have been processed: wire does not send it again on its own; max_retries decides)",
+                "the server closed the kept-alive connection after the request was sent, without answering",
                 offset=0,
-                rule=(
-                    "RFC 9112 §9.3.1, RFC 9110 §9.2.2: a non-idempotent request is not resent silently; "
-                    "only a counted retry (max_retries) sends it again"
-                ),
+                rule="RFC 9112 §9.3.1, RFC 9110 §9.2.2: a non-idempotent request is not retried automatically",
                 received=b"",
                 state="status line",
             )

@@ -72,8 +72,11 @@ class ProtocolError(WireError):
 
     ``rule`` names the rule (with its RFC 9112 / RFC 9110 / WHATWG section),
     ``offset`` is the byte offset in the stream where the fault was seen, and
-    ``received`` holds the bytes that had arrived up to that point.
+    ``received`` holds the bytes that had arrived up to that point;
+    ``hint``, when set, says what to do.
     """
+
+    hint: str | None = None
 
     def __init__(
         self,
@@ -99,6 +102,11 @@ class ProtocolError(WireError):
         super().redact(secrets)
         self.args = (self._text(secrets),)
 
+    def add_hint(self, hint: str) -> None:
+        """Add ``hint`` after the error's own one, in ``hint`` and in the text (the client says why it stopped)."""
+        self.hint = f"{self.hint}; {hint}" if self.hint else hint
+        self.args = (self._text(),)
+
     def _text(self, secrets: Iterable[str | Secret] = ()) -> str:
         text = self.message
         if self.offset is not None:
@@ -111,6 +119,8 @@ class ProtocolError(WireError):
             near = redact_part(self.received, max(0, at - 20), at + 20, secrets)
             if near:
                 text += f"; bytes near it: {near!r}"
+        if self.hint:
+            text += f" — {self.hint}"
         return text
 
 
@@ -181,10 +191,18 @@ class NetworkError(WireError):
         self.phase = phase
         self.received = bytes(received)
         self.hint = hint
-        text = f"{phase}: {message}"
-        if hint:
-            text += f" — {hint}"
-        super().__init__(text)
+        super().__init__(self._text())
+
+    def add_hint(self, hint: str) -> None:
+        """Add ``hint`` after the error's own one, in ``hint`` and in the text (the client says why it stopped)."""
+        self.hint = f"{self.hint}; {hint}" if self.hint else hint
+        self.args = (self._text(),)
+
+    def _text(self) -> str:
+        text = f"{self.phase}: {self.message}"
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
 
 
 class TLSError(NetworkError):

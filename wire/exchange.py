@@ -44,6 +44,9 @@ class Attempt:
     # The server closed or reset the connection while the request was still going out: how many of
     # the request's bytes had been sent by then (None: the request went out whole).
     sent_before_close: int | None = None
+    # The request's first byte was handed to the socket: from then on the server may have it, and a
+    # failure is not retried (wire.retry, RFC 9110 §9.2.2).
+    request_sent: bool = False
 
     @property
     def response_bytes(self) -> bytes:

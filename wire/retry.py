@@ -13,20 +13,10 @@ loop in ``request``) and ``_constants.py``. What is retried:
 - a reply whose ``x-should-retry`` field says ``true`` (``false``: never);
   otherwise the statuses 408 (request timeout), 409 (lock timeout), 429
   (rate limit) and every 5xx;
-- a network failure before any byte of the reply arrived: DNS or TCP
-  connect failed (the request never left), or the request went out and
-  then the read timed out, or the connection was reset or closed, with no
-  reply byte. In the second case the server may well have received and
-  processed the POST, and POST is not idempotent: RFC 9110 §9.2.2 says a
-  client "SHOULD NOT automatically retry a request with a non-idempotent
-  method unless it has some means to know that the request semantics are
-  actually idempotent, regardless of the method, or some means to detect
-  that the original request was never applied". wire has no such means
-  (it sends no idempotency key, and neither does the SDK); it
-  retries as the SDK does, because a caller left with no answer would call
-  again anyway, and every attempt is counted in ``max_retries`` and kept on
-  ``exchange.attempts``. A retried call may be billed twice; pass
-  ``max_retries=0`` to decide yourself.
+- a network failure before the request went out: DNS failed, the TCP
+  connect was refused, failed or timed out, a proxy dropped the connection
+  before its tunnel was open. No byte of the request had been handed to
+  the socket, so the server cannot have seen it.
 
 The wait is the server's ``retry-after-ms`` or ``retry-after`` (seconds, or
 an HTTP-date: RFC 9110 §10.2.3) when it is above 0; otherwise an
@@ -39,6 +29,18 @@ asked.)
 
 Where wire differs from the SDK (3.57.0), on purpose:
 
+- A network failure after the request went out is never retried: a read
+  timeout, or a reset or close before any byte of the reply (also on a
+  kept-alive connection found closed after the write). The SDK retries
+  these as connection errors and timeouts. The server may well have
+  received and processed the POST, and POST is not idempotent: RFC 9110
+  §9.2.2 says a client "SHOULD NOT automatically retry a request with a
+  non-idempotent method unless it has some means to know that the request
+  semantics are actually idempotent, regardless of the method, or some
+  means to detect that the original request was never applied". wire has
+  no such means (it sends no idempotency key, and neither does the SDK),
+  and a Chat Completions call is billed. The error says so
+  (``NOT_RESENT``); a caller who accepts the risk calls again.
 - A reply that broke off after some bytes arrived (a reset or a timeout
   mid-body) is not retried; the SDK retries any transport error while it
   reads a non-streamed reply (a streamed body is read after its retry loop).
@@ -63,7 +65,7 @@ from __future__ import annotations
 
 import email.utils
 
-from wire.errors import APIError, IncompleteMessage, NetworkError, ProxyError, TLSError, WireError
+from wire.errors import APIError, NetworkError, ProxyError, TLSError, WireError
 from wire.http11 import Response
 
 # How many times a failed call is sent again by default (the SDK's DEFAULT_MAX_RETRIES).
@@ -79,6 +81,11 @@ MAX_RETRY_AFTER = 120.0
 JITTER = 0.25
 # Statuses worth trying again: request timeout, lock timeout, rate limit (plus every 5xx, the server's trouble).
 RETRY_STATUSES = frozenset({408, 409, 429})
+# The hint on an error that ended a call after its request went out, before any reply byte.
+NOT_RESENT = (
+    "the request was sent and may have been processed, so wire did not send it again (a call is billed; "
+    "max_retries covers only failures before sending and replies that ask for a retry); to retry anyway, call again"
+)
 
 
 def should_retry_status(status: int, x_should_retry: str | None = None) -> bool:
@@ -96,18 +103,20 @@ def should_retry_status(status: int, x_should_retry: str | None = None) -> bool:
     return status in RETRY_STATUSES or status >= 500
 
 
-def may_retry_failure(error: WireError, *, received: bytes) -> bool:
+def may_retry_failure(error: WireError, *, sent: bool) -> bool:
     """Whether a failure without a complete reply may be tried again.
 
-    Only when nothing of the reply had arrived (``received`` is empty): the
-    request then provably did not produce an answer, so sending it again
-    cannot repeat work the server reported. TLS and proxy failures are final.
+    Only when the request provably never left: ``sent`` is False (no byte
+    of it was handed to the socket; ``wire.client`` sets
+    ``Attempt.request_sent`` just before the write). Once written, the
+    request may have been processed though no reply came (RFC 9110 §9.2.2).
+    TLS and proxy failures are final.
     """
-    if received:
+    if sent:
         return False
     if isinstance(error, (TLSError, ProxyError)):
         return False
-    return isinstance(error, (NetworkError, IncompleteMessage))
+    return isinstance(error, NetworkError)
 
 
 def parse_retry_after(retry_after_ms: str | None, retry_after: str | None, *, now: float) -> float | None:
@@ -150,14 +159,14 @@ def retry_delay(
     number: int,
     max_retries: int,
     response: Response | None,
-    received: bytes,
+    sent: bool,
     random_fraction: float,
     now: float,
 ) -> float | None:
     """Seconds to wait before sending again after attempt ``number`` failed, or None when the failure is final.
 
-    ``response`` is the attempt's complete reply (for an ``APIError``),
-    ``received`` every byte of the reply that arrived.
+    ``response`` is the attempt's complete reply (for an ``APIError``);
+    ``sent`` says whether any byte of the request was handed to the socket.
     """
     if number > max_retries:
         return None
@@ -168,7 +177,7 @@ def retry_delay(
         if asked is not None:
             # Asked to wait longer than wire waits: the server will not be ready soon; do not retry.
             return asked if asked <= MAX_RETRY_AFTER else None
-    elif not may_retry_failure(error, received=received):
+    elif not may_retry_failure(error, sent=sent):
         return None
     return backoff_delay(number, random_fraction)
 
