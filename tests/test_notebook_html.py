@@ -246,6 +246,7 @@ def test_a_streamed_exchange_shows_its_events_and_chunks(server: FakeServer) -> 
         "completion chunks",
         "answer",
         "timings",
+        "pace of the answer",
     ]
     assert html.count("<details open>") == len(titles(html))
     assert '<span class="in">&lt;</span> data: [DONE]<span class="dim">\\n</span>' in html
