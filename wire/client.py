@@ -29,7 +29,6 @@ from wire import hints
 from wire.chat import (
     CHAT_PATH,
     DEFAULT_MODEL,
-    ChatCompletion,
     StreamAssembler,
     build_payload,
     decode_stream_data,
@@ -51,6 +50,7 @@ from wire.http11 import Data, Response, ResponseParser, StatusLine
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, retry_delay
+from wire.secrets import redact_text
 from wire.show import secrets_of
 from wire.sse import ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
@@ -425,7 +425,8 @@ class Client:
             conn.peer,
         )
         exchange.reused, exchange.saved_seconds = attempt.reused, attempt.saved_seconds
-        exchange.tracer.secrets = secrets_of(exchange)  # now with a proxy's password, if any
+        if conn.tunnel is not None:
+            exchange.tracer.secrets = secrets_of(exchange)  # now with the proxy's password, if any
 
     def close(self) -> None:
         """Close the kept connection, if any."""
@@ -564,13 +565,21 @@ class Client:
                 rule="Chat Completions reply format",
             ) from None
         trace("json.parse", bytes=len(response.body))
-        exchange.completion = ChatCompletion.from_dict(exchange.json)
-        usage = exchange.completion.usage
-        trace(
-            "chat.completion",
-            text=trace.shown(exchange.completion.text, 60),
-            tokens=usage.total_tokens if usage else None,
-        )
+        # The typed views are read from the JSON when first asked for (Exchange.completion), by the
+        # trace too: a call nobody traces never builds them.
+        trace.later("chat.completion", "complete", lambda: _completion_facts(exchange))
+
+
+def _completion_facts(exchange: Exchange) -> dict[str, Any]:
+    """The ``chat.completion`` trace step's facts: the answer's start and the tokens (or why they are missing)."""
+    try:
+        completion = exchange.completion
+    except ProtocolError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    assert completion is not None
+    usage = completion.usage
+    text = redact_text(completion.text, exchange.tracer.secrets)[:60]  # redacted, then cut (as Tracer.shown)
+    return {"text": text, "tokens": usage.total_tokens if usage else None}
 
 
 def _reads(conn: Connection, first: bytes) -> Iterator[bytes]:

@@ -74,7 +74,6 @@ class Exchange:
     events: list[Event] = field(default_factory=list)
     response: Response | None = None
     json: Any = None
-    completion: ChatCompletion | None = None
     sse_events: list[ServerSentEvent] = field(default_factory=list)
     sse_decoder: SSEDecoder | None = None
     completion_chunks: list[dict[str, Any]] = field(default_factory=list)  # the chat.completion.chunk objects
@@ -83,6 +82,24 @@ class Exchange:
     reused: bool = False  # the last attempt reused a kept-alive connection
     capture_truncated: bool = False  # the records stopped at transport.MAX_CAPTURE_BYTES; the reply went on
     saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
+    _completion: ChatCompletion | None = field(default=None, repr=False)  # see ``completion``
+
+    @property
+    def completion(self) -> ChatCompletion | None:
+        """The reply as typed views (``wire.chat``): read from ``json`` on first use, then kept.
+
+        A streamed reply's completion is assembled as the chunks arrive and set
+        here. Reading the views costs more than the JSON itself, so a call that
+        only wants ``json`` never pays for them; a reply that lacks what the
+        views cannot do without (``choices``) raises ``ProtocolError`` here.
+        """
+        if self._completion is None and self.json is not None and not self.stream:
+            self._completion = ChatCompletion.from_dict(self.json)
+        return self._completion
+
+    @completion.setter
+    def completion(self, value: ChatCompletion | None) -> None:
+        self._completion = value
 
     @property
     def response_bytes(self) -> bytes:
@@ -102,6 +119,12 @@ class Exchange:
     @property
     def text(self) -> str:
         """The answer's text (first choice), or "" when there is none."""
+        if self._completion is None:
+            # The usual reply has the text at choices[0].message.content: read it there, without
+            # building the typed views. Anything else (content parts, no choices) goes through them.
+            content = _first_content(self.json)
+            if content is not None:
+                return content
         return self.completion.text if self.completion is not None else ""
 
     def __repr__(self) -> str:
@@ -111,3 +134,13 @@ class Exchange:
             f"{len(self.request_bytes)} bytes out, {len(self.response_bytes)} bytes in, "
             f"{len(self.attempts)} attempt(s)>"
         )
+
+
+def _first_content(reply: Any) -> str | None:
+    """``reply["choices"][0]["message"]["content"]`` when each step is there with its JSON type, else None."""
+    choices = reply.get("choices") if isinstance(reply, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return None
+    message = choices[0].get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) else None

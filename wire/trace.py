@@ -14,6 +14,12 @@ each one to the ``on_trace`` callback, if any, when it is recorded:
 - the parser's events (``http11.status_line``, ``http11.field``, ...) once
   per read, all with the time that read returned: a read that brings the
   whole head gives every field the same time.
+
+Most calls are never traced by anyone. So without a callback, a step is
+kept as it was reported (its name, time and facts) and becomes a redacted
+``TraceEvent`` only when someone reads ``events``; a fact that costs
+something to work out (the answer's text) can be given as a function, called
+then.
 """
 
 from __future__ import annotations
@@ -43,6 +49,12 @@ class TraceEvent:
 
 TraceCallback = Callable[[TraceEvent], None]
 
+# What the tracer keeps until its events are read: a step as reported (name, step, time, facts
+# or a function that gives them), a batch of parser events with the time they arrived, or an
+# event already made (when there is a callback).
+Facts = dict[str, Any] | Callable[[], dict[str, Any]]
+_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, list[Event]]
+
 
 class Tracer:
     """Collects trace events for one call and passes each to ``callback`` when it is recorded.
@@ -59,7 +71,7 @@ class Tracer:
     def __init__(self, callback: TraceCallback | None = None, *, secrets: list[Secret] | None = None) -> None:
         self.callback = callback
         self.secrets: list[Secret] = list(secrets or [])
-        self._entries: list[TraceEvent | tuple[float, list[Event]]] = []
+        self._entries: list[_Entry] = []
         self._start = time.perf_counter()
 
     @property
@@ -69,16 +81,34 @@ class Tracer:
         for entry in self._entries:
             if isinstance(entry, TraceEvent):
                 expanded.append(entry)
-            else:
+            elif len(entry) == 2:
                 expanded.extend(self._redacted(e) for e in _from_parser(*entry))
-        self._entries = list(expanded)  # expand each batch once
+            else:
+                expanded.append(self._made(*entry))
+        self._entries = list(expanded)  # expand each entry once
         return expanded
 
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
-        event = self._redacted(TraceEvent(name, step, time.perf_counter() - self._start, info))
+        now = time.perf_counter() - self._start
+        if self.callback is None:
+            self._entries.append((name, step, now, info))  # made into a TraceEvent when read
+            return
+        event = self._made(name, step, now, info)
         self._entries.append(event)
-        if self.callback is not None:
-            self.callback(event)
+        self.callback(event)
+
+    def later(self, name: str, step: str, facts: Facts) -> None:
+        """Record a step whose facts may be a function, called when the trace is read (or at once, for a callback)."""
+        now = time.perf_counter() - self._start
+        if self.callback is None:
+            self._entries.append((name, step, now, facts))
+            return
+        event = self._made(name, step, now, facts)
+        self._entries.append(event)
+        self.callback(event)
+
+    def _made(self, name: str, step: str, now: float, facts: Facts) -> TraceEvent:
+        return self._redacted(TraceEvent(name, step, now, facts() if callable(facts) else facts))
 
     def parser_events(self, events: list[Event]) -> None:
         """One trace event per status line, field, end of head, chunk frame, trailer and end of message."""
