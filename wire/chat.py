@@ -564,7 +564,8 @@ class StreamAssembler:
     """
 
     def __init__(self) -> None:
-        self.chunks: list[dict[str, Any]] = []
+        self.chunks: list[dict[str, Any]] = []  # the client may make it a wire.capture.Kept list
+        self.added = 0  # chunks added, kept or not
         self.done = False
         self._choices: dict[int, dict[str, Any]] = {}  # index -> the choice so far, its message from the deltas
         self._head: dict[str, Any] = {}  # id, created, model, ...: the first value each field had
@@ -581,6 +582,7 @@ class StreamAssembler:
     def add(self, chunk: dict[str, Any]) -> str:
         """Add one chunk; return the text it carries for the first choice ("" if none)."""
         self.chunks.append(chunk)
+        self.added += 1
         if not isinstance(chunk, dict):
             raise self._error(f"a chunk should be a JSON object, not {type(chunk).__name__}")
         if chunk.get("error") is not None:
@@ -632,11 +634,13 @@ class StreamAssembler:
                 acc[key] = copy.deepcopy(value)
             elif key in _NAMES:
                 pass
+            elif isinstance(old, _Text) and isinstance(value, str):
+                old.append(value)
             elif isinstance(old, str) and isinstance(value, str):
-                acc[key] = old + value
+                acc[key] = _Text([old, value])
             elif isinstance(old, dict) and isinstance(value, dict):
                 self._merge(old, value, f"{where}.{key}")
-            elif isinstance(old, list) and isinstance(value, list):
+            elif isinstance(old, list) and not isinstance(old, _Text) and isinstance(value, list):
                 if key in _INDEXED or _indexed(value):
                     self._merge_indexed(old, value, f"{where}.{key}")
                 else:
@@ -644,7 +648,7 @@ class StreamAssembler:
             elif type(old) is type(value) or (isinstance(old, _NUMBER) and isinstance(value, _NUMBER)):
                 acc[key] = value  # a number or a boolean: the latest value
             else:
-                new, was = type(value).__name__, type(old).__name__
+                new, was = type(value).__name__, "str" if isinstance(old, _Text) else type(old).__name__
                 raise self._error(f"a chunk's {where}.{key} is a {new} after a {was}: cannot add them up")
 
     def _merge_indexed(self, acc: list[Any], pieces: list[Any], where: str) -> None:
@@ -664,11 +668,11 @@ class StreamAssembler:
 
     def completion(self) -> ChatCompletion:
         """The assembled reply, as ``object: "chat.completion"`` (what the call without streaming returns)."""
-        if not self.chunks:
+        if not self.added:
             raise self._error("no chunks to assemble")
         choices = []
         for index in sorted(self._choices):
-            choice = copy.deepcopy(self._choices[index])
+            choice = _joined(self._choices[index])
             message = choice["message"]
             message.setdefault("role", "assistant")
             message.setdefault("content", None)
@@ -687,6 +691,25 @@ class StreamAssembler:
         if self._usage is not None:
             reply["usage"] = self._usage
         return ChatCompletion.from_dict(reply)
+
+
+class _Text(list[str]):
+    """Pieces of a text being assembled, joined once at the end (``_joined``).
+
+    Adding a piece to a str copies the whole text so far: over a stream of
+    many thousand pieces that costs time quadratic in its length.
+    """
+
+
+def _joined(value: Any) -> Any:
+    """A deep copy of an assembled value with every ``_Text`` joined into one str."""
+    if isinstance(value, _Text):
+        return "".join(value)
+    if isinstance(value, dict):
+        return {key: _joined(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_joined(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def _indexed(value: Any) -> bool:

@@ -23,9 +23,11 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from wire import hints
+from wire import hints, transport
+from wire.capture import DEFAULT_CAPTURE, Kept, check_capture
 from wire.chat import (
     CHAT_PATH,
     DEFAULT_MODEL,
@@ -45,14 +47,14 @@ from wire.errors import (
     TLSError,
     WireError,
 )
-from wire.exchange import Attempt, Exchange
-from wire.http11 import Data, Response, ResponseParser, StatusLine
+from wire.exchange import Attempt, Exchange, first_content
+from wire.http11 import ChunkHeader, Data, EndOfMessage, Event, Response, ResponseParser, StatusLine
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, retry_delay
 from wire.secrets import redact_text
 from wire.show import secrets_of
-from wire.sse import ServerSentEvent, SSEDecoder
+from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
 from wire.transport import Connection, Timeouts
 
@@ -70,6 +72,9 @@ class Client:
     trust root for a private CA (it never turns verification off).
     ``timeout`` is seconds for every phase, or ``Timeouts(connect, tls,
     read, total)``. ``sleep`` and ``rng`` are injectable so tests never wait.
+    ``capture`` says what each exchange keeps of the bytes, events and chunks:
+    ``"full"``, ``"bounded"`` (the default: memory stays flat however long
+    the stream) or ``"off"`` (see ``wire/capture.py``).
     """
 
     def __init__(
@@ -85,6 +90,7 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         on_trace: TraceCallback | None = None,
+        capture: str = DEFAULT_CAPTURE,
     ) -> None:
         if settings is not None and not isinstance(settings, Settings):
             hint = f"; pass base_url={settings!r} as a keyword" if isinstance(settings, str) else ""
@@ -115,6 +121,7 @@ class Client:
         self.timeouts = Timeouts.coerce(timeout)
         self.max_retries = max_retries
         self.on_trace = on_trace  # called with each TraceEvent as it happens
+        self.capture = check_capture(capture)
         self._conn: Connection | None = None  # kept alive after a reply that allows it
         self._sleep = sleep
         self._rng = rng
@@ -147,7 +154,7 @@ class Client:
             body=encode_payload(payload),
             accept="text/event-stream" if stream else "application/json",
         )
-        trace = Tracer(self.on_trace)
+        trace = Tracer(self.on_trace, capture=self.capture)
         trace("payload.build", model=payload["model"], messages=len(payload["messages"]), stream=stream)
         request_bytes = request.to_bytes()
         trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
@@ -158,6 +165,7 @@ class Client:
             request_bytes=request_bytes,
             stream=stream,
             tracer=trace,
+            capture=self.capture,
         )
         trace.secrets = secrets_of(exchange)  # a server may echo the key: the trace never shows it
         return exchange
@@ -236,11 +244,13 @@ class Client:
     def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
         """Connect (or reuse the kept connection), send, read the reply; yield text deltas when streaming."""
         conn, first = self._send(exchange, attempt)
-        exchange.events = []
+        exchange.events = Kept.for_capture(self.capture)
         exchange.response = None
         keep = False
         try:
-            parser = ResponseParser(keep_body=True)
+            # A streamed body can be far longer than anything a reply needs kept whole: unless the
+            # capture is full, _read_stream keeps what fits the reply's byte budget itself.
+            parser = ResponseParser(keep_body=not exchange.stream or self.capture == "full")
             reads = _reads(conn, first)
             try:
                 if exchange.stream:
@@ -425,6 +435,8 @@ class Client:
             conn.peer,
         )
         exchange.reused, exchange.saved_seconds = attempt.reused, attempt.saved_seconds
+        budgets = {"full": None, "off": 0}  # "bounded": transport.MAX_CAPTURE_BYTES each way
+        conn.max_capture = budgets.get(exchange.capture, transport.MAX_CAPTURE_BYTES)
         if conn.tunnel is not None:
             exchange.tracer.secrets = secrets_of(exchange)  # now with the proxy's password, if any
 
@@ -461,13 +473,17 @@ class Client:
     ) -> Iterator[str]:
         """Feed bytes -> HTTP events -> SSE events -> completion chunks, yielding each text delta at once."""
         decoder = SSEDecoder()
+        kept_comments: Kept[Comment] = Kept.for_capture(self.capture)
+        decoder.comments = kept_comments
         assembler = StreamAssembler()
+        assembler.chunks = Kept.for_capture(self.capture)
         exchange.sse_decoder = decoder
-        exchange.sse_events = []
+        exchange.sse_events = Kept.for_capture(self.capture)
         exchange.completion_chunks = assembler.chunks
         events = exchange.events
         trace = exchange.tracer
-        comments = 0
+        comments = 0  # comments seen so far (kept or dropped)
+        body = None if parser.keep_body else _BodyKeeper(attempt, exchange.capture)
         done = False
         ok = False  # a 2xx reply: its body is an event stream (an error body is read whole)
         idle_limit = self.timeouts.read
@@ -477,12 +493,14 @@ class Client:
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
             trace.parser_events(new)
+            if body is not None:
+                body.add(new)
             now = time.monotonic()
             if idle_limit is not None and ok and not done and now - last_event > idle_limit:
                 # Keep-alive comments keep the socket busy but carry no answer: they do not reset the clock.
                 raise Timeout(
                     f"no event for {now - last_event:.1f}s (read limit {idle_limit}s); the server sent only "
-                    f"{len(decoder.comments)} keep-alive comment(s)",
+                    f"{comments} keep-alive comment(s)",
                     phase="read",
                     received=attempt.response_bytes,
                     limit=idle_limit,
@@ -494,7 +512,7 @@ class Client:
                     continue
                 for sse in decoder.feed(ev.data):
                     exchange.sse_events.append(sse)
-                    trace("sse.event", event=sse.event, data=trace.shown(sse.data, 60), offset=sse.offset)
+                    trace.later("sse.event", "complete", partial(_sse_facts, sse, trace))
                     last_event = now
                     if done:
                         continue
@@ -506,10 +524,14 @@ class Client:
                     trace("chat.chunk", delta=delta)
                     if delta:
                         yield delta
-                for comment in decoder.comments[comments:]:
+                total = len(kept_comments) + kept_comments.dropped
+                new_comments = kept_comments[len(kept_comments) - (total - comments) :] if total > comments else []
+                for comment in new_comments:
                     trace("sse.comment", text=comment.text, offset=comment.offset)
-                comments = len(decoder.comments)
+                comments = total
         exchange.response = parser.response
+        if body is not None:
+            body.fill(exchange.response, exchange)
         if ok:
             for sse in decoder.flush():
                 exchange.sse_events.append(sse)
@@ -566,8 +588,66 @@ class Client:
             ) from None
         trace("json.parse", bytes=len(response.body))
         # The typed views are read from the JSON when first asked for (Exchange.completion), by the
-        # trace too: a call nobody traces never builds them.
+        # trace too: a call nobody traces never builds them. A reply that is not the usual one (no
+        # text at choices[0].message.content) is read at once, so that one without the parts the
+        # views need fails the call with a ProtocolError that names the part.
+        if first_content(exchange.json) is None:
+            _ = exchange.completion
         trace.later("chat.completion", "complete", lambda: _completion_facts(exchange))
+
+
+def _sse_facts(sse: ServerSentEvent, trace: Tracer) -> dict[str, Any]:
+    """The ``sse.event`` trace step's facts (made when the trace is read)."""
+    return {"event": sse.event, "data": trace.shown(sse.data, 60), "offset": sse.offset}
+
+
+class _BodyKeeper:
+    """A streamed reply's body and chunk frames, kept while they fit the reply's byte budget.
+
+    The parser runs without keeping the body (``keep_body=False``) unless the
+    capture is full; this keeps what a short stream or an error reply needs
+    (the views, an error's JSON). If all of it fit, the response gets its body,
+    raw bytes and frames as if the parser had kept them; else ``dropped``
+    counts the body bytes left out and the response keeps only its head.
+    """
+
+    def __init__(self, attempt: Attempt, capture: str) -> None:
+        self.attempt = attempt
+        self.budget = 0 if capture == "off" else transport.MAX_CAPTURE_BYTES
+        self.parts: list[bytes] = []
+        self.frames: list[ChunkHeader] = []
+        self.kept = 0
+        self.dropped = 0
+        self.ok: bool | None = None  # a 2xx reply (None: no status line yet)
+        self.end: int | None = None
+
+    def add(self, events: list[Event]) -> None:
+        for ev in events:
+            if isinstance(ev, Data):
+                size = len(ev.data)
+                # An error reply's body is kept whatever the capture: its JSON says what went wrong.
+                if self.dropped == 0 and (self.kept + size <= self.budget or not self.ok):
+                    self.parts.append(ev.data)
+                    self.kept += size
+                else:
+                    self.dropped += size
+            elif isinstance(ev, ChunkHeader):
+                if self.dropped == 0:
+                    self.frames.append(ev)
+            elif isinstance(ev, StatusLine):
+                self.ok = 200 <= ev.status < 300
+            elif isinstance(ev, EndOfMessage):
+                self.end = ev.offset
+
+    def fill(self, response: Response | None, exchange: Exchange) -> None:
+        exchange.body_dropped = self.dropped
+        if response is None or self.dropped:
+            return
+        response.body = b"".join(self.parts)
+        received = self.attempt.response_bytes
+        if self.end is not None and len(received) >= self.end:
+            response.raw = received[: self.end]
+            response._chunk_headers = self.frames  # frames are cut from the raw bytes (wire/http11/response.py)
 
 
 def _completion_facts(exchange: Exchange) -> dict[str, Any]:

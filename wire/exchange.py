@@ -82,6 +82,8 @@ class Exchange:
     reused: bool = False  # the last attempt reused a kept-alive connection
     capture_truncated: bool = False  # the records stopped at transport.MAX_CAPTURE_BYTES; the reply went on
     saved_seconds: float = 0.0  # what the reuse saved: the original connection's DNS + TCP + TLS time
+    capture: str = "full"  # what the exchange keeps: "full", "bounded" or "off" (wire/capture.py)
+    body_dropped: int = 0  # bytes of a streamed body not kept (capture bounded or off); 0: all kept
     _completion: ChatCompletion | None = field(default=None, repr=False)  # see ``completion``
 
     @property
@@ -122,7 +124,7 @@ class Exchange:
         if self._completion is None:
             # The usual reply has the text at choices[0].message.content: read it there, without
             # building the typed views. Anything else (content parts, no choices) goes through them.
-            content = _first_content(self.json)
+            content = first_content(self.json)
             if content is not None:
                 return content
         return self.completion.text if self.completion is not None else ""
@@ -136,7 +138,7 @@ class Exchange:
         )
 
 
-def _first_content(reply: Any) -> str | None:
+def first_content(reply: Any) -> str | None:
     """``reply["choices"][0]["message"]["content"]`` when each step is there with its JSON type, else None."""
     choices = reply.get("choices") if isinstance(reply, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):

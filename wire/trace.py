@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wire.http11 import ChunkHeader, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
+from wire.capture import Kept
+from wire.http11 import ChunkHeader, Data, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
 from wire.secrets import Secret, redact_text
 
 
@@ -53,7 +54,7 @@ TraceCallback = Callable[[TraceEvent], None]
 # or a function that gives them), a batch of parser events with the time they arrived, or an
 # event already made (when there is a callback).
 Facts = dict[str, Any] | Callable[[], dict[str, Any]]
-_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, list[Event]]
+_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event]
 
 
 class Tracer:
@@ -68,10 +69,13 @@ class Tracer:
     the key back in a field, the reason phrase or an event.
     """
 
-    def __init__(self, callback: TraceCallback | None = None, *, secrets: list[Secret] | None = None) -> None:
+    def __init__(
+        self, callback: TraceCallback | None = None, *, secrets: list[Secret] | None = None, capture: str = "full"
+    ) -> None:
         self.callback = callback
         self.secrets: list[Secret] = list(secrets or [])
-        self._entries: list[_Entry] = []
+        # Unless the capture is full, the first and the latest steps (wire/capture.py; "off" keeps the trace too).
+        self._entries: Kept[_Entry] = Kept.for_capture("full" if capture == "full" else "bounded")
         self._start = time.perf_counter()
 
     @property
@@ -82,11 +86,18 @@ class Tracer:
             if isinstance(entry, TraceEvent):
                 expanded.append(entry)
             elif len(entry) == 2:
-                expanded.extend(self._redacted(e) for e in _from_parser(*entry))
+                expanded.extend(self._redacted(e) for e in _from_parser(entry[0], [entry[1]]))
             else:
                 expanded.append(self._made(*entry))
-        self._entries = list(expanded)  # expand each entry once
+        dropped = self._entries.dropped
+        self._entries[:] = expanded  # expand each entry once
+        self._entries.dropped = dropped
         return expanded
+
+    @property
+    def dropped(self) -> int:
+        """How many steps the capture left out (between the first ones and the latest; see wire/capture.py)."""
+        return self._entries.dropped
 
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
         now = time.perf_counter() - self._start
@@ -116,7 +127,8 @@ class Tracer:
             return
         now = time.perf_counter() - self._start
         if self.callback is None:
-            self._entries.append((now, events))
+            # One entry per event that becomes a step (body data does not), kept as it came.
+            self._entries.extend((now, e) for e in events if type(e) is not Data)
             return
         for event in _from_parser(now, events):
             event = self._redacted(event)
