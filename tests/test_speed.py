@@ -84,3 +84,19 @@ def test_a_deferred_step_is_redacted_with_the_secrets_known_when_read() -> None:
     shown = [e.info for e in tracer.events]
     assert shown == [{"name": "x-echo", "value": "you sent sk-…wxyz"}, {"text": "sk-…wxyz"}]
     assert KEY not in repr(tracer.events)
+
+
+def test_a_long_text_is_assembled_from_its_pieces_and_a_list_after_it_is_still_an_error() -> None:
+    from wire.chat import StreamAssembler
+    from wire.errors import StreamError
+
+    def chunk(delta: dict[str, object]) -> dict[str, object]:
+        return {"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}
+
+    assembler = StreamAssembler()
+    pieces = [f"{i} " for i in range(2000)]  # several blocks of joined pieces, then the latest ones
+    for piece in pieces:
+        assembler.add(chunk({"content": piece}))
+    assert assembler.completion().text == "".join(pieces)
+    with pytest.raises(StreamError, match=r"choices\[0\]\.delta\.content is a list after a str"):
+        assembler.add(chunk({"content": ["x"]}))

@@ -11,8 +11,10 @@ of it costs far more memory than the stream itself. So:
   up to ``MAX_CAPTURE_BYTES`` each (each direction has its own budget, so a
   big request body leaves the reply's bytes, a 413 say, in view), and of each
   list (events, SSE events, chunks, trace) the first ``KEEP_FIRST`` and the
-  last ``KEEP_LAST`` items. A streamed body is kept while its bytes fit the
-  reply's budget. Memory stays flat however long the stream.
+  last ``KEEP_LAST`` items. A streamed body (the same bytes as the reply's
+  records, less the framing) is kept whole while it is at most
+  ``MAX_STREAM_BODY_BYTES``, else not at all. Memory stays flat however
+  long the stream.
 - ``"off"``: keep none of the bytes, events or chunks; the response's status
   line and fields, the JSON and the completion are still there.
 
@@ -31,6 +33,8 @@ DEFAULT_CAPTURE = "bounded"
 # Bytes kept of each direction's records, in "bounded" mode: a chat reply is a few KiB and a
 # long stream a few MiB; past this the bytes still flow, uncaptured.
 MAX_CAPTURE_BYTES = 8 * 1024 * 1024
+# A streamed body kept whole in "bounded" mode (an error reply's body is always kept).
+MAX_STREAM_BODY_BYTES = 1024 * 1024
 # Items kept of each list in "bounded" mode: the first ones and the latest ones.
 KEEP_FIRST = 1000
 KEEP_LAST = 1000
@@ -51,11 +55,14 @@ def byte_budget(capture: str) -> int | None:
 
 
 class Kept(list[T]):
-    """A list that keeps its first ``first`` items and its latest ``last``; ``dropped`` counts those between.
+    """A list that keeps its first ``first`` items and its latest ones; ``dropped`` counts those between.
 
     ``first=None`` keeps everything (a plain list). Items ``[0:first]`` are the
     first ones, the rest the latest ones; ``dropped`` items were taken out
-    between them (the views say so at index ``first``).
+    between them (the views say so at index ``first``). The latest ones are
+    at least ``last`` and at most ``2 * last``: the list is cut back to
+    ``first + last`` items once it holds ``first + 2 * last``, so that adding
+    an item stays cheap (a cut moves ``last`` items, once every ``last`` items).
     """
 
     def __init__(self, items: Iterable[T] = (), *, first: int | None = None, last: int = 0) -> None:
@@ -76,12 +83,12 @@ class Kept(list[T]):
 
     def append(self, item: T) -> None:
         super().append(item)
-        if self.first is not None and len(self) > self.first + self.last:
+        if self.first is not None and len(self) > self.first + 2 * self.last:
             self._trim()
 
     def extend(self, items: Iterable[T]) -> None:
         super().extend(items)
-        if self.first is not None and len(self) > self.first + self.last:
+        if self.first is not None and len(self) > self.first + 2 * self.last:
             self._trim()
 
     def __iadd__(self, items: Iterable[T]) -> Kept[T]:  # type: ignore[override,misc]
@@ -89,7 +96,7 @@ class Kept(list[T]):
         return self
 
     def _trim(self) -> None:
-        """Take out the oldest items after the first ones (moving the latest ``last`` items down: cheap)."""
+        """Take out the oldest items after the first ones, down to the latest ``last``."""
         assert self.first is not None
         cut = len(self) - self.first - self.last
         del self[self.first : self.first + cut]

@@ -614,7 +614,11 @@ class StreamAssembler:
             for key, value in choice.items():
                 if key == "finish_reason" and value is not None:
                     snapshot[key] = value  # the last one given, never joined
-                elif key not in ("index", "delta", "finish_reason"):
+                elif key in ("index", "delta", "finish_reason"):
+                    continue
+                elif value is None:
+                    snapshot.setdefault(key, None)  # as _merge does with a null (logprobs, in most chunks)
+                else:
                     self._merge(snapshot, {key: value}, where)
             content = delta.get("content")
             if index == 0 and isinstance(content, str):
@@ -694,11 +698,26 @@ class StreamAssembler:
 
 
 class _Text(list[str]):
-    """Pieces of a text being assembled, joined once at the end (``_joined``).
+    """Pieces of a text being assembled, joined at the end (``_joined``).
 
     Adding a piece to a str copies the whole text so far: over a stream of
-    many thousand pieces that costs time quadratic in its length.
+    many thousand pieces that costs time quadratic in its length. A piece
+    is a str object of its own (about 50 bytes besides its text), so every
+    ``BLOCK`` pieces are joined into one: the list holds blocks, then the
+    latest pieces.
     """
+
+    BLOCK = 512
+
+    def __init__(self, pieces: list[str]) -> None:
+        super().__init__(pieces)
+        self.blocks = 0  # the first items are joined blocks
+
+    def append(self, piece: str) -> None:
+        super().append(piece)
+        if len(self) - self.blocks >= self.BLOCK:
+            self[self.blocks :] = ["".join(self[self.blocks :])]
+            self.blocks += 1
 
 
 def _joined(value: Any) -> Any:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
+from wire import capture as capture_setting
 from wire import hints, transport
 from wire.capture import DEFAULT_CAPTURE, Kept, check_capture
 from wire.chat import (
@@ -508,27 +509,32 @@ class Client:
             for ev in new:
                 if isinstance(ev, StatusLine):
                     ok = 200 <= ev.status < 300
-                if not ok or not isinstance(ev, Data):
+            if not ok:
+                continue
+            # The body bytes this read brought, in one piece (the decoder's events and offsets do
+            # not depend on how the bytes are split; one feed a read costs less than one a frame).
+            body_data = b"".join([ev.data for ev in new if type(ev) is Data])
+            if not body_data:
+                continue
+            for sse in decoder.feed(body_data):
+                exchange.sse_events.append(sse)
+                trace.later("sse.event", "complete", partial(_sse_facts, sse, trace))
+                last_event = now
+                if done:
                     continue
-                for sse in decoder.feed(ev.data):
-                    exchange.sse_events.append(sse)
-                    trace.later("sse.event", "complete", partial(_sse_facts, sse, trace))
-                    last_event = now
-                    if done:
-                        continue
-                    chunk = self._decode_chunk(sse, exchange, assembler, attempt)
-                    if chunk is None:  # data: [DONE]
-                        done = True
-                        continue
-                    delta = assembler.add(chunk)
-                    trace("chat.chunk", delta=delta)
-                    if delta:
-                        yield delta
-                total = len(kept_comments) + kept_comments.dropped
-                new_comments = kept_comments[len(kept_comments) - (total - comments) :] if total > comments else []
-                for comment in new_comments:
-                    trace("sse.comment", text=comment.text, offset=comment.offset)
-                comments = total
+                chunk = self._decode_chunk(sse, exchange, assembler, attempt)
+                if chunk is None:  # data: [DONE]
+                    done = True
+                    continue
+                delta = assembler.add(chunk)
+                trace("chat.chunk", delta=delta)
+                if delta:
+                    yield delta
+            total = len(kept_comments) + kept_comments.dropped
+            new_comments = kept_comments[len(kept_comments) - (total - comments) :] if total > comments else []
+            for comment in new_comments:
+                trace("sse.comment", text=comment.text, offset=comment.offset)
+            comments = total
         exchange.response = parser.response
         if body is not None:
             body.fill(exchange.response, exchange)
@@ -602,7 +608,7 @@ def _sse_facts(sse: ServerSentEvent, trace: Tracer) -> dict[str, Any]:
 
 
 class _BodyKeeper:
-    """A streamed reply's body and chunk frames, kept while they fit the reply's byte budget.
+    """A streamed reply's body and chunk frames, kept while they fit its budget (wire/capture.py).
 
     The parser runs without keeping the body (``keep_body=False``) unless the
     capture is full; this keeps what a short stream or an error reply needs
@@ -613,7 +619,7 @@ class _BodyKeeper:
 
     def __init__(self, attempt: Attempt, capture: str) -> None:
         self.attempt = attempt
-        self.budget = 0 if capture == "off" else transport.MAX_CAPTURE_BYTES
+        self.budget = 0 if capture == "off" else min(transport.MAX_CAPTURE_BYTES, capture_setting.MAX_STREAM_BODY_BYTES)
         self.parts: list[bytes] = []
         self.frames: list[ChunkHeader] = []
         self.kept = 0
@@ -622,8 +628,11 @@ class _BodyKeeper:
         self.end: int | None = None
 
     def add(self, events: list[Event]) -> None:
+        if self.dropped:  # past the budget: only count what is left out
+            self.dropped += sum(len(ev.data) for ev in events if isinstance(ev, Data))
+            return
         for ev in events:
-            if isinstance(ev, Data):
+            if type(ev) is Data:
                 size = len(ev.data)
                 # An error reply's body is kept whatever the capture: its JSON says what went wrong.
                 if self.dropped == 0 and (self.kept + size <= self.budget or not self.ok):
@@ -631,6 +640,7 @@ class _BodyKeeper:
                     self.kept += size
                 else:
                     self.dropped += size
+                    self.parts, self.frames = [], []  # the body will not be whole: keep none of it
             elif isinstance(ev, ChunkHeader):
                 if self.dropped == 0:
                     self.frames.append(ev)
