@@ -78,6 +78,7 @@ ORDER = [
     "wire.http11",
     "wire.proxy",
     "wire.sse",
+    "wire.capture",
     "wire.trace",
     "wire.retry",
     "wire.exchange",

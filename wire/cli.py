@@ -31,6 +31,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from wire.capture import CAPTURES, DEFAULT_CAPTURE
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
 from wire.client import Client
 from wire.config import Settings
@@ -222,6 +223,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--har", metavar="FILE", help="also save the exchange (every attempt) as an HTTP Archive 1.2")
         p.add_argument("--trace", action="store_true", help="print each layer's steps as they happen (to stderr)")
         p.add_argument(
+            "--capture",
+            choices=CAPTURES,
+            default=DEFAULT_CAPTURE,
+            help="what the exchange keeps of a long reply: its bytes, events and chunks (default: bounded)",
+        )
+        p.add_argument(
             "--step",
             action="store_true",
             help="pause after each layer (Enter to go on, q to stop); no pauses without a terminal",
@@ -307,7 +314,7 @@ def _demo(args: argparse.Namespace, out: TextIO, color: bool) -> int:
                 "over real TCP and TLS on loopback (no key, no network). Each layer, in wire order:\n",
                 file=out,
             )
-        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0)
+        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0, )
         return _run(client, settings, args.prompt, None, args, layers, out, color)
 
 
@@ -323,7 +330,9 @@ def _chat(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     # From the environment or .env, these go into the request as they are: check them as text.
     _check_text(settings.model, f"the model ({settings.sources.get('model', 'default')})")
     _check_text(settings.base_url, f"the base URL ({settings.sources.get('base_url', 'default')})")
-    client = Client(settings, ca_file=args.ca_file, timeout=args.timeout, max_retries=args.max_retries)
+    client = Client(
+        settings, ca_file=args.ca_file, timeout=args.timeout, max_retries=args.max_retries, capture=args.capture
+    )
     return _run(client, settings, args.prompt, args.model, args, layers, out, color)
 
 

@@ -516,7 +516,7 @@ def capture_notes(exchange: Exchange) -> list[str]:
         dropped = getattr(items, "dropped", 0)
         if dropped:
             first = getattr(items, "first", 0)
-            kept = f"the first {first:,} and the last {len(items) - first:,} were"
+            kept = f"the first {first:,} and the last {len(items) - first:,} were" if items else "none was"
             notes.append(f"  {dropped:,} {name} were not kept: {kept}")
     if exchange.tracer.dropped:
         notes.append(f"  {exchange.tracer.dropped:,} trace steps were not kept (the first and the latest were)")
