@@ -314,7 +314,7 @@ def _demo(args: argparse.Namespace, out: TextIO, color: bool) -> int:
                 "over real TCP and TLS on loopback (no key, no network). Each layer, in wire order:\n",
                 file=out,
             )
-        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0, )
+        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0, capture=args.capture)
         return _run(client, settings, args.prompt, None, args, layers, out, color)
 
 
