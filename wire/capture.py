@@ -24,6 +24,7 @@ reply is always read whole and checked: only what is kept changes.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -70,6 +71,7 @@ class Kept(list[T]):
         self.first = first
         self.last = last
         self.dropped = 0
+        self._most = sys.maxsize if first is None else first + 2 * last  # more than this: cut back
         self.extend(items)
 
     @classmethod
@@ -83,12 +85,12 @@ class Kept(list[T]):
 
     def append(self, item: T) -> None:
         super().append(item)
-        if self.first is not None and len(self) > self.first + 2 * self.last:
+        if len(self) > self._most:
             self._trim()
 
     def extend(self, items: Iterable[T]) -> None:
         super().extend(items)
-        if self.first is not None and len(self) > self.first + 2 * self.last:
+        if len(self) > self._most:
             self._trim()
 
     def __iadd__(self, items: Iterable[T]) -> Kept[T]:  # type: ignore[override,misc]

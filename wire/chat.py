@@ -609,7 +609,9 @@ class StreamAssembler:
                 delta = {}
             if not isinstance(delta, dict):
                 raise self._error(f"a chunk's {where}.delta is not an object")
-            snapshot = self._choices.setdefault(index, {"index": index, "message": {}, "finish_reason": None})
+            snapshot = self._choices.get(index)
+            if snapshot is None:
+                snapshot = self._choices[index] = {"index": index, "message": {}, "finish_reason": None}
             self._merge(snapshot["message"], delta, f"{where}.delta")
             for key, value in choice.items():
                 if key == "finish_reason" and value is not None:
