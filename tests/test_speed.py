@@ -77,7 +77,7 @@ def test_the_trace_is_the_same_with_and_without_a_callback() -> None:
 def test_a_deferred_step_is_redacted_with_the_secrets_known_when_read() -> None:
     tracer = Tracer()
     tracer("http11.field", name="x-echo", value=f"you sent {KEY}")
-    tracer.later("chat.completion", "complete", lambda: {"text": KEY})
+    tracer.later("chat.completion", "complete", lambda tracer: {"text": KEY})
     from wire.secrets import Secret
 
     tracer.secrets = [Secret.key(KEY)]
@@ -100,3 +100,24 @@ def test_a_long_text_is_assembled_from_its_pieces_and_a_list_after_it_is_still_a
     assert assembler.completion().text == "".join(pieces)
     with pytest.raises(StreamError, match=r"choices\[0\]\.delta\.content is a list after a str"):
         assembler.add(chunk({"content": ["x"]}))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_exchange_is_freed_when_dropped_without_the_garbage_collector(stream: bool) -> None:
+    """No reference cycle (a trace step holding its exchange, say): a call's records go when it does."""
+    import gc
+    import weakref
+
+    with FakeServer() as server, Client(base_url=server.base_url, api_key=KEY) as client:
+        client.chat("warm up", stream=stream)  # a first call opens the connection that later ones reuse
+        gc.collect()
+        gc.disable()
+        try:
+            exchange = client.chat("Tell me a fun fact about HTTP.", stream=stream)
+            assert exchange.text
+            gone = weakref.ref(exchange)
+            tracer = weakref.ref(exchange.tracer)
+            del exchange
+            assert gone() is None and tracer() is None
+        finally:
+            gc.enable()

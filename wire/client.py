@@ -32,6 +32,7 @@ from wire.capture import DEFAULT_CAPTURE, Kept, check_capture
 from wire.chat import (
     CHAT_PATH,
     DEFAULT_MODEL,
+    ChatCompletion,
     StreamAssembler,
     build_payload,
     decode_stream_data,
@@ -53,7 +54,6 @@ from wire.http11 import ChunkHeader, Data, EndOfMessage, Event, Response, Respon
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, retry_delay
-from wire.secrets import redact_text
 from wire.show import secrets_of
 from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
@@ -518,7 +518,7 @@ class Client:
                 continue
             for sse in decoder.feed(body_data):
                 exchange.sse_events.append(sse)
-                trace.later("sse.event", "complete", partial(_sse_facts, sse, trace))
+                trace.later("sse.event", "complete", partial(_sse_facts, sse))
                 last_event = now
                 if done:
                     continue
@@ -599,7 +599,7 @@ class Client:
         # views need fails the call with a ProtocolError that names the part.
         if first_content(exchange.json) is None:
             _ = exchange.completion
-        trace.later("chat.completion", "complete", lambda: _completion_facts(exchange))
+        trace.later("chat.completion", "complete", partial(_completion_facts, exchange.json))
 
 
 def _sse_facts(sse: ServerSentEvent, trace: Tracer) -> dict[str, Any]:
@@ -660,16 +660,17 @@ class _BodyKeeper:
             response._chunk_headers = self.frames  # frames are cut from the raw bytes (wire/http11/response.py)
 
 
-def _completion_facts(exchange: Exchange) -> dict[str, Any]:
-    """The ``chat.completion`` trace step's facts: the answer's start and the tokens (or why they are missing)."""
+def _completion_facts(reply: Any, trace: Tracer) -> dict[str, Any]:
+    """The ``chat.completion`` trace step's facts: the answer's start and the tokens (or why they are missing).
+
+    Read from the reply's JSON, not from the exchange: the trace holds no reference to it.
+    """
     try:
-        completion = exchange.completion
+        completion = ChatCompletion.from_dict(reply)
     except ProtocolError as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    assert completion is not None
     usage = completion.usage
-    text = redact_text(completion.text, exchange.tracer.secrets)[:60]  # redacted, then cut (as Tracer.shown)
-    return {"text": text, "tokens": usage.total_tokens if usage else None}
+    return {"text": trace.shown(completion.text, 60), "tokens": usage.total_tokens if usage else None}
 
 
 def _reads(conn: Connection, first: bytes) -> Iterator[bytes]:

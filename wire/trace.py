@@ -51,9 +51,12 @@ class TraceEvent:
 TraceCallback = Callable[[TraceEvent], None]
 
 # What the tracer keeps until its events are read: a step as reported (name, step, time, facts
-# or a function that gives them), a batch of parser events with the time they arrived, or an
-# event already made (when there is a callback).
-Facts = dict[str, Any] | Callable[[], dict[str, Any]]
+# or a function that gives them, called with the tracer), a parser event with the time it
+# arrived, or an event already made (when there is a callback). A function of facts is handed
+# the tracer rather than holding it (or the exchange that holds the tracer): no reference
+# cycle, so a call's records are freed as soon as the exchange is dropped, without waiting
+# for the garbage collector.
+Facts = dict[str, Any] | Callable[["Tracer"], dict[str, Any]]
 _Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event]
 
 
@@ -109,7 +112,7 @@ class Tracer:
         self.callback(event)
 
     def later(self, name: str, step: str, facts: Facts) -> None:
-        """Record a step whose facts may be a function, called when the trace is read (or at once, for a callback)."""
+        """Record a step whose facts may be a function of the tracer, called when the trace is read (or at once)."""
         now = time.perf_counter() - self._start
         if self.callback is None:
             self._entries.append((name, step, now, facts))
@@ -119,7 +122,7 @@ class Tracer:
         self.callback(event)
 
     def _made(self, name: str, step: str, now: float, facts: Facts) -> TraceEvent:
-        return self._redacted(TraceEvent(name, step, now, facts() if callable(facts) else facts))
+        return self._redacted(TraceEvent(name, step, now, facts(self) if callable(facts) else facts))
 
     def parser_events(self, events: list[Event]) -> None:
         """One trace event per status line, field, end of head, chunk frame, trailer and end of message."""
