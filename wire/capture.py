@@ -7,9 +7,10 @@ long stream is many MiB and hundreds of thousands of events, and keeping all
 of it costs far more memory than the stream itself. So:
 
 - ``"full"``: keep everything, however long the reply.
-- ``"bounded"`` (the default): keep the bytes of the request and of the reply
-  up to ``MAX_CAPTURE_BYTES`` each (each direction has its own budget, so a
-  big request body leaves the reply's bytes, a 413 say, in view), and of each
+- ``"bounded"`` (the default): keep the first bytes of the request and of the
+  reply, up to ``transport.MAX_CAPTURE_BYTES`` each (each direction has its own
+  budget, so a big request body leaves the reply's bytes, a 413 say, in
+  view), and of each
   list (events, SSE events, chunks, trace) the first ``KEEP_FIRST`` and the
   last ``KEEP_LAST`` items. A streamed body (the same bytes as the reply's
   records, less the framing) is kept whole while it is at most
@@ -31,9 +32,6 @@ from typing import TypeVar
 CAPTURES = ("full", "bounded", "off")
 DEFAULT_CAPTURE = "bounded"
 
-# Bytes kept of each direction's records, in "bounded" mode: a chat reply is a few KiB and a
-# long stream a few MiB; past this the bytes still flow, uncaptured.
-MAX_CAPTURE_BYTES = 8 * 1024 * 1024
 # A streamed body kept whole in "bounded" mode (an error reply's body is always kept).
 MAX_STREAM_BODY_BYTES = 1024 * 1024
 # Items kept of each list in "bounded" mode: the first ones and the latest ones.
@@ -48,11 +46,6 @@ def check_capture(capture: str) -> str:
     if capture not in CAPTURES:
         raise ValueError(f"capture must be one of {', '.join(map(repr, CAPTURES))}, got {capture!r}")
     return capture
-
-
-def byte_budget(capture: str) -> int | None:
-    """Bytes kept of each direction's records: None for no limit."""
-    return {"full": None, "bounded": MAX_CAPTURE_BYTES, "off": 0}[capture]
 
 
 class Kept(list[T]):

@@ -26,9 +26,8 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
-from wire import capture as capture_setting
 from wire import hints, transport
-from wire.capture import DEFAULT_CAPTURE, Kept, check_capture
+from wire.capture import DEFAULT_CAPTURE, MAX_STREAM_BODY_BYTES, Kept, check_capture
 from wire.chat import (
     CHAT_PATH,
     DEFAULT_MODEL,
@@ -619,7 +618,7 @@ class _BodyKeeper:
 
     def __init__(self, attempt: Attempt, capture: str) -> None:
         self.attempt = attempt
-        self.budget = 0 if capture == "off" else min(transport.MAX_CAPTURE_BYTES, capture_setting.MAX_STREAM_BODY_BYTES)
+        self.budget = 0 if capture == "off" else min(transport.MAX_CAPTURE_BYTES, MAX_STREAM_BODY_BYTES)
         self.parts: list[bytes] = []
         self.frames: list[ChunkHeader] = []
         self.kept = 0
