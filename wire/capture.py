@@ -19,8 +19,11 @@ of it costs far more memory than the stream itself. So:
 - ``"off"``: keep none of the bytes, events or chunks; the response's status
   line and fields, the JSON and the completion are still there.
 
-What was dropped is counted (``Kept.dropped``) and the views say so. The
-reply is always read whole and checked: only what is kept changes.
+The lists are bounded for streamed replies, which can go on for hours; a
+reply that is not streamed keeps its events and trace whole, as it keeps its
+body (the JSON is read whole anyway). What was dropped is counted
+(``Kept.dropped``) and the views say so. The reply is always read whole and
+checked: only what is kept changes.
 """
 
 from __future__ import annotations

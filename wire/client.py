@@ -154,7 +154,9 @@ class Client:
             body=encode_payload(payload),
             accept="text/event-stream" if stream else "application/json",
         )
-        trace = Tracer(self.on_trace, capture=self.capture)
+        # A reply that is not streamed is kept whole (its JSON is read whole anyway): the capture's
+        # bounds on lists apply to streamed replies, which can go on for hours.
+        trace = Tracer(self.on_trace, capture=self.capture if stream else "full")
         trace("payload.build", model=payload["model"], messages=len(payload["messages"]), stream=stream)
         request_bytes = request.to_bytes()
         trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
@@ -244,7 +246,7 @@ class Client:
     def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
         """Connect (or reuse the kept connection), send, read the reply; yield text deltas when streaming."""
         conn, first = self._send(exchange, attempt)
-        exchange.events = Kept.for_capture(self.capture)
+        exchange.events = Kept.for_capture(self.capture if exchange.stream else "full")
         exchange.response = None
         keep = False
         try:

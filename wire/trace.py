@@ -51,13 +51,14 @@ class TraceEvent:
 TraceCallback = Callable[[TraceEvent], None]
 
 # What the tracer keeps until its events are read: a step as reported (name, step, time, facts
-# or a function that gives them, called with the tracer), a parser event with the time it
-# arrived, or an event already made (when there is a callback). A function of facts is handed
+# or a function that gives them, called with the tracer), the parser events of one read (or,
+# when the capture may drop some, one of them) with the time they arrived, or an event already
+# made (when there is a callback). A function of facts is handed
 # the tracer rather than holding it (or the exchange that holds the tracer): no reference
 # cycle, so a call's records are freed as soon as the exchange is dropped, without waiting
 # for the garbage collector.
 Facts = dict[str, Any] | Callable[["Tracer"], dict[str, Any]]
-_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event]
+_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event | list[Event]]
 
 
 class Tracer:
@@ -89,7 +90,9 @@ class Tracer:
             if isinstance(entry, TraceEvent):
                 expanded.append(entry)
             elif len(entry) == 2:
-                expanded.extend(self._redacted(e) for e in _from_parser(entry[0], [entry[1]]))
+                now, parsed = entry
+                batch = parsed if isinstance(parsed, list) else [parsed]
+                expanded.extend(self._redacted(e) for e in _from_parser(now, batch))
             else:
                 expanded.append(self._made(*entry))
         dropped = self._entries.dropped
@@ -130,8 +133,10 @@ class Tracer:
             return
         now = time.perf_counter() - self._start
         if self.callback is None:
-            # One entry per event that becomes a step (body data does not), kept as it came.
-            self._entries.extend((now, e) for e in events if type(e) is not Data)
+            if self._entries.first is None:  # everything is kept: one entry for the read
+                self._entries.append((now, events))
+            else:  # one entry per event that becomes a step (body data does not), so old ones can go
+                self._entries.extend([(now, e) for e in events if type(e) is not Data])
             return
         for event in _from_parser(now, events):
             event = self._redacted(event)
