@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Every row of the table: (benchmark id, peer).
+# Every row of the table: (benchmark id, peer); P2 has two of wire's sides (keep_body False and True).
 ROWS = [
     ("P1", "h11"),
     ("P1", "httptools"),
@@ -27,15 +27,22 @@ ROWS = [
     ("P3", "http.client"),
     ("P4", "openai SDK SSEDecoder"),
     ("P4", "naive split"),
+    ("P4b", "openai SDK SSEDecoder"),
+    ("P4b", "naive split"),
     ("P5", "http.client"),
     ("P5", "requests"),
     ("P5", "httpx"),
     ("P6", "http.client, one connection"),
     ("P6", "requests.Session"),
     ("P6", "httpx.Client"),
+    ("P7", "openai SDK, stream=True"),
+    ("P7", "httpx, naive SSE split"),
     ("M1", "-"),
     ("M1b", "-"),
+    ("M2", "-"),
 ]
+SIDES = {"P2": 2}  # rows per peer: one per wire side
+CALLS = {"P5", "P6", "P7", "M2"}  # the rows that time the whole call (the others: the parser alone)
 NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 
 
@@ -51,12 +58,16 @@ def run_bench(*args: str) -> str:
     return proc.stdout
 
 
-def row(out: str, bench: str, peer: str) -> str:
+def rows_of(out: str, bench: str, peer: str) -> list[str]:
     # The table's columns are separated by two or more spaces; the peer is one cell.
     pattern = rf"^{bench}  .*?(?<=  ){re.escape(peer)}(?=  |$).*$"
     found = re.findall(pattern, out, re.MULTILINE)
-    assert len(found) == 1, f"row {bench} / {peer} not found once in:\n{out}"
-    return found[0]
+    assert len(found) == SIDES.get(bench, 1), f"row {bench} / {peer} not found {SIDES.get(bench, 1)}x in:\n{out}"
+    return found
+
+
+def row(out: str, bench: str, peer: str) -> str:
+    return rows_of(out, bench, peer)[0]
 
 
 def right_aligned_cell(header: str, line: str, column: str) -> str:
@@ -76,24 +87,41 @@ def test_right_aligned_cell_is_the_one_under_its_heading() -> None:
 def test_quick_bench_prints_every_row() -> None:
     out = run_bench()
     header = next(line for line in out.splitlines() if line.startswith("bench"))
-    for column in ("what", "unit", "wire", "peer", "peer figure", "wire/peer", "target", "met?"):
+    for column in ("scope", "what", "unit", "wire", "peer", "peer is", "peer figure", "wire/peer", "wall", "target"):
         assert column in header
-    benches_seen: set[str] = set()
+    for bench in {bench for bench, _ in ROWS}:
+        # A figure for wire on the first row of each of wire's sides, then blank cells below it.
+        lines = [line for line in out.splitlines() if line.startswith(bench + " ")]
+        figures = [right_aligned_cell(header, line, "wire") for line in lines]
+        assert figures[0] != "" and len([f for f in figures if f]) == SIDES.get(bench, 1), lines
+        for wire_figure in filter(None, figures):
+            assert re.fullmatch(NUMBER + r"(?: \[keep_body=(?:False|True)\])?", wire_figure), lines
     for bench, peer in ROWS:
-        line = row(out, bench, peer)
-        cells = re.split(r"\s{2,}", line)
-        # A figure for wire; for the peer, in its own column, a figure or the reason there is none.
-        wire_figure = right_aligned_cell(header, line, "wire")  # on a benchmark's first row only
-        assert re.fullmatch(NUMBER, wire_figure) if bench not in benches_seen else wire_figure == "", line
-        benches_seen.add(bench)
-        figure = right_aligned_cell(header, line, "peer figure")
-        if bench.startswith("M"):
-            assert "<= 16 MiB" in line and figure == "", line  # no peer, no figure
-        else:
-            assert re.fullmatch(NUMBER, figure) or figure in ("not installed", "n/a"), line
-        assert cells[0] == bench
-    assert re.search(r"^- P2: wire with keep_body=True", out, re.MULTILINE)
-    assert re.search(r"^- P6: connections opened for \d+ calls: wire \d+", out, re.MULTILINE)
+        for line in rows_of(out, bench, peer):
+            cells = re.split(r"\s{2,}", line)
+            # For the peer, in its own column, a figure or the reason there is none.
+            figure = right_aligned_cell(header, line, "peer figure")
+            if bench.startswith("M"):
+                assert ("<= 32 MiB" if bench == "M2" else "<= 16 MiB") in line and figure == "", line  # no peer
+            else:
+                assert re.fullmatch(NUMBER, figure) or figure in ("not installed", "n/a"), line
+            # Whole-call rows say so and give the wall-clock ratio beside the CPU-time one.
+            wall = right_aligned_cell(header, line, "wall")
+            if bench in CALLS - {"M2"} and figure != "not installed":
+                assert re.fullmatch(NUMBER + "x", wall), line
+            else:
+                assert wall == "", line
+            assert cells[0] == bench
+    for bench in ("P1", "P2", "P3", "P4", "P4b", "M1", "M1b", "P5", "P6", "P7", "M2"):
+        scope = "call" if bench in CALLS else "parser"
+        assert re.search(rf"^{bench} +{scope}  ", out, re.MULTILINE), bench
+    # Each benchmark is headlined against its fastest peer, never against the C ceiling.
+    for bench in ("P1", "P2", "P3", "P4", "P5", "P6", "P7"):
+        first = next(line for line in out.splitlines() if line.startswith(bench + " "))
+        assert "  fastest  " in first and "httptools" not in first, first
+        assert re.search(rf"^- {bench}: wire is {NUMBER}x .*, the fastest peer measured$", out, re.MULTILINE)
+    assert re.search(r"^P2 .*  [0-9,.]+ \[keep_body=True\]  ", out, re.MULTILINE)
+    assert re.search(r"^- P6: connections opened for \d+ calls: wire 1,", out, re.MULTILINE)
 
 
 def test_missing_peers_are_rows_not_crashes() -> None:

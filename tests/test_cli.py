@@ -382,3 +382,14 @@ def test_retries_are_shown_attempt_by_attempt(env: None, monkeypatch: pytest.Mon
     assert first < second < third
     assert "attempt 1  429 Too Many Requests" in out and "attempt 2  503 Service Unavailable" in out
     assert "attempt 3  200 OK" in out and out.count("then waited 0.01 s") == 2
+
+
+def test_capture_says_what_the_exchange_keeps(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--stream", "--capture", "off", "--show", "answer"]) == 0
+    out = capsys.readouterr().out
+    assert "server-sent events were not kept: none was" in out and "(capture='off';" in out
+    assert main(["demo", "--stream", "--capture", "full", "--show", "answer"]) == 0
+    assert "not kept" not in capsys.readouterr().out
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--capture", "some"])
+    assert info.value.code == 2 and "invalid choice: 'some'" in capsys.readouterr().err

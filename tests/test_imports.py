@@ -79,6 +79,7 @@ ORDER = [
     "wire.proxy",
     "wire.coding",
     "wire.sse",
+    "wire.capture",
     "wire.trace",
     "wire.pace",
     "wire.retry",

@@ -608,7 +608,8 @@ class StreamAssembler:
     """
 
     def __init__(self) -> None:
-        self.chunks: list[dict[str, Any]] = []
+        self.chunks: list[dict[str, Any]] = []  # the client may make it a wire.capture.Kept list
+        self.added = 0  # chunks added, kept or not
         self.done = False
         self._choices: dict[int, dict[str, Any]] = {}  # index -> the choice so far, its message from the deltas
         self._head: dict[str, Any] = {}  # id, created, model, ...: the first value each field had
@@ -625,6 +626,7 @@ class StreamAssembler:
     def add(self, chunk: dict[str, Any]) -> str:
         """Add one chunk; return the text it carries for the first choice ("" if none)."""
         self.chunks.append(chunk)
+        self.added += 1
         if not isinstance(chunk, dict):
             raise self._error(f"a chunk should be a JSON object, not {type(chunk).__name__}")
         if chunk.get("error") is not None:
@@ -651,12 +653,18 @@ class StreamAssembler:
                 delta = {}
             if not isinstance(delta, dict):
                 raise self._error(f"a chunk's {where}.delta is not an object")
-            snapshot = self._choices.setdefault(index, {"index": index, "message": {}, "finish_reason": None})
+            snapshot = self._choices.get(index)
+            if snapshot is None:
+                snapshot = self._choices[index] = {"index": index, "message": {}, "finish_reason": None}
             self._merge(snapshot["message"], delta, f"{where}.delta")
             for key, value in choice.items():
                 if key == "finish_reason" and value is not None:
                     snapshot[key] = value  # the last one given, never joined
-                elif key not in ("index", "delta", "finish_reason"):
+                elif key in ("index", "delta", "finish_reason"):
+                    continue
+                elif value is None:
+                    snapshot.setdefault(key, None)  # as _merge does with a null (logprobs, in most chunks)
+                else:
                     self._merge(snapshot, {key: value}, where)
             content = delta.get("content")
             if index == 0 and isinstance(content, str):
@@ -676,11 +684,13 @@ class StreamAssembler:
                 acc[key] = copy.deepcopy(value)
             elif key in _NAMES:
                 pass
+            elif isinstance(old, _Text) and isinstance(value, str):
+                old.append(value)
             elif isinstance(old, str) and isinstance(value, str):
-                acc[key] = old + value
+                acc[key] = _Text([old, value])
             elif isinstance(old, dict) and isinstance(value, dict):
                 self._merge(old, value, f"{where}.{key}")
-            elif isinstance(old, list) and isinstance(value, list):
+            elif isinstance(old, list) and not isinstance(old, _Text) and isinstance(value, list):
                 if key in _INDEXED or _indexed(value):
                     self._merge_indexed(old, value, f"{where}.{key}")
                 else:
@@ -688,7 +698,7 @@ class StreamAssembler:
             elif type(old) is type(value) or (isinstance(old, _NUMBER) and isinstance(value, _NUMBER)):
                 acc[key] = value  # a number or a boolean: the latest value
             else:
-                new, was = type(value).__name__, type(old).__name__
+                new, was = type(value).__name__, "str" if isinstance(old, _Text) else type(old).__name__
                 raise self._error(f"a chunk's {where}.{key} is a {new} after a {was}: cannot add them up")
 
     def _merge_indexed(self, acc: list[Any], pieces: list[Any], where: str) -> None:
@@ -708,11 +718,11 @@ class StreamAssembler:
 
     def completion(self) -> ChatCompletion:
         """The assembled reply, as ``object: "chat.completion"`` (what the call without streaming returns)."""
-        if not self.chunks:
+        if not self.added:
             raise self._error("no chunks to assemble")
         choices = []
         for index in sorted(self._choices):
-            choice = copy.deepcopy(self._choices[index])
+            choice = _joined(self._choices[index])
             message = choice["message"]
             message.setdefault("role", "assistant")
             message.setdefault("content", None)
@@ -731,6 +741,40 @@ class StreamAssembler:
         if self._usage is not None:
             reply["usage"] = self._usage
         return ChatCompletion.from_dict(reply)
+
+
+class _Text(list[str]):
+    """Pieces of a text being assembled, joined at the end (``_joined``).
+
+    Adding a piece to a str copies the whole text so far: over a stream of
+    many thousand pieces that costs time quadratic in its length. A piece
+    is a str object of its own (about 50 bytes besides its text), so every
+    ``BLOCK`` pieces are joined into one: the list holds blocks, then the
+    latest pieces.
+    """
+
+    BLOCK = 512
+
+    def __init__(self, pieces: list[str]) -> None:
+        super().__init__(pieces)
+        self.blocks = 0  # the first items are joined blocks
+
+    def append(self, piece: str) -> None:
+        super().append(piece)
+        if len(self) - self.blocks >= self.BLOCK:
+            self[self.blocks :] = ["".join(self[self.blocks :])]
+            self.blocks += 1
+
+
+def _joined(value: Any) -> Any:
+    """A deep copy of an assembled value with every ``_Text`` joined into one str."""
+    if isinstance(value, _Text):
+        return "".join(value)
+    if isinstance(value, dict):
+        return {key: _joined(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_joined(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def _indexed(value: Any) -> bool:

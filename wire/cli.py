@@ -37,6 +37,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, TextIO
 
+from wire.capture import CAPTURES, DEFAULT_CAPTURE
 from wire.chat import DEFAULT_MODEL, SEED_PROMPT
 from wire.cli_saved import add_parsers, diff_command, parse_command
 from wire.client import Client
@@ -257,6 +258,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--har", metavar="FILE", help="also save the exchange (every attempt) as an HTTP Archive 1.2")
         p.add_argument("--trace", action="store_true", help="print each layer's steps as they happen (to stderr)")
         p.add_argument(
+            "--capture",
+            choices=CAPTURES,
+            default=DEFAULT_CAPTURE,
+            help="what the exchange keeps of a long reply: its bytes, events and chunks (default: bounded)",
+        )
+        p.add_argument(
             "--step",
             action="store_true",
             help="pause after each layer (Enter to go on, q to stop); no pauses without a terminal",
@@ -363,7 +370,7 @@ def _demo(args: argparse.Namespace, out: TextIO, color: bool) -> int:
                 "over real TCP and TLS on loopback (no key, no network). Each layer, in wire order:\n",
                 file=out,
             )
-        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0, compressed=args.compressed)
+        client = Client(settings, ca_file=DEMO_CA_FILE, max_retries=0, compressed=args.compressed, capture=args.capture)
         return _run(client, settings, Call.of_prompt(args.prompt), None, args, layers, out, color)
 
 
@@ -380,7 +387,12 @@ def _chat(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     _check_text(settings.model, f"the model ({settings.sources.get('model', 'default')})")
     _check_text(settings.base_url, f"the base URL ({settings.sources.get('base_url', 'default')})")
     client = Client(
-        settings, ca_file=args.ca_file, timeout=args.timeout, max_retries=args.max_retries, compressed=args.compressed
+        settings,
+        ca_file=args.ca_file,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        compressed=args.compressed,
+        capture=args.capture,
     )
     stdin = getattr(sys.stdin, "buffer", None)
     call = call_from_args(args, stdin, sys.stdin.isatty())

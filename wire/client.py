@@ -24,9 +24,11 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from wire import hints
+from wire import hints, transport
+from wire.capture import DEFAULT_CAPTURE, MAX_STREAM_BODY_BYTES, Kept, check_capture
 from wire.chat import (
     CHAT_PATH,
     DEFAULT_MODEL,
@@ -49,13 +51,24 @@ from wire.errors import (
     TLSError,
     WireError,
 )
-from wire.exchange import Attempt, Exchange
-from wire.http11 import Data, EndOfHead, Field, Response, ResponseParser, StatusLine, Trailer
+from wire.exchange import Attempt, Exchange, first_content
+from wire.http11 import (
+    ChunkHeader,
+    Data,
+    EndOfHead,
+    EndOfMessage,
+    Event,
+    Field,
+    Response,
+    ResponseParser,
+    StatusLine,
+    Trailer,
+)
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, NOT_RESENT, retry_delay
 from wire.show import secrets_of
-from wire.sse import ServerSentEvent, SSEDecoder
+from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
 from wire.transport import Connection, Timeouts
 
@@ -75,6 +88,9 @@ class Client:
     read, total)``. ``sleep`` and ``rng`` are injectable so tests never wait.
     ``compressed=True`` asks for a compressed reply (``Accept-Encoding: gzip,
     deflate``) and decodes it as a layer of its own (``wire.coding``).
+    ``capture`` says what each exchange keeps of the bytes, events and chunks:
+    ``"full"``, ``"bounded"`` (the default: memory stays flat however long
+    the stream) or ``"off"`` (see ``wire/capture.py``).
     """
 
     def __init__(
@@ -91,6 +107,7 @@ class Client:
         rng: Callable[[], float] = random.random,
         on_trace: TraceCallback | None = None,
         compressed: bool = False,
+        capture: str = DEFAULT_CAPTURE,
     ) -> None:
         if settings is not None and not isinstance(settings, Settings):
             hint = f"; pass base_url={settings!r} as a keyword" if isinstance(settings, str) else ""
@@ -124,6 +141,7 @@ class Client:
         self.max_retries = max_retries
         self.on_trace = on_trace  # called with each TraceEvent as it happens
         self.compressed = compressed  # send Accept-Encoding: gzip, deflate and decode the reply
+        self.capture = check_capture(capture)
         self._conn: Connection | None = None  # kept alive after a reply that allows it
         self._sleep = sleep
         self._rng = rng
@@ -158,7 +176,9 @@ class Client:
         )
         if self.compressed:
             accept_encoding(request)
-        trace = Tracer(self.on_trace)
+        # A reply that is not streamed is kept whole (its JSON is read whole anyway): the capture's
+        # bounds on lists apply to streamed replies, which can go on for hours.
+        trace = Tracer(self.on_trace, capture=self.capture if stream else "full")
         trace("payload.build", model=payload["model"], messages=len(payload["messages"]), stream=stream)
         request_bytes = request.to_bytes()
         trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
@@ -169,6 +189,7 @@ class Client:
             request_bytes=request_bytes,
             stream=stream,
             tracer=trace,
+            capture=self.capture,
         )
         trace.secrets = secrets_of(exchange)  # a server may echo the key: the trace never shows it
         return exchange
@@ -298,12 +319,14 @@ class Client:
     def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
         """Connect (or reuse the kept connection), send, read the reply; yield text deltas when streaming."""
         conn, first = self._send(exchange, attempt)
-        exchange.events = []
+        exchange.events = Kept.for_capture(self.capture if exchange.stream else "full")
         exchange.response = None
         exchange.coding = None  # this attempt's reply sets it (wire.coding)
         keep = False
         try:
-            parser = ResponseParser(keep_body=True)
+            # A streamed body can be far longer than anything a reply needs kept whole: unless the
+            # capture is full, _read_stream keeps what fits the reply's byte budget itself.
+            parser = ResponseParser(keep_body=not exchange.stream or self.capture == "full")
             reads = _reads(conn, first)
             try:
                 if exchange.stream:
@@ -494,7 +517,10 @@ class Client:
             conn.peer,
         )
         exchange.reused, exchange.saved_seconds = attempt.reused, attempt.saved_seconds
-        exchange.tracer.secrets = secrets_of(exchange)  # now with a proxy's password, if any
+        budgets = {"full": None, "off": 0}  # "bounded": transport.MAX_CAPTURE_BYTES each way
+        conn.max_capture = budgets.get(exchange.capture, transport.MAX_CAPTURE_BYTES)
+        if conn.tunnel is not None:
+            exchange.tracer.secrets = secrets_of(exchange)  # now with the proxy's password, if any
 
     def close(self) -> None:
         """Close the kept connection, if any."""
@@ -537,13 +563,17 @@ class Client:
         coding: BodyDecoder | None = None  # set at the end of the head when the reply is decoded
         content_encoding: list[str] = []
         decoder = SSEDecoder()
+        kept_comments: Kept[Comment] = Kept.for_capture(self.capture)
+        decoder.comments = kept_comments
         assembler = StreamAssembler()
+        assembler.chunks = Kept.for_capture(self.capture)
         exchange.sse_decoder = decoder
-        exchange.sse_events = []
+        exchange.sse_events = Kept.for_capture(self.capture)
         exchange.completion_chunks = assembler.chunks
         events = exchange.events
         trace = exchange.tracer
-        comments = 0
+        comments = 0  # comments seen so far (kept or dropped)
+        body = None if parser.keep_body else _BodyKeeper(attempt, exchange.capture)
         done = False
         ok = False  # a 2xx reply: its body is an event stream (an error body is read whole)
         idle_limit = self.timeouts.read
@@ -554,12 +584,14 @@ class Client:
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
             trace.parser_events(new)
+            if body is not None:
+                body.add(new)
             now = time.monotonic()
             if idle_limit is not None and ok and not done and now - last_event > idle_limit:
                 # Keep-alive comments keep the socket busy but carry no answer: they do not reset the clock.
                 raise Timeout(
                     f"no event for {now - last_event:.1f}s (read limit {idle_limit}s); the server sent only "
-                    f"{len(decoder.comments)} keep-alive comment(s)",
+                    f"{comments} keep-alive comment(s)",
                     phase="read",
                     received=attempt.response_bytes,
                     limit=idle_limit,
@@ -568,33 +600,43 @@ class Client:
                 if isinstance(ev, StatusLine):
                     ok = 200 <= ev.status < 300
                     content_encoding = []
-                if isinstance(ev, Field) and not isinstance(ev, Trailer) and ev.name.lower() == "content-encoding":
+                elif isinstance(ev, Field) and not isinstance(ev, Trailer) and ev.name.lower() == "content-encoding":
                     content_encoding.append(ev.value)
-                if ok and isinstance(ev, EndOfHead) and not ev.informational:
+                elif ok and isinstance(ev, EndOfHead) and not ev.informational:
                     coding = self._body_decoder(", ".join(content_encoding) if content_encoding else None)
                     exchange.coding = coding.record if coding is not None else None
-                if not ok or not isinstance(ev, Data):
+            if not ok:
+                continue
+            # The body bytes this read brought, in one piece (the decoder's events and offsets do
+            # not depend on how the bytes are split; one feed a read costs less than one a frame).
+            body_data = b"".join([ev.data for ev in new if type(ev) is Data])
+            if coding is not None and body_data:
+                body_data = coding.feed(body_data)  # the content coding undone, piece by piece (wire.coding)
+            if not body_data:
+                continue
+            for sse in decoder.feed(body_data):
+                exchange.sse_events.append(sse)
+                trace.later("sse.event", "complete", partial(_sse_facts, sse))
+                last_event = now
+                if done:
                     continue
-                body = coding.feed(ev.data) if coding is not None else ev.data
-                for sse in decoder.feed(body):
-                    exchange.sse_events.append(sse)
-                    trace("sse.event", event=sse.event, data=trace.shown(sse.data, 60), offset=sse.offset)
-                    last_event = now
-                    if done:
-                        continue
-                    chunk = self._decode_chunk(sse, exchange, assembler, attempt)
-                    if chunk is None:  # data: [DONE]
-                        done = True
-                        continue
-                    delta = assembler.add(chunk)
-                    trace("chat.chunk", delta=delta)
-                    if delta:
-                        exchange.delta_times.append(arrived)
-                        yield delta
-                for comment in decoder.comments[comments:]:
-                    trace("sse.comment", text=comment.text, offset=comment.offset)
-                comments = len(decoder.comments)
+                chunk = self._decode_chunk(sse, exchange, assembler, attempt)
+                if chunk is None:  # data: [DONE]
+                    done = True
+                    continue
+                delta = assembler.add(chunk)
+                trace("chat.chunk", delta=delta)
+                if delta:
+                    exchange.delta_times.append(arrived)
+                    yield delta
+            total = len(kept_comments) + kept_comments.dropped
+            new_comments = kept_comments[len(kept_comments) - (total - comments) :] if total > comments else []
+            for comment in new_comments:
+                trace("sse.comment", text=comment.text, offset=comment.offset)
+            comments = total
         exchange.response = parser.response
+        if body is not None:
+            body.fill(exchange.response, exchange)
         if coding is not None:
             exchange.coding = coding.finish()
             trace(
@@ -682,13 +724,84 @@ class Client:
                 rule="Chat Completions reply format",
             ) from None
         trace("json.parse", bytes=len(body))
-        exchange.completion = ChatCompletion.from_dict(exchange.json)
-        usage = exchange.completion.usage
-        trace(
-            "chat.completion",
-            text=trace.shown(exchange.completion.text, 60),
-            tokens=usage.total_tokens if usage else None,
-        )
+        # The typed views are read from the JSON when first asked for (Exchange.completion), by the
+        # trace too: a call nobody traces never builds them. A reply that is not the usual one (no
+        # text at choices[0].message.content) is read at once, so that one without the parts the
+        # views need fails the call with a ProtocolError that names the part.
+        if first_content(exchange.json) is None:
+            exchange.completion = ChatCompletion.from_dict(exchange.json)  # a ProtocolError names the part
+        trace.later("chat.completion", "complete", partial(_completion_facts, exchange.json))
+
+
+def _sse_facts(sse: ServerSentEvent, trace: Tracer) -> dict[str, Any]:
+    """The ``sse.event`` trace step's facts (made when the trace is read)."""
+    return {"event": sse.event, "data": trace.shown(sse.data, 60), "offset": sse.offset}
+
+
+class _BodyKeeper:
+    """A streamed reply's body and chunk frames, kept while they fit its budget (wire/capture.py).
+
+    The parser runs without keeping the body (``keep_body=False``) unless the
+    capture is full; this keeps what a short stream or an error reply needs
+    (the views, an error's JSON). If all of it fit, the response gets its body,
+    raw bytes and frames as if the parser had kept them; else ``dropped``
+    counts the body bytes left out and the response keeps only its head.
+    """
+
+    def __init__(self, attempt: Attempt, capture: str) -> None:
+        self.attempt = attempt
+        self.budget = 0 if capture == "off" else min(transport.MAX_CAPTURE_BYTES, MAX_STREAM_BODY_BYTES)
+        self.parts: list[bytes] = []
+        self.frames: list[ChunkHeader] = []
+        self.kept = 0
+        self.dropped = 0
+        self.ok: bool | None = None  # a 2xx reply (None: no status line yet)
+        self.end: int | None = None
+
+    def add(self, events: list[Event]) -> None:
+        if self.dropped:  # past the budget: only count what is left out
+            self.dropped += sum(len(ev.data) for ev in events if isinstance(ev, Data))
+            return
+        for ev in events:
+            if type(ev) is Data:
+                size = len(ev.data)
+                # An error reply's body is kept whatever the capture: its JSON says what went wrong.
+                if self.dropped == 0 and (self.kept + size <= self.budget or not self.ok):
+                    self.parts.append(ev.data)
+                    self.kept += size
+                else:
+                    self.dropped += size
+                    self.parts, self.frames = [], []  # the body will not be whole: keep none of it
+            elif isinstance(ev, ChunkHeader):
+                if self.dropped == 0:
+                    self.frames.append(ev)
+            elif isinstance(ev, StatusLine):
+                self.ok = 200 <= ev.status < 300
+            elif isinstance(ev, EndOfMessage):
+                self.end = ev.offset
+
+    def fill(self, response: Response | None, exchange: Exchange) -> None:
+        exchange.body_dropped = self.dropped
+        if response is None or self.dropped:
+            return
+        response.body = b"".join(self.parts)
+        received = self.attempt.response_bytes
+        if self.end is not None and len(received) >= self.end:
+            response.raw = received[: self.end]
+            response._chunk_headers = self.frames  # frames are cut from the raw bytes (wire/http11/response.py)
+
+
+def _completion_facts(reply: Any, trace: Tracer) -> dict[str, Any]:
+    """The ``chat.completion`` trace step's facts: the answer's start and the tokens (or why they are missing).
+
+    Read from the reply's JSON, not from the exchange: the trace holds no reference to it.
+    """
+    try:
+        completion = ChatCompletion.from_dict(reply)
+    except ProtocolError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    usage = completion.usage
+    return {"text": trace.shown(completion.text, 60), "tokens": usage.total_tokens if usage else None}
 
 
 def _reads(conn: Connection, first: bytes) -> Iterator[bytes]:

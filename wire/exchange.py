@@ -15,7 +15,7 @@ from typing import Any
 
 from wire.chat import CHAT_PATH, ChatCompletion
 from wire.coding import ContentCoding
-from wire.errors import WireError
+from wire.errors import ProtocolError, WireError
 from wire.http11 import Event, Response
 from wire.pace import StreamTimings, stream_timings
 from wire.proxy import TunnelInfo
@@ -80,7 +80,6 @@ class Exchange:
     events: list[Event] = field(default_factory=list)
     response: Response | None = None
     json: Any = None
-    completion: ChatCompletion | None = None
     sse_events: list[ServerSentEvent] = field(default_factory=list)
     sse_decoder: SSEDecoder | None = None
     completion_chunks: list[dict[str, Any]] = field(default_factory=list)  # the chat.completion.chunk objects
@@ -93,6 +92,31 @@ class Exchange:
     delta_times: list[float] = field(default_factory=list)
     # The content-coding layer (wire.coding): set when wire asked for compression or the reply was encoded.
     coding: ContentCoding | None = None
+    capture: str = "full"  # what the exchange keeps: "full", "bounded" or "off" (wire/capture.py)
+    body_dropped: int = 0  # bytes of a streamed body not kept (capture bounded or off); 0: all kept
+    _completion: ChatCompletion | None = field(default=None, repr=False)  # see ``completion``
+    _readable: bool = field(default=True, repr=False)  # False: ``json`` is not a completion the views read
+
+    @property
+    def completion(self) -> ChatCompletion | None:
+        """The reply as typed views (``wire.chat``): read from ``json`` on first use, then kept.
+
+        A streamed reply's completion is assembled as the chunks arrive and set
+        here. Reading the views costs more than the JSON itself, so a call that
+        only wants ``json`` never pays for them. JSON the views cannot read
+        (no ``choices``: an error body, a saved reply of another API) gives
+        None here; a call fails on it at once (``Client._finish``).
+        """
+        if self._completion is None and self.json is not None and not self.stream and self._readable:
+            try:
+                self._completion = ChatCompletion.from_dict(self.json)
+            except ProtocolError:
+                self._readable = False  # not a chat completion: asked again, the answer is the same
+        return self._completion
+
+    @completion.setter
+    def completion(self, value: ChatCompletion | None) -> None:
+        self._completion = value
 
     @property
     def response_bytes(self) -> bytes:
@@ -127,6 +151,12 @@ class Exchange:
     @property
     def text(self) -> str:
         """The answer's text (first choice), or "" when there is none."""
+        if self._completion is None:
+            # The usual reply has the text at choices[0].message.content: read it there, without
+            # building the typed views. Anything else (content parts, no choices) goes through them.
+            content = first_content(self.json)
+            if content is not None:
+                return content
         return self.completion.text if self.completion is not None else ""
 
     def __repr__(self) -> str:
@@ -146,3 +176,13 @@ class Exchange:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """The same as text in IPython's terminal."""
         importlib.import_module("wire.notebook").repr_pretty(self, printer, cycle)
+
+
+def first_content(reply: Any) -> str | None:
+    """``reply["choices"][0]["message"]["content"]`` when each step is there with its JSON type, else None."""
+    choices = reply.get("choices") if isinstance(reply, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return None
+    message = choices[0].get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) else None

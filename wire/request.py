@@ -19,6 +19,7 @@ a secret, such as an API key with a stray ``\\r`` from a ``.env`` file.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ TCHAR = frozenset(c for c in map(chr, range(128)) if TOKEN_RE.fullmatch(c))
 # RFC 9112 §3.2: the request-target has no SP, CTL or non-ASCII, and no
 # fragment ("#..."): the fragment stays in the client.
 URI_CHARS = frozenset(string.ascii_letters + string.digits + "-._~" + ":/?[]@" + "!$&'()*+,;=" + "%")
+NOT_URI_CHAR_RE = re.compile("[^" + re.escape("".join(sorted(URI_CHARS))) + "]")  # finds the first one that is not
 
 # The method, the field names, the version and the field values are checked against the
 # grammar in wire/grammar.py (token, HTTP-version, field-value).
@@ -105,10 +107,13 @@ class Request:
         _check_target(self.target)
         if not HTTP_VERSION_RE.fullmatch(self.http_version):
             raise InvalidRequest(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
+        lengths = []
         for name, value in self.headers:
             _check_name(name)
             _check_value(name, value)
-        length = self.header("Content-Length")
+            if name.lower() == "content-length":
+                lengths.append(value)
+        length = ", ".join(lengths) if lengths else None  # as header("Content-Length") gives it
         if length is not None and length != str(len(self.body)):
             raise InvalidHeader(
                 f"Content-Length is {length!r} but the body is {len(self.body)} bytes; the server would read "
@@ -189,15 +194,16 @@ def _check_target(target: str) -> None:
     #                 absolute-form = absolute-URI                 ("http://host/v1/...", for proxies)
     if not target:
         raise InvalidRequest("the request-target is empty; it should start with '/' (RFC 9112 §3.2.1)")
-    for i, char in enumerate(target):
-        if char not in URI_CHARS:
-            hint = " (a fragment is never sent)" if char == "#" else f"; percent-encode it as %{ord(char):02X}"
-            if ord(char) > 0x7F:
-                hint = "; percent-encode its UTF-8 bytes"
-            raise InvalidRequest(
-                f"the request-target {target!r} has {_describe(char)} at position {i}, which may not appear "
-                f"in a request-target (RFC 9112 §3.2, RFC 3986 §2){hint}"
-            )
+    bad = NOT_URI_CHAR_RE.search(target)
+    if bad is not None:
+        i, char = bad.start(), bad[0]
+        hint = " (a fragment is never sent)" if char == "#" else f"; percent-encode it as %{ord(char):02X}"
+        if ord(char) > 0x7F:
+            hint = "; percent-encode its UTF-8 bytes"
+        raise InvalidRequest(
+            f"the request-target {target!r} has {_describe(char)} at position {i}, which may not appear "
+            f"in a request-target (RFC 9112 §3.2, RFC 3986 §2){hint}"
+        )
     if target.startswith("/"):
         return
     scheme, sep, _ = target.partition(":")

@@ -514,6 +514,35 @@ def partial_response(exchange: Exchange) -> Response | None:
     return response
 
 
+def capture_notes(exchange: Exchange) -> list[str]:
+    """What the exchange did not keep of a long call (its ``capture`` setting, wire/capture.py), one line each."""
+    notes = []
+    if exchange.capture_truncated:
+        whole = "the streamed body was not kept whole" if exchange.body_dropped else "exchange.response has all of it"
+        notes.append(
+            "  the byte capture stopped at transport.MAX_CAPTURE_BYTES (each way); the reply itself was read whole "
+            f"({whole})"
+        )
+    if exchange.body_dropped:
+        notes.append(f"  {exchange.body_dropped:,} bytes of the streamed body were not kept (response.body is empty)")
+    lists: list[tuple[str, list[Any]]] = [
+        ("parser events", exchange.events),
+        ("server-sent events", exchange.sse_events),
+        ("completion chunks", exchange.completion_chunks),
+    ]
+    for name, items in lists:
+        dropped = getattr(items, "dropped", 0)
+        if dropped:
+            first = getattr(items, "first", 0)
+            kept = f"the first {first:,} and the last {len(items) - first:,} were" if items else "none was"
+            notes.append(f"  {dropped:,} {name} were not kept: {kept}")
+    if exchange.tracer.dropped:
+        notes.append(f"  {exchange.tracer.dropped:,} trace steps were not kept (the first and the latest were)")
+    if notes:
+        notes.append(f"  (capture={exchange.capture!r}; Client(capture='full') keeps everything)")
+    return notes
+
+
 def completion_chunks_view(exchange: Exchange, *, color: bool = False) -> str:
     """Each ``chat.completion.chunk`` object of a stream, reduced to what it adds: delta, finish_reason or usage.
 
@@ -525,7 +554,13 @@ def completion_chunks_view(exchange: Exchange, *, color: bool = False) -> str:
     first = chunks[0]
     same = {k: first.get(k) for k in ("id", "object", "created", "model") if k in first}
     out = [paint(f"  every chunk: {_compact(same)}", "note", color)]
+    gap_at, dropped = getattr(chunks, "first", None), getattr(chunks, "dropped", 0)  # capture bounded: a gap
     for i, chunk in enumerate(chunks):
+        number = i
+        if dropped and gap_at is not None and i >= gap_at:
+            if i == gap_at:
+                out.append(paint(f"  ... {dropped:,} chunks not kept (capture={exchange.capture!r})", "note", color))
+            number = i + dropped
         choices = chunk.get("choices") or []
         parts = []
         for choice in choices:
@@ -534,7 +569,7 @@ def completion_chunks_view(exchange: Exchange, *, color: bool = False) -> str:
                 parts.append(f"finish_reason={choice['finish_reason']}")
         if chunk.get("usage"):
             parts.append(f"usage={_compact(chunk['usage'])}")
-        out.append(f"  {paint(str(i).rjust(3), 'name', color)}  " + "  ".join(parts or ["(empty)"]))
+        out.append(f"  {paint(str(number).rjust(3), 'name', color)}  " + "  ".join(parts or ["(empty)"]))
     return printable("\n".join(out))
 
 
@@ -844,19 +879,9 @@ def exchange_view(
     stream_timings = exchange.stream_timings
     if "pace" in chosen and stream_timings is not None and (exchange.delta_times or exchange.response is not None):
         sections.append(("pace of the answer", "wire/pace.py", pace_view(stream_timings, color=color)))
-    if exchange.capture_truncated:
-        sections.append(
-            (
-                "capture",
-                "wire/transport.py",
-                paint(
-                    "  the byte capture stopped at transport.MAX_CAPTURE_BYTES; the reply itself was read whole "
-                    "(exchange.response has all of it)",
-                    "note",
-                    color,
-                ),
-            )
-        )
+    dropped = capture_notes(exchange)
+    if dropped:
+        sections.append(("capture", "wire/capture.py", paint("\n".join(dropped), "note", color)))
     text = "\n\n".join(f"{title(i, name, where, color)}\n{body}" for i, (name, where, body) in enumerate(sections, 1))
     return redact_text(text, secrets)
 

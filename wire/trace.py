@@ -14,6 +14,12 @@ each one to the ``on_trace`` callback, if any, when it is recorded:
 - the parser's events (``http11.status_line``, ``http11.field``, ...) once
   per read, all with the time that read returned: a read that brings the
   whole head gives every field the same time.
+
+Most calls are never traced by anyone. So without a callback, a step is
+kept as it was reported (its name, time and facts) and becomes a redacted
+``TraceEvent`` only when someone reads ``events``; a fact that costs
+something to work out (the answer's text) can be given as a function, called
+then.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wire.http11 import ChunkHeader, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
+from wire.capture import Kept
+from wire.http11 import ChunkHeader, Data, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
 from wire.secrets import Secret, redact_text
 
 
@@ -43,6 +50,16 @@ class TraceEvent:
 
 TraceCallback = Callable[[TraceEvent], None]
 
+# What the tracer keeps until its events are read: a step as reported (name, step, time, facts
+# or a function that gives them, called with the tracer), the parser events of one read (or,
+# when the capture may drop some, one of them) with the time they arrived, or an event already
+# made (when there is a callback). A function of facts is handed
+# the tracer rather than holding it (or the exchange that holds the tracer): no reference
+# cycle, so a call's records are freed as soon as the exchange is dropped, without waiting
+# for the garbage collector.
+Facts = dict[str, Any] | Callable[["Tracer"], dict[str, Any]]
+_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event | list[Event]]
+
 
 class Tracer:
     """Collects trace events for one call and passes each to ``callback`` when it is recorded.
@@ -56,10 +73,13 @@ class Tracer:
     the key back in a field, the reason phrase or an event.
     """
 
-    def __init__(self, callback: TraceCallback | None = None, *, secrets: list[Secret] | None = None) -> None:
+    def __init__(
+        self, callback: TraceCallback | None = None, *, secrets: list[Secret] | None = None, capture: str = "full"
+    ) -> None:
         self.callback = callback
         self.secrets: list[Secret] = list(secrets or [])
-        self._entries: list[TraceEvent | tuple[float, list[Event]]] = []
+        # Unless the capture is full, the first and the latest steps (wire/capture.py; "off" keeps the trace too).
+        self._entries: Kept[_Entry] = Kept.for_capture("full" if capture == "full" else "bounded")
         self._start = time.perf_counter()
 
     @property
@@ -69,16 +89,43 @@ class Tracer:
         for entry in self._entries:
             if isinstance(entry, TraceEvent):
                 expanded.append(entry)
+            elif len(entry) == 2:
+                now, parsed = entry
+                batch = parsed if isinstance(parsed, list) else [parsed]
+                expanded.extend(self._redacted(e) for e in _from_parser(now, batch))
             else:
-                expanded.extend(self._redacted(e) for e in _from_parser(*entry))
-        self._entries = list(expanded)  # expand each batch once
+                expanded.append(self._made(*entry))
+        dropped = self._entries.dropped
+        self._entries[:] = expanded  # expand each entry once
+        self._entries.dropped = dropped
         return expanded
 
+    @property
+    def dropped(self) -> int:
+        """How many steps the capture left out (between the first ones and the latest; see wire/capture.py)."""
+        return self._entries.dropped
+
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
-        event = self._redacted(TraceEvent(name, step, time.perf_counter() - self._start, info))
+        now = time.perf_counter() - self._start
+        if self.callback is None:
+            self._entries.append((name, step, now, info))  # made into a TraceEvent when read
+            return
+        event = self._made(name, step, now, info)
         self._entries.append(event)
-        if self.callback is not None:
-            self.callback(event)
+        self.callback(event)
+
+    def later(self, name: str, step: str, facts: Facts) -> None:
+        """Record a step whose facts may be a function of the tracer, called when the trace is read (or at once)."""
+        now = time.perf_counter() - self._start
+        if self.callback is None:
+            self._entries.append((name, step, now, facts))
+            return
+        event = self._made(name, step, now, facts)
+        self._entries.append(event)
+        self.callback(event)
+
+    def _made(self, name: str, step: str, now: float, facts: Facts) -> TraceEvent:
+        return self._redacted(TraceEvent(name, step, now, facts(self) if callable(facts) else facts))
 
     def parser_events(self, events: list[Event]) -> None:
         """One trace event per status line, field, end of head, chunk frame, trailer and end of message."""
@@ -86,7 +133,10 @@ class Tracer:
             return
         now = time.perf_counter() - self._start
         if self.callback is None:
-            self._entries.append((now, events))
+            if self._entries.first is None:  # everything is kept: one entry for the read
+                self._entries.append((now, events))
+            else:  # one entry per event that becomes a step (body data does not), so old ones can go
+                self._entries.extend([(now, e) for e in events if type(e) is not Data])
             return
         for event in _from_parser(now, events):
             event = self._redacted(event)

@@ -47,8 +47,10 @@ import certifi
 
 from wire.errors import ConfigError, NetworkError, Timeout, TLSError, WireError
 
-# How many bytes of one request's traffic (both ways) the records keep. A chat reply is a
-# few KiB and a long stream a few MiB; past this the bytes still flow, uncaptured.
+# How many bytes of one request's traffic the records keep, each way (the request and the reply
+# have a budget each: a big request body leaves the reply in view). A chat reply is a few KiB
+# and a long stream a few MiB; past this the bytes still flow, uncaptured. The client's
+# capture setting (wire/capture.py) may lift the limit ("full") or keep nothing ("off").
 MAX_CAPTURE_BYTES = 8 * 1024 * 1024
 
 # The socket.recv size: one read takes at most this many bytes. 64 KiB holds
@@ -257,8 +259,8 @@ class Connection:
         self.tls: TLSInfo | None = None
         self.tunnel: Any = None  # what the proxy's tunnel step returned (wire.proxy.TunnelInfo)
         self.records: list[Record] = []
-        self.max_capture = MAX_CAPTURE_BYTES  # bytes of records kept per request; see _capture
-        self.captured = 0
+        self.max_capture: int | None = MAX_CAPTURE_BYTES  # bytes of records kept each way; see _capture
+        self.captured = {"out": 0, "in": 0}
         self.total_bytes = 0  # sent and received, captured or not
         self.capture_truncated = False
         self.peer = peer
@@ -427,20 +429,20 @@ class Connection:
         return data
 
     def _capture(self, record: Record) -> None:
-        """Keep a record, while the capture is under ``max_capture`` bytes; count it either way."""
+        """Keep a record while its direction is under ``max_capture`` bytes (None: no limit); count it either way."""
         size = len(record.data)
         self.total_bytes += size
-        if self.captured + size <= self.max_capture:
+        limit, kept = self.max_capture, self.captured[record.direction]
+        if limit is None or kept + size <= limit:
             self.records.append(record)
-            self.captured += size
-        elif not self.capture_truncated:
-            # The first record past the limit is kept in part, then nothing more: the records stay
-            # bounded, though the reply is still read whole (the client keeps its body), and the
-            # views say where capture stopped.
-            keep = self.max_capture - self.captured
-            self.records.append(Record(record.time, record.direction, record.data[:keep]))
-            self.captured += keep
-            self.capture_truncated = True
+            self.captured[record.direction] = kept + size
+            return
+        # The first record past the limit is kept in part, then nothing more that way: the records
+        # stay bounded, though the reply is still read whole, and the views say where capture stopped.
+        if kept < limit:
+            self.records.append(Record(record.time, record.direction, record.data[: limit - kept]))
+            self.captured[record.direction] = limit
+        self.capture_truncated = True
 
     @property
     def bytes_sent(self) -> bytes:
@@ -486,7 +488,8 @@ class Connection:
         """
         previous = self.timings
         self.records = []
-        self.captured = self.total_bytes = 0
+        self.captured = {"out": 0, "in": 0}
+        self.total_bytes = 0
         self.capture_truncated = False
         self.timings = Timings(started_at=time.time())
         self._start = time.perf_counter()

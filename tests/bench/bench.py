@@ -7,38 +7,54 @@
     python -m tests.bench.bench --profile P3    # wire's side of one benchmark under cProfile
     python tests/bench/bench.py ...             # the same, run as a script
 
-What is measured (the table's rows):
+What is measured (the table's rows). The "scope" column says what a row times: the parser
+alone (bytes already in memory, fed to the parser), or the whole call (request bytes, socket,
+parser, JSON: what a user feels):
 
-    P1  a realistic non-streamed chat reply (19 header fields as the real API sends them,
-        a 1.5 KB pretty-printed JSON body in two chunks), fed whole: responses per second
-        against h11, httptools (C, llhttp: the ceiling) and http.client.
-    P2  an 8 MiB body in 16 KiB chunks, fed in 64 KiB reads: MB/s (10^6 bytes of body per
-        second). wire runs with keep_body=False and collects the Data events, as the
-        peers' callers do; keep_body=True is given in a note.
-    P3  the P1 reply fed one byte at a time: responses per second (http.client reads from a
-        file object and cannot be fed bytewise: n/a).
-    P4  a 5,000-event chat stream in 1,000-byte reads: events per second against the openai
-        SDK's SSEDecoder (``iter_bytes``, as ``openai.Stream`` uses it) and a naive
-        ``buf.split(b"\\n\\n")`` loop.
-    P5  sequential calls to a local server, a fresh connection each (the server answers
-        ``connection: close``): calls per second for ``wire.Client.chat`` (request bytes,
-        socket, parser, JSON, typed ChatCompletion) against http.client, requests and httpx,
-        each of which also encodes the JSON payload and decodes the JSON reply.
-    P6  the same on one kept-alive connection, against http.client, requests.Session and
-        httpx.Client. The server counts connections, so the row says whether wire's Client
-        reused its connection; until it does the wire figure is for fresh connections.
-    M1  the peak of Python memory (tracemalloc) while a 256 MiB chunked body (16 KiB chunks)
-        streams through ``ResponseParser(keep_body=False)``, generated on the fly.
+    P1  parser. A realistic non-streamed chat reply (19 header fields as the real API sends
+        them, a 1.5 KB pretty-printed JSON body in two chunks), fed whole: responses per second
+        against h11, http.client and httptools (C, llhttp: the ceiling, not a target).
+    P2  parser. An 8 MiB body in 16 KiB chunks, fed in 64 KiB reads: MB/s (10^6 bytes of body
+        per second). Two rows for wire: keep_body=False (the Data events are collected, as the
+        peers' callers do) and keep_body=True (the body and the raw bytes kept: what the Client
+        uses).
+    P3  parser. The P1 reply fed one byte at a time: responses per second (http.client reads
+        from a file object and cannot be fed bytewise: n/a).
+    P4  SSE decoder. A 5,000-event chat stream in 1,000-byte reads: events per second against
+        the openai SDK's SSEDecoder (``iter_bytes``, as ``openai.Stream`` uses it) and a naive
+        ``buf.split(b"\\n\\n")`` loop. P4b: the same events with CRLF line ends and ``event:``
+        and ``id:`` lines (P4 takes the LF-only ``data:`` path); the naive peer splits on CRLF.
+    P5  whole call. Sequential calls to a local server, a fresh connection each (the server
+        answers ``connection: close``): calls per CPU-second of this process for
+        ``wire.Client.chat`` (request bytes, socket, parser, JSON, ChatCompletion) against
+        http.client, requests and httpx, each of which also encodes the JSON payload and
+        decodes the JSON reply.
+    P6  whole call. The same on one kept-alive connection, against http.client's one reused
+        HTTPConnection, requests.Session and httpx.Client. The server counts connections.
+    P7  whole call. One streamed call of 5,000 chunks (one chunk frame each, as the API sends
+        them): chunks per CPU-second for ``Client.stream()`` against the openai SDK
+        (``stream=True``, over httpx) and httpx with a naive SSE split (``data:`` lines +
+        ``json.loads``); every contender collects the same text.
+    M1  parser. The peak of Python memory (tracemalloc) while a 256 MiB chunked body (16 KiB
+        chunks) streams through ``ResponseParser(keep_body=False)``, generated on the fly.
     M1b the same with 256-byte chunks, as a chat stream frames its events (32 MiB of body):
         memory that grows per chunk frame shows here.
+    M2  whole call. The peak growth of Python memory (tracemalloc) during one streamed call of
+        200,000 events (about 60 MiB) through ``Client.stream()`` with its default capture.
 
 Method: every contender of a benchmark does the same work (each result is checked against
 the expected status, field count and body before timing); the contenders run interleaved
 (wire, peer, wire, peer, ...) after one warm-up round, and the best of N rounds counts.
-The garbage collector stays on (as in real use) and runs before each round. The local
-server for P5/P6 is a minimal socket server in a thread of this process (a fixed reply
-with Content-Length, one thread per connection); ``--server fake`` uses wire's FakeServer
-instead, which costs several times more per call than the clients being measured.
+Every row is timed by this process's CPU time (``time.process_time``): on shared cores the
+wall clock mostly measures who got scheduled. The whole-call rows print their wall-clock
+ratio beside. The garbage collector stays on (as in real use) and runs before each round.
+The server for P5-P7 and M2 runs in a separate process (forked), so that it shares neither
+the interpreter lock nor the CPU-time count with the client: a minimal socket server (a
+fixed reply, one thread per connection). ``--server fake`` uses wire's FakeServer (in a
+thread of this process) instead, which costs several times more per call than the clients.
+
+Each benchmark's first row is its headline: wire against the fastest peer measured
+(httptools, a C parser, is named as the ceiling and never the headline).
 
 Nothing here is a test: pytest collects only ``test_*.py``; ``tests/test_bench.py`` runs
 this in quick mode and checks that the table is printed.
@@ -54,6 +70,7 @@ import importlib
 import io
 import json
 import math
+import multiprocessing
 import platform
 import pstats
 import re
@@ -62,7 +79,7 @@ import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -103,6 +120,8 @@ class Sizes:
     p4_loops: int
     calls: int  # P5 and P6: calls per timed round
     m1_body: int
+    p7_chunks: int  # chunks of the P7 streamed call
+    m2_events: int  # events of the M2 streamed call
 
 
 FULL = Sizes(
@@ -115,6 +134,8 @@ FULL = Sizes(
     p4_loops=3,
     calls=300,
     m1_body=256 * MiB,
+    p7_chunks=5000,
+    m2_events=200_000,
 )
 QUICK = Sizes(
     reps=2,
@@ -126,6 +147,8 @@ QUICK = Sizes(
     p4_loops=1,
     calls=20,
     m1_body=16 * MiB,
+    p7_chunks=500,
+    m2_events=5_000,
 )
 
 
@@ -288,12 +311,16 @@ class Peers:
 # --------------------------------------------------------------------------- racing
 
 
+# The seconds one round took: (CPU time of this process, wall clock).
+Seconds = tuple[float, float]
+
+
 @dataclass
 class Contender:
     """One side of a benchmark: ``run()`` does one round and returns the seconds it took."""
 
     name: str  # as the table shows it
-    run: Callable[[], float] | None  # None: cannot run (see note)
+    run: Callable[[], Seconds] | None  # None: cannot run (see note)
     note: str = ""
     target: float | None = None  # the wire/peer ratio issue 7 asks for
     reference: str = ""  # why this peer is in the table, when it has no target
@@ -310,6 +337,8 @@ class Bench:
     check: Callable[[], None] | None = None  # before timing: every contender gets the same result
     after: Callable[[dict[str, float]], list[str]] | None = None  # notes once the figures are known
     label: str = "wire"  # how the table names wire's side (P6 says when it had no keep-alive)
+    scope: str = "parser"  # what a row times: "parser" (bytes in memory) or "call" (the whole call)
+    variants: list[Contender] = field(default_factory=list)  # more of wire's sides (P2: keep_body=True)
 
 
 @dataclass
@@ -325,6 +354,9 @@ class Row:
     target: str = ""
     met: str = ""
     ratio: float | None = None
+    scope: str = ""
+    wall_ratio: float | None = None  # the same ratio by the wall clock (whole-call rows)
+    role: str = ""  # "fastest peer" (the headline), "C ceiling"
 
 
 @dataclass
@@ -333,20 +365,32 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def timed(fn: Callable[[], object], loops: int) -> Callable[[], float]:
-    def run() -> float:
-        start = time.perf_counter()
+class Stopwatch:
+    """CPU time of this process and wall-clock time, both from ``start()`` to ``stop()``."""
+
+    def start(self) -> None:
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+
+    def stop(self) -> Seconds:
+        return time.process_time() - self.cpu, time.perf_counter() - self.wall
+
+
+def timed(fn: Callable[[], object], loops: int) -> Callable[[], Seconds]:
+    def run() -> Seconds:
+        watch = Stopwatch()
+        watch.start()
         for _ in range(loops):
             fn()
-        return time.perf_counter() - start
+        return watch.stop()
 
     return run
 
 
-def race(contenders: list[Contender], reps: int) -> dict[str, float]:
-    """Best seconds per contender over ``reps`` interleaved rounds, after one warm-up round."""
+def race(contenders: list[Contender], reps: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Best CPU seconds and best wall seconds per contender over ``reps`` interleaved rounds, after a warm-up."""
     runnable = [c for c in contenders if c.run is not None]
     best = dict.fromkeys((c.name for c in runnable), math.inf)
+    best_wall = dict(best)
     for c in runnable:
         assert c.run is not None
         c.run()
@@ -354,8 +398,10 @@ def race(contenders: list[Contender], reps: int) -> dict[str, float]:
         for c in runnable:
             assert c.run is not None
             gc.collect()
-            best[c.name] = min(best[c.name], c.run())
-    return best
+            cpu, wall = c.run()
+            best[c.name] = min(best[c.name], cpu)
+            best_wall[c.name] = min(best_wall[c.name], wall)
+    return best, best_wall
 
 
 def missing(name: str, **kw: Any) -> Contender:
@@ -416,13 +462,14 @@ def h11_parse(h11: Any, conn: Any, pieces: list[bytes]) -> Summary:
     raise AssertionError("h11 did not finish the response")
 
 
-def h11_runner(h11: Any, pieces: list[bytes], loops: int) -> Callable[[], float]:
-    def run() -> float:
+def h11_runner(h11: Any, pieces: list[bytes], loops: int) -> Callable[[], Seconds]:
+    def run() -> Seconds:
         conns = [h11_connection(h11) for _ in range(loops)]
-        start = time.perf_counter()
+        watch = Stopwatch()
+        watch.start()
         for conn in conns:
             h11_parse(h11, conn, pieces)
-        return time.perf_counter() - start
+        return watch.stop()
 
     return run
 
@@ -558,13 +605,8 @@ def bench_p2(sizes: Sizes, peers: Peers) -> Bench:
         targets={"h11": 1.2},
         streaming=True,
     )
-    keep = Contender("wire keep_body=True", timed(lambda: wire_parse(reads), sizes.p2_loops))
-
-    def after(best: dict[str, float]) -> list[str]:
-        seconds = race([keep], max(1, sizes.reps // 2))[keep.name]
-        return [f"P2: wire with keep_body=True (keeps body and raw bytes): {bench.work / seconds:,.0f} MB/s"]
-
-    bench.after = after
+    bench.label = "keep_body=False"
+    bench.variants = [Contender("keep_body=True", timed(lambda: wire_parse(reads), sizes.p2_loops))]
     return bench
 
 
@@ -639,7 +681,56 @@ def bench_p4(sizes: Sizes, peers: Peers) -> Bench:
     return Bench("P4", title, "events/s", loops * sizes.p4_events, wire, [sdk, naive], check=check)
 
 
-# --------------------------------------------------------------------------- P5, P6: a local server
+def crlf_stream(n_events: int) -> tuple[bytes, list[str]]:
+    """P4b: the P4 events with CRLF line ends, each with an ``event:`` and an ``id:`` line."""
+    _, datas = chat_stream(n_events)
+    events = [b"event: message\r\nid: %d\r\ndata: %s\r\n\r\n" % (i, d.encode()) for i, d in enumerate(datas)]
+    return b"".join(events), datas
+
+
+def naive_sse_crlf(reads: list[bytes]) -> list[str]:
+    """The naive split for CRLF events: blocks at a blank line, then the ``data:`` line of each."""
+    buf = b""
+    out = []
+    for read in reads:
+        buf += read
+        blocks = buf.split(b"\r\n\r\n")
+        buf = blocks.pop()
+        for block in blocks:
+            for line in block.split(b"\r\n"):
+                if line.startswith(b"data: "):
+                    out.append(line[6:].decode())
+    return out
+
+
+def bench_p4b(sizes: Sizes, peers: Peers) -> Bench:
+    stream, datas = crlf_stream(sizes.p4_events)
+    reads = pieces_of(stream, 1000)
+    loops = sizes.p4_loops
+    wire = Contender("wire", timed(lambda: wire_sse(reads), loops))
+    checks: list[tuple[str, Callable[[], list[str]]]] = [("wire", lambda: wire_sse(reads))]
+    streaming = peers.get("openai")
+    if streaming is None or not hasattr(streaming.SSEDecoder, "iter_bytes"):
+        sdk = missing("openai SDK SSEDecoder", target=2.0)
+    else:
+        sdk = Contender("openai SDK SSEDecoder", timed(lambda: openai_sse(streaming, reads), loops), target=2.0)
+        checks.append(("openai", lambda: openai_sse(streaming, reads)))
+    naive = Contender("naive split", timed(lambda: naive_sse_crlf(reads), loops), reference="baseline: no SSE rules")
+    checks.append(("naive split", lambda: naive_sse_crlf(reads)))
+
+    def check() -> None:
+        for name, fn in checks:
+            if fn() != datas:
+                raise AssertionError(f"P4b: {name} decoded other events")
+
+    title = f"the same with CRLF, event: and id: lines ({len(stream) / 1e6:.2f} MB)"
+    return Bench("P4b", title, "events/s", loops * sizes.p4_events, wire, [sdk, naive], check=check)
+
+
+# --------------------------------------------------------------------------- P5-P7, M2: a local server
+
+# A reply: fixed bytes, or a function that gives its bytes piece by piece (M2's 60 MiB stream).
+Reply = bytes | Callable[[], Iterator[bytes]]
 
 
 class MiniServer:
@@ -650,10 +741,11 @@ class MiniServer:
     connection stays open for the next request. ``connections`` counts accepts.
     """
 
-    def __init__(self, reply: bytes, *, close: bool) -> None:
+    def __init__(self, reply: Reply, *, close: bool, shared_count: Any = None) -> None:
         self.reply = reply
         self.close = close
         self.connections = 0
+        self._shared_count = shared_count  # a multiprocessing.Value, when the server runs in a process
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         self._listener.settimeout(0.05)
         self.port = self._listener.getsockname()[1]
@@ -679,6 +771,8 @@ class MiniServer:
             except OSError:
                 return
             self.connections += 1
+            if self._shared_count is not None:
+                self._shared_count.value = self.connections
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -702,11 +796,55 @@ class MiniServer:
                             return
                         buf += data
                     buf = buf[need:]
-                    conn.sendall(self.reply)
+                    if isinstance(self.reply, bytes):
+                        conn.sendall(self.reply)
+                    else:
+                        for piece in self.reply():
+                            conn.sendall(piece)
                     if self.close:
                         return
             except OSError:
                 return
+
+
+def _serve_in_child(reply: Reply, close: bool, port: Any, connections: Any) -> None:
+    """The server process: a MiniServer, its port sent back, its accept count in shared memory."""
+    server = MiniServer(reply, close=close, shared_count=connections)
+    port.send(server.port)
+    server._accept()  # until the parent ends this process
+
+
+class ServerProcess:
+    """MiniServer in a process of its own (forked): the client's CPU time and GIL are its own.
+
+    ``connections`` counts the connections the server accepted, across the process boundary.
+    The process is ended (SIGTERM) on exit.
+    """
+
+    def __init__(self, reply: Reply, *, close: bool) -> None:
+        context = multiprocessing.get_context("fork")
+        here, there = context.Pipe()
+        self._connections = context.Value("l", 0)
+        self._process = context.Process(
+            target=_serve_in_child, args=(reply, close, there, self._connections), name="bench-server", daemon=True
+        )
+        self._process.start()
+        if not here.poll(10):
+            self._process.terminate()
+            raise RuntimeError("the benchmark server process did not start within 10 s")
+        self.port = here.recv()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.join(10)
+
+    @property
+    def connections(self) -> int:
+        return int(self._connections.value)
 
 
 class FakeServerAdapter:
@@ -742,33 +880,33 @@ def answer_of(reply: Any) -> str:
     return str(reply["choices"][0]["message"]["content"])
 
 
-def wire_calls(base_url: str, calls: int) -> Callable[[], float]:
+def wire_calls(base_url: str, calls: int) -> Callable[[], Seconds]:
     from wire.client import Client
 
-    def run() -> float:
+    def run() -> Seconds:
         client = Client(base_url=base_url, api_key=API_KEY, max_retries=0, timeout=10)
-        start = time.perf_counter()
+        watch = Stopwatch()
+        watch.start()
         for _ in range(calls):
             exchange = client.chat(PROMPT, model="gpt-4o-mini")
-            assert exchange.completion is not None and exchange.text
-        seconds = time.perf_counter() - start
-        close = getattr(client, "close", None)  # once Client keeps connections, it may own some
-        if close is not None:
-            close()
+            assert exchange.text == ANSWER
+        seconds = watch.stop()
+        client.close()
         return seconds
 
     return run
 
 
-def httpclient_calls(base_url: str, calls: int, *, reuse: bool) -> Callable[[], float]:
+def httpclient_calls(base_url: str, calls: int, *, reuse: bool) -> Callable[[], Seconds]:
     host, port, path = _split(base_url)
 
     def call(conn: http.client.HTTPConnection) -> str:
         conn.request("POST", path, body=json.dumps(PAYLOAD).encode(), headers=HEADERS)
         return answer_of(json.loads(conn.getresponse().read()))
 
-    def run() -> float:
-        start = time.perf_counter()
+    def run() -> Seconds:
+        watch = Stopwatch()
+        watch.start()
         if reuse:
             conn = http.client.HTTPConnection(host, port, timeout=10)
             for _ in range(calls):
@@ -779,37 +917,39 @@ def httpclient_calls(base_url: str, calls: int, *, reuse: bool) -> Callable[[], 
                 conn = http.client.HTTPConnection(host, port, timeout=10)
                 call(conn)
                 conn.close()
-        return time.perf_counter() - start
+        return watch.stop()
 
     return run
 
 
-def requests_calls(requests: Any, base_url: str, calls: int) -> Callable[[], float]:
+def requests_calls(requests: Any, base_url: str, calls: int) -> Callable[[], Seconds]:
     url = base_url + "/chat/completions"
 
-    def run() -> float:
-        start = time.perf_counter()
+    def run() -> Seconds:
+        watch = Stopwatch()
+        watch.start()
         with requests.Session() as session:
             for _ in range(calls):
                 reply = session.post(url, json=PAYLOAD, headers=HEADERS, timeout=10)
                 reply.raise_for_status()
                 answer_of(reply.json())
-        return time.perf_counter() - start
+        return watch.stop()
 
     return run
 
 
-def httpx_calls(httpx: Any, base_url: str, calls: int) -> Callable[[], float]:
+def httpx_calls(httpx: Any, base_url: str, calls: int) -> Callable[[], Seconds]:
     url = base_url + "/chat/completions"
 
-    def run() -> float:
-        start = time.perf_counter()
+    def run() -> Seconds:
+        watch = Stopwatch()
+        watch.start()
         with httpx.Client(timeout=10) as client:
             for _ in range(calls):
                 reply = client.post(url, json=PAYLOAD, headers=HEADERS)
                 reply.raise_for_status()
                 answer_of(reply.json())
-        return time.perf_counter() - start
+        return watch.stop()
 
     return run
 
@@ -820,10 +960,10 @@ def _split(base_url: str) -> tuple[str, int, str]:
     return m.group(1), int(m.group(2)), (m.group(3) or "") + "/chat/completions"
 
 
-def counting(server: Any, name: str, run: Callable[[], float], counts: dict[str, int]) -> Callable[[], float]:
+def counting(server: Any, name: str, run: Callable[[], Seconds], counts: dict[str, int]) -> Callable[[], Seconds]:
     """Wrap a round to record how many connections the server accepted during it."""
 
-    def wrapped() -> float:
+    def wrapped() -> Seconds:
         before = server.connections
         seconds = run()
         counts[name] = server.connections - before
@@ -834,14 +974,14 @@ def counting(server: Any, name: str, run: Callable[[], float], counts: dict[str,
 
 def calls_bench(id: str, sizes: Sizes, peers: Peers, server_kind: str, *, keep_alive: bool) -> Bench:
     calls = sizes.calls
-    server_cls = FakeServerAdapter if server_kind == "fake" else MiniServer
+    server_cls = FakeServerAdapter if server_kind == "fake" else ServerProcess
     server = server_cls(length_reply(close=not keep_alive), close=not keep_alive)
     server.__enter__()
     counts: dict[str, int] = {}
     url = server.base_url
     requests, httpx = peers.get("requests"), peers.get("httpx")
 
-    def contender(name: str, run: Callable[[], float] | None, **kw: Any) -> Contender:
+    def contender(name: str, run: Callable[[], Seconds] | None, **kw: Any) -> Contender:
         if run is None:
             return missing(name, **kw)
         return Contender(name, counting(server, name, run, counts), **kw)
@@ -849,14 +989,14 @@ def calls_bench(id: str, sizes: Sizes, peers: Peers, server_kind: str, *, keep_a
     wire = contender("wire", wire_calls(url, calls))
     if keep_alive:
         contenders = [
-            contender("http.client, one connection", httpclient_calls(url, calls, reuse=True), reference="stdlib"),
-            contender("requests.Session", requests and requests_calls(requests, url, calls), target=1.5),
+            contender("http.client, one connection", httpclient_calls(url, calls, reuse=True), target=1.2),
+            contender("requests.Session", requests and requests_calls(requests, url, calls)),
             contender("httpx.Client", httpx and httpx_calls(httpx, url, calls)),
         ]
         title = f"{calls} calls, one kept-alive connection"
     else:
         contenders = [
-            contender("http.client", httpclient_calls(url, calls, reuse=False), target=1.0),
+            contender("http.client", httpclient_calls(url, calls, reuse=False), target=1.1),
             contender("requests", requests and requests_calls(requests, url, calls)),
             contender("httpx", httpx and httpx_calls(httpx, url, calls)),
         ]
@@ -872,11 +1012,11 @@ def calls_bench(id: str, sizes: Sizes, peers: Peers, server_kind: str, *, keep_a
         used = ", ".join(f"{name} {n}" for name, n in counts.items())
         notes = [f"{id}: connections opened for {calls} calls: {used}"]
         if keep_alive and counts.get("wire", 0) >= calls:
-            bench.label = "no keep-alive yet"
-            notes.append(f"{id}: wire.Client does not reuse connections yet; its figure is for fresh connections")
+            bench.label = "no keep-alive"
+            notes.append(f"{id}: wire.Client did not reuse its connection; its figure is for fresh connections")
         return notes
 
-    bench = Bench(id, title, "calls/s", calls, wire, contenders, after=after)
+    bench = Bench(id, title, "calls/s", calls, wire, contenders, after=after, scope="call")
     return bench
 
 
@@ -886,6 +1026,110 @@ def bench_p5(sizes: Sizes, peers: Peers, server: str = "mini") -> Bench:
 
 def bench_p6(sizes: Sizes, peers: Peers, server: str = "mini") -> Bench:
     return calls_bench("P6", sizes, peers, server, keep_alive=True)
+
+
+# --------------------------------------------------------------------------- P7: one streamed call
+
+
+def stream_head() -> bytes:
+    """The head of a streamed reply (chunked, one event per chunk frame, as the API sends them)."""
+    fields = [(n, "text/event-stream; charset=utf-8" if n == "content-type" else v) for n, v in REPLY_FIELDS]
+    return head_bytes(fields)
+
+
+def sse_reply(datas: list[str]) -> bytes:
+    return stream_head() + chunked([b"data: " + d.encode() + b"\n\n" for d in datas])
+
+
+def text_of(datas: list[str]) -> str:
+    """The answer a stream's events carry: the first choice's content pieces, joined."""
+    pieces = []
+    for data in datas:
+        if data != "[DONE]":
+            choices = json.loads(data)["choices"]
+            if choices and choices[0]["delta"].get("content"):
+                pieces.append(choices[0]["delta"]["content"])
+    return "".join(pieces)
+
+
+def wire_stream_call(base_url: str) -> Callable[[], str]:
+    from wire.client import Client
+
+    def call() -> str:
+        with Client(base_url=base_url, api_key=API_KEY, max_retries=0, timeout=10) as client:
+            return client.stream(PROMPT, model="gpt-4o-mini").read()
+
+    return call
+
+
+def sdk_stream_call(openai: Any, base_url: str) -> Callable[[], str]:
+    def call() -> str:
+        with openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=0, timeout=10) as client:
+            pieces = []
+            stream = client.chat.completions.create(model="gpt-4o-mini", messages=PAYLOAD["messages"], stream=True)
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    pieces.append(chunk.choices[0].delta.content)
+            return "".join(pieces)
+
+    return call
+
+
+def httpx_naive_stream_call(httpx: Any, base_url: str) -> Callable[[], str]:
+    """httpx with the split most hand-written readers use: blank-line blocks, ``data: `` lines, json.loads."""
+    url = base_url + "/chat/completions"
+    payload = dict(PAYLOAD, stream=True)
+
+    def call() -> str:
+        pieces = []
+        with httpx.Client(timeout=10) as client, client.stream("POST", url, json=payload, headers=HEADERS) as reply:
+            reply.raise_for_status()
+            buf = b""
+            for read in reply.iter_bytes():
+                buf += read
+                blocks = buf.split(b"\n\n")
+                buf = blocks.pop()
+                for block in blocks:
+                    if block.startswith(b"data: ") and block != b"data: [DONE]":
+                        choices = json.loads(block[6:])["choices"]
+                        if choices and choices[0]["delta"].get("content"):
+                            pieces.append(choices[0]["delta"]["content"])
+        return "".join(pieces)
+
+    return call
+
+
+def bench_p7(sizes: Sizes, peers: Peers, server_kind: str = "mini") -> Bench:
+    _, datas = chat_stream(sizes.p7_chunks)
+    reply = sse_reply(datas)
+    expected = text_of(datas)
+    server = ServerProcess(reply, close=False)
+    url = server.base_url
+    calls: list[tuple[str, Callable[[], str]]] = [("wire", wire_stream_call(url))]
+    openai, httpx = peers.get("openai"), peers.get("httpx")
+    if openai is not None:
+        openai = importlib.import_module("openai")
+        calls.append(("openai SDK, stream=True", sdk_stream_call(openai, url)))
+    if httpx is not None:
+        calls.append(("httpx, naive SSE split", httpx_naive_stream_call(httpx, url)))
+    runs = {name: Contender(name, timed(call, 1)) for name, call in calls}
+    targets = {"openai SDK, stream=True": 3.0, "httpx, naive SSE split": 1.5}
+    peers_ = [runs.get(name) or missing(name, target=target) for name, target in targets.items()]
+    for peer in peers_:
+        peer.target = targets[peer.name]
+
+    def check() -> None:
+        for name, call in calls:
+            got = call()
+            if got != expected:
+                raise AssertionError(f"P7: {name} collected {len(got)} characters of text, not {len(expected)}")
+
+    def after(best: dict[str, float]) -> list[str]:
+        server.__exit__(None, None, None)
+        return []
+
+    title = f"one streamed call, {sizes.p7_chunks:,} chunks ({len(reply) / 1e6:.2f} MB)"
+    return Bench("P7", title, "chunks/s", sizes.p7_chunks, runs["wire"], peers_, check=check, after=after, scope="call")
 
 
 # --------------------------------------------------------------------------- M1
@@ -937,6 +1181,7 @@ def m1(sizes: Sizes, *, id: str = "M1", total: int | None = None, chunk: int = 1
         None,
         target=f"<= {M1_LIMIT // MiB} MiB",
         met="yes" if peak <= M1_LIMIT else "NO",
+        scope="parser",
     )
     note = (
         f"{id}: {seen / MiB:,.0f} MiB in {frames:,} chunk frames of {size} went through at "
@@ -950,6 +1195,62 @@ def m1b(sizes: Sizes) -> tuple[Row, list[str]]:
     return m1(sizes, id="M1b", total=sizes.m1_body // 8, chunk=256)
 
 
+M2_LIMIT = 32 * MiB
+
+
+def long_stream(n_events: int) -> Callable[[], Iterator[bytes]]:
+    """M2's reply, made as it is sent: ``n_events`` chunks (one frame each), then [DONE]."""
+
+    def pieces() -> Iterator[bytes]:
+        yield stream_head()
+        _, datas = chat_stream(1000)  # 998 content chunks, repeated: the stream never ends early
+        frames = [b"%x\r\n%s\r\n" % (len(e), e) for e in (b"data: " + d.encode() + b"\n\n" for d in datas[1:-2])]
+        sent = 0
+        while sent < n_events:
+            batch = frames[: n_events - sent]
+            sent += len(batch)
+            yield b"".join(batch)
+        done = b"data: [DONE]\n\n"
+        yield b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done)
+
+    return pieces
+
+
+def m2(sizes: Sizes) -> tuple[Row, list[str]]:
+    """Peak memory growth of one long streamed call through Client.stream() (default capture)."""
+    from wire.client import Client
+
+    n = sizes.m2_events
+    with ServerProcess(long_stream(n), close=False) as server:
+        client = Client(base_url=server.base_url, api_key=API_KEY, max_retries=0, timeout=30)
+        gc.collect()
+        tracemalloc.start()
+        base, _ = tracemalloc.get_traced_memory()
+        start = time.perf_counter()
+        stream = client.stream(PROMPT, model="gpt-4o-mini")
+        deltas = sum(1 for _ in stream)
+        seconds = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        client.close()
+    growth = (peak - base) / MiB
+    assert deltas == n, (deltas, n)
+    row = Row(
+        "M2",
+        f"peak memory growth, one streamed call of {n:,} events, default capture",
+        "MiB",
+        "wire",
+        growth,
+        "-",
+        None,
+        target=f"<= {M2_LIMIT // MiB} MiB",
+        met="yes" if growth <= M2_LIMIT / MiB else "NO",
+        scope="call",
+    )
+    note = f"M2: {n:,} events went through Client.stream() in {seconds:.1f} s under tracemalloc; peak growth {growth:.1f} MiB"
+    return row, [note]
+
+
 # --------------------------------------------------------------------------- running and printing
 
 
@@ -958,44 +1259,78 @@ BENCHES: dict[str, Callable[..., Bench]] = {
     "P2": bench_p2,
     "P3": bench_p3,
     "P4": bench_p4,
+    "P4b": bench_p4b,
     "P5": bench_p5,
     "P6": bench_p6,
+    "P7": bench_p7,
 }
-MEMORY = {"M1": m1, "M1b": m1b}
+MEMORY = {"M1": m1, "M1b": m1b, "M2": m2}
 ALL = [*BENCHES, *MEMORY]
 
 
 def run_bench(bench: Bench, sizes: Sizes) -> Result:
+    """Race wire's sides and the peers; one row per (wire side, peer), the fastest peer first."""
     if bench.check is not None:
         bench.check()
-    contenders = [bench.wire] + bench.peers
+    contenders = [bench.wire, *bench.variants, *bench.peers]
     try:
-        best = race(contenders, sizes.reps)
+        best, best_wall = race(contenders, sizes.reps)
     except BaseException:
         if bench.after is not None:
             bench.after({})  # stop the server
         raise
     notes = bench.after(best) if bench.after is not None else []
-    wire = bench.work / best[bench.wire.name]
     result = Result(notes=notes)
-    for peer in bench.peers:
-        figure = bench.work / best[peer.name] if peer.name in best else None
-        ratio = wire / figure if figure else None
-        if peer.target is not None:
-            target = f">= {peer.target:g}x"
-            met = "-" if ratio is None else ("yes" if ratio >= peer.target else "NO")
-        else:
-            target, met = (f"({peer.reference})" if peer.reference else ""), "-"
-        result.rows.append(
-            Row(bench.id, bench.title, bench.unit, bench.label, wire, peer.name, figure, peer.note, target, met, ratio)
-        )
-    if any(p.reference == "C ceiling" for p in bench.peers):
-        ceiling = next(r for r in result.rows if r.peer == "httptools")
-        if ceiling.ratio:
-            result.notes.append(
-                f"{bench.id}: wire runs at {ceiling.ratio:.0%} of httptools' speed "
-                f"(httptools is {1 / ceiling.ratio:.1f}x faster)"
+
+    def speed(name: str, table: dict[str, float]) -> float | None:
+        return bench.work / table[name] if name in table else None
+
+    # The headline peer: the fastest one measured, C parsers (the ceiling) aside.
+    ranked = sorted(
+        (p for p in bench.peers if p.name in best),
+        key=lambda p: (p.reference == "C ceiling", best[p.name]),
+    )
+    order = ranked + [p for p in bench.peers if p.name not in best]
+    for side in [bench.wire, *bench.variants]:
+        label = bench.label if side is bench.wire else side.name
+        wire, wire_wall = speed(side.name, best), speed(side.name, best_wall)
+        for peer in order:
+            figure, figure_wall = speed(peer.name, best), speed(peer.name, best_wall)
+            ratio = wire / figure if wire and figure else None
+            wall_ratio = wire_wall / figure_wall if bench.scope == "call" and wire_wall and figure_wall else None
+            if peer.target is not None:
+                target = f">= {peer.target:g}x"
+                met = "-" if ratio is None else ("yes" if ratio >= peer.target else "NO")
+            else:
+                target, met = (f"({peer.reference})" if peer.reference else ""), "-"
+            role = "the ceiling" if peer.reference == "C ceiling" else ("fastest" if peer is order[0] else "")
+            result.rows.append(
+                Row(
+                    bench.id,
+                    bench.title,
+                    bench.unit,
+                    label,
+                    wire,
+                    peer.name,
+                    figure,
+                    peer.note,
+                    target,
+                    met,
+                    ratio,
+                    bench.scope,
+                    wall_ratio,
+                    role,
+                )
             )
+    headline = next((r for r in result.rows if r.role == "fastest" and r.ratio), None)
+    if headline is not None:
+        result.notes.insert(0, f"{bench.id}: wire is {headline.ratio:.2f}x {headline.peer}, the fastest peer measured")
+    ceiling = next((r for r in result.rows if r.role == "the ceiling" and r.ratio), None)
+    if ceiling is not None and ceiling.ratio:
+        result.notes.append(
+            f"{bench.id}: wire runs at {ceiling.ratio:.0%} of httptools' speed "
+            f"(httptools, in C, is {1 / ceiling.ratio:.1f}x faster: the ceiling)"
+        )
     return result
 
 
@@ -1008,30 +1343,47 @@ def fmt(value: float | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    header = ["bench", "what", "unit", "wire", "peer", "peer figure", "wire/peer", "target", "met?"]
+    header = [
+        "bench",
+        "scope",
+        "what",
+        "unit",
+        "wire",
+        "peer",
+        "peer is",
+        "peer figure",
+        "wire/peer",
+        "wall",
+        "target",
+        "met?",
+    ]
     lines = []
     last = None
     for r in rows:
-        first = r.id != last
-        last = r.id
+        first = (r.id, r.wire_name) != last
+        last = (r.id, r.wire_name)
         figure = fmt(r.figure) if r.figure is not None else r.note
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
+        wall = f"{r.wall_ratio:.2f}x" if r.wall_ratio is not None else ""
         wire = fmt(r.wire) + ("" if r.wire_name == "wire" else f" [{r.wire_name}]")
         lines.append(
             [
                 r.id,
+                r.scope if first else "",
                 r.title if first else "",
                 r.unit if first else "",
                 wire if first else "",
                 r.peer,
+                r.role,
                 figure,
                 ratio,
+                wall,
                 r.target,
                 r.met,
             ]
         )
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    right = {3, 5, 6}
+    right = {4, 7, 8, 9}
 
     def join(cells: list[str]) -> str:
         return "  ".join(
@@ -1063,7 +1415,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def build(id: str, sizes: Sizes, peers: Peers, server: str) -> Bench:
-    if id in ("P5", "P6"):
+    if id in ("P5", "P6", "P7"):
         return BENCHES[id](sizes, peers, server)
     return BENCHES[id](sizes, peers)
 
@@ -1073,7 +1425,7 @@ def profile(id: str, sizes: Sizes, peers: Peers, server: str) -> None:
         raise SystemExit(f"--profile takes one of {', '.join(BENCHES)}")
     bench = build(id, sizes, peers, server)
     assert bench.wire.run is not None
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time, as the table: not the time spent waiting
     profiler.enable()
     for _ in range(max(1, sizes.reps // 2)):
         bench.wire.run()

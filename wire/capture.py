@@ -1,0 +1,101 @@
+"""What an exchange keeps of a call: the ``capture`` setting of ``Client``.
+
+wire keeps every layer's result so that a learner can look at it afterwards:
+the bytes both ways (``records``), the parser's events, the Server-Sent
+Events, the completion chunks and the trace. A chat reply is a few KiB; a
+long stream is many MiB and hundreds of thousands of events, and keeping all
+of it costs far more memory than the stream itself. So:
+
+- ``"full"``: keep everything, however long the reply.
+- ``"bounded"`` (the default): keep the first bytes of the request and of the
+  reply, up to ``transport.MAX_CAPTURE_BYTES`` each (each direction has its own
+  budget, so a big request body leaves the reply's bytes, a 413 say, in
+  view), and of each
+  list (events, SSE events, chunks, trace) the first ``KEEP_FIRST`` and the
+  last ``KEEP_LAST`` items. A streamed body (the same bytes as the reply's
+  records, less the framing) is kept whole while it is at most
+  ``MAX_STREAM_BODY_BYTES``, else not at all. Memory stays flat however
+  long the stream.
+- ``"off"``: keep none of the bytes, events or chunks; the response's status
+  line and fields, the JSON and the completion are still there.
+
+The lists are bounded for streamed replies, which can go on for hours; a
+reply that is not streamed keeps its events and trace whole, as it keeps its
+body (the JSON is read whole anyway). What was dropped is counted
+(``Kept.dropped``) and the views say so. The reply is always read whole and
+checked: only what is kept changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TypeVar
+
+CAPTURES = ("full", "bounded", "off")
+DEFAULT_CAPTURE = "bounded"
+
+# A streamed body kept whole in "bounded" mode (an error reply's body is always kept).
+MAX_STREAM_BODY_BYTES = 1024 * 1024
+# Items kept of each list in "bounded" mode: the first ones and the latest ones.
+KEEP_FIRST = 1000
+KEEP_LAST = 1000
+
+T = TypeVar("T")
+
+
+def check_capture(capture: str) -> str:
+    """``capture`` if it is one of ``CAPTURES``, else a ``ValueError`` that lists them."""
+    if capture not in CAPTURES:
+        raise ValueError(f"capture must be one of {', '.join(map(repr, CAPTURES))}, got {capture!r}")
+    return capture
+
+
+class Kept(list[T]):
+    """A list that keeps its first ``first`` items and its latest ones; ``dropped`` counts those between.
+
+    ``first=None`` keeps everything (a plain list). Items ``[0:first]`` are the
+    first ones, the rest the latest ones; ``dropped`` items were taken out
+    between them (the views say so at index ``first``). The latest ones are
+    at least ``last`` and at most ``2 * last``: the list is cut back to
+    ``first + last`` items once it holds ``first + 2 * last``, so that adding
+    an item stays cheap (a cut moves ``last`` items, once every ``last`` items).
+    """
+
+    def __init__(self, items: Iterable[T] = (), *, first: int | None = None, last: int = 0) -> None:
+        super().__init__()
+        self.first = first
+        self.last = last
+        self.dropped = 0
+        self._most = sys.maxsize if first is None else first + 2 * last  # more than this: cut back
+        self.extend(items)
+
+    @classmethod
+    def for_capture(cls, capture: str) -> Kept[T]:
+        """An empty list that keeps what ``capture`` says."""
+        if capture == "full":
+            return cls()
+        if capture == "off":
+            return cls(first=0, last=0)
+        return cls(first=KEEP_FIRST, last=KEEP_LAST)
+
+    def append(self, item: T) -> None:
+        super().append(item)
+        if len(self) > self._most:
+            self._trim()
+
+    def extend(self, items: Iterable[T]) -> None:
+        super().extend(items)
+        if len(self) > self._most:
+            self._trim()
+
+    def __iadd__(self, items: Iterable[T]) -> Kept[T]:  # type: ignore[override,misc]
+        self.extend(items)
+        return self
+
+    def _trim(self) -> None:
+        """Take out the oldest items after the first ones, down to the latest ``last``."""
+        assert self.first is not None
+        cut = len(self) - self.first - self.last
+        del self[self.first : self.first + cut]
+        self.dropped += cut
