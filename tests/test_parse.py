@@ -217,8 +217,12 @@ def test_an_event_stream_is_read_as_events_and_chunks() -> None:
     assert s.valid and s.exchange.stream and s.notes == []
     assert [e.data for e in s.exchange.sse_events][1] == "[DONE]"
     assert s.exchange.completion is not None and s.exchange.completion.text == "Hi"
-    unfinished = parse_saved(data[: -len(b"data: [DONE]\n\n")])
-    assert unfinished.notes == ["the event stream has no 'data: [DONE]': a client would say it broke off"]
+    assert s.exchange.done_received is True
+    unfinished = parse_saved(data[: -len(b"data: [DONE]\n\n")])  # ended by close: the body ended properly
+    assert unfinished.notes == [] and unfinished.exchange.done_received is False
+    assert unfinished.exchange.completion is not None and unfinished.exchange.completion.text == "Hi"
+    empty = parse_saved(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n: nothing\n\n")
+    assert empty.notes == ["the event stream has no chunk and no 'data: [DONE]': nothing to assemble"]
 
 
 def test_a_body_that_is_not_json_is_a_note_not_a_fault() -> None:

@@ -11,6 +11,7 @@ from rawserver import SSE_HEAD, RawServer, chunked
 import wire
 from wire.client import Client
 from wire.fake import FakeServer
+from wire.show import answer_view
 from wire.transport import Timeouts
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -154,12 +155,32 @@ def test_chunk_without_choices_is_stream_error() -> None:
             client_for(server.base_url).chat(PROMPT, stream=True)
 
 
-def test_stream_without_done_is_stream_error() -> None:
+def test_a_stream_that_ends_properly_without_done_gives_its_completion() -> None:
+    """[DONE] is OpenAI's end mark, not SSE's: the SDK's Stream ends quietly where the body ends, so does wire."""
     body = chunked(chunk("Hi"), chunk(None, "stop"))
     with RawServer(SSE_HEAD + body) as server:
-        with pytest.raises(wire.StreamError, match=r"\[DONE\]") as info:
+        exchange = client_for(server.base_url).chat(PROMPT, stream=True)
+    assert exchange.completion is not None and exchange.completion.text == "Hi"
+    assert exchange.completion.choices[0].finish_reason == "stop"
+    assert exchange.done_received is False and len(exchange.sse_events) == 2
+    assert "(the stream ended without 'data: [DONE]', OpenAI's end mark; the body itself ended properly)" in (
+        answer_view(exchange)
+    )
+
+
+def test_a_stream_with_done_says_nothing_about_it() -> None:
+    body = chunked(chunk("Hi"), chunk(None, "stop"), b"data: [DONE]\n\n")
+    with RawServer(SSE_HEAD + body) as server:
+        exchange = client_for(server.base_url).chat(PROMPT, stream=True)
+    assert exchange.done_received is True and "[DONE]" not in answer_view(exchange)
+
+
+def test_a_stream_with_no_chunk_and_no_done_is_stream_error() -> None:
+    body = chunked(b": keep-alive\n\n")
+    with RawServer(SSE_HEAD + body) as server:
+        with pytest.raises(wire.StreamError, match=r"the stream ended without 'data: \[DONE\]'") as info:
             client_for(server.base_url).chat(PROMPT, stream=True)
-    assert len(info.value.sse_events) == 2 and info.value.exchange.response.status == 200
+    assert info.value.sse_events == [] and info.value.exchange.response.status == 200
 
 
 def test_stream_cut_mid_chunk_is_incomplete_message() -> None:

@@ -648,7 +648,11 @@ class Client:
         if ok:
             for sse in decoder.flush():
                 exchange.sse_events.append(sse)
-            if not done:
+            exchange.done_received = done
+            if not done and not assembler.added:
+                # No chunk at all: nothing to assemble (the SDK's Stream would yield nothing). With chunks,
+                # a body that ended properly without [DONE] was ended by the server, and the SDK takes it:
+                # [DONE] is OpenAI's end mark, not SSE's (openai-python 3.57.0, Stream.__stream__).
                 why = None if coding is not None else hints.unreadable_body(exchange.response, secrets_of(exchange))
                 raise StreamError(
                     "the stream ended without 'data: [DONE]'" + (f"; {why}" if why else ""),

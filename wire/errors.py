@@ -139,7 +139,7 @@ class StreamError(ProtocolError):
     """A streamed reply broke the Chat Completions stream format.
 
     Examples: a ``data:`` payload that is not JSON, a chunk without
-    ``choices``, a stream that ends without ``data: [DONE]``. ``sse_events``
+    ``choices``, a stream that ends with no chunk and no ``data: [DONE]``. ``sse_events``
     keeps the Server-Sent Events received so far and ``completion_chunks`` the
     decoded ``chat.completion.chunk`` objects (the names ``Exchange`` uses), so
     what did arrive stays inspectable.

@@ -94,6 +94,9 @@ class Exchange:
     coding: ContentCoding | None = None
     capture: str = "full"  # what the exchange keeps: "full", "bounded" or "off" (wire/capture.py)
     body_dropped: int = 0  # bytes of a streamed body not kept (capture bounded or off); 0: all kept
+    # A streamed call: whether ``data: [DONE]`` arrived. A stream whose body ended properly without it
+    # still gives its completion (as in the SDK); the answer view says it was missing.
+    done_received: bool = False
     _completion: ChatCompletion | None = field(default=None, repr=False)  # see ``completion``
     _readable: bool = field(default=True, repr=False)  # False: ``json`` is not a completion the views read
 

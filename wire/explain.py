@@ -146,10 +146,12 @@ def _read_body(saved: Saved) -> None:
             for event in exchange.sse_events:
                 if not assembler.done:
                     assembler.add_data(event.data)
-            if assembler.done:
+            exchange.done_received = assembler.done
+            if assembler.done or (assembler.added and exchange.response is not None):
+                # Without [DONE] a body that ended properly still gives its completion, as in a call.
                 exchange.completion = assembler.completion()
             else:
-                saved.notes.append("the event stream has no 'data: [DONE]': a client would say it broke off")
+                saved.notes.append("the event stream has no chunk and no 'data: [DONE]': nothing to assemble")
         except WireError as exc:
             saved.notes.append(f"the events are not a Chat Completions stream: {exc}")
         return

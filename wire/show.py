@@ -605,6 +605,14 @@ def answer_view(exchange: Exchange, *, color: bool = False) -> str:
         for call in message.tool_calls:
             lines.append(printable(f"  tool call {call.id}: {call.name or call.type}({call.input or ''})"))
         lines.append(paint(printable(f"  (role {message.role}, finish_reason {choice.finish_reason})"), "note", color))
+    if exchange.stream and not exchange.done_received:
+        lines.append(
+            paint(
+                "  (the stream ended without 'data: [DONE]', OpenAI's end mark; the body itself ended properly)",
+                "note",
+                color,
+            )
+        )
     usage = completion.usage
     if usage is not None:
         lines.append(
