@@ -154,6 +154,9 @@ def test_off_keeps_no_bytes_events_or_chunks() -> None:
     assert [len(exchange.sse_events), len(exchange.completion_chunks), len(exchange.events)] == [0, 0, 0]
     assert exchange.sse_events.dropped == 31 and exchange.completion_chunks.dropped == 30  # type: ignore[attr-defined]
     assert exchange.response is not None and exchange.response.status == 200 and exchange.response.body == b""
+    notes = wire.show.capture_notes(exchange)
+    assert notes[0] == "  the byte capture kept no bytes; the reply itself was read whole (the streamed body was not kept whole)"
+    assert notes[-1] == "  (capture='off'; Client(capture='full') keeps everything)"
 
 
 def test_an_error_reply_keeps_its_body_whatever_the_capture() -> None:

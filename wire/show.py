@@ -519,10 +519,8 @@ def capture_notes(exchange: Exchange) -> list[str]:
     notes = []
     if exchange.capture_truncated:
         whole = "the streamed body was not kept whole" if exchange.body_dropped else "exchange.response has all of it"
-        notes.append(
-            "  the byte capture stopped at transport.MAX_CAPTURE_BYTES (each way); the reply itself was read whole "
-            f"({whole})"
-        )
+        where = "kept no bytes" if exchange.capture == "off" else "stopped at transport.MAX_CAPTURE_BYTES (each way)"
+        notes.append(f"  the byte capture {where}; the reply itself was read whole ({whole})")
     if exchange.body_dropped:
         notes.append(f"  {exchange.body_dropped:,} bytes of the streamed body were not kept (response.body is empty)")
     lists: list[tuple[str, list[Any]]] = [
