@@ -42,6 +42,10 @@ class RawServer:
         return self
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes an accept() still waiting: close() alone does not
+        except OSError:
+            pass
         self._sock.close()
         self._thread.join(TIMEOUT)
 

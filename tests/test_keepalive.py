@@ -135,6 +135,10 @@ class CloseAfterSecondRequest:
             pass  # no second connection (the client did not send again): the listener closes
 
     def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the second accept() if no resend came: close() does not
+        except OSError:
+            pass
         self.sock.close()
         self.thread.join(TIMEOUT)
 
