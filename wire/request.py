@@ -83,7 +83,8 @@ class Request:
 
     def header(self, name: str) -> str | None:
         """The value of field ``name`` (any case), several values joined with ``", "``; None if absent."""
-        values = [v for n, v in self.headers if n.lower() == name.lower()]
+        lname = name.lower()
+        values = [v for n, v in self.headers if n.lower() == lname]
         return ", ".join(values) if values else None
 
     def head_bytes(self) -> bytes:
