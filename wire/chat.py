@@ -564,17 +564,21 @@ def decode_stream_data(data: str) -> dict[str, Any] | None:
     """
     if data.strip() == _DONE:
         return None
-    preview = data if len(data) <= 60 else data[:60] + "..."
     try:
         chunk = json.loads(data)
     except json.JSONDecodeError as exc:
-        message = f"event data is not JSON ({exc.msg} at char {exc.pos}): {preview!r}"
+        message = f"event data is not JSON ({exc.msg} at char {exc.pos}): {_preview(data)!r}"
         raise StreamError(message, rule=_CHUNK_RULE) from exc
     except RecursionError as exc:  # json gives up on arrays nested thousands deep
-        raise StreamError(f"event data is nested too deeply to read: {preview!r}", rule=_CHUNK_RULE) from exc
+        raise StreamError(f"event data is nested too deeply to read: {_preview(data)!r}", rule=_CHUNK_RULE) from exc
     if not isinstance(chunk, dict):
-        raise StreamError(f"event data is JSON but not an object: {preview!r}", rule=_CHUNK_RULE)
+        raise StreamError(f"event data is JSON but not an object: {_preview(data)!r}", rule=_CHUNK_RULE)
     return chunk
+
+
+def _preview(data: str) -> str:
+    """The start of an event's data, for an error message."""
+    return data if len(data) <= 60 else data[:60] + "..."
 
 
 # Keys whose value names a thing rather than adding a piece to it: the first value stays.

@@ -62,7 +62,6 @@ from wire.http11 import (
     Response,
     ResponseParser,
     StatusLine,
-    Trailer,
 )
 from wire.proxy import proxy_for
 from wire.request import chat_request
@@ -576,6 +575,7 @@ class Client:
         body = None if parser.keep_body else _BodyKeeper(attempt, exchange.capture)
         done = False
         ok = False  # a 2xx reply: its body is an event stream (an error body is read whole)
+        in_head = True  # until the end of the final response's head (after any interim 1xx replies)
         idle_limit = self.timeouts.read
         last_event = time.monotonic()
         while parser.response is None:
@@ -596,15 +596,18 @@ class Client:
                     received=attempt.response_bytes,
                     limit=idle_limit,
                 )
-            for ev in new:
+            for ev in new if in_head else ():  # the head's events: the status and the content coding
                 if isinstance(ev, StatusLine):
                     ok = 200 <= ev.status < 300
                     content_encoding = []
-                elif isinstance(ev, Field) and not isinstance(ev, Trailer) and ev.name.lower() == "content-encoding":
+                elif isinstance(ev, Field) and ev.name.lower() == "content-encoding":
                     content_encoding.append(ev.value)
-                elif ok and isinstance(ev, EndOfHead) and not ev.informational:
-                    coding = self._body_decoder(", ".join(content_encoding) if content_encoding else None)
-                    exchange.coding = coding.record if coding is not None else None
+                elif isinstance(ev, EndOfHead) and not ev.informational:
+                    in_head = False
+                    if ok:
+                        coding = self._body_decoder(", ".join(content_encoding) if content_encoding else None)
+                        exchange.coding = coding.record if coding is not None else None
+                    break
             if not ok:
                 continue
             # The body bytes this read brought, in one piece (the decoder's events and offsets do

@@ -125,6 +125,11 @@ IP_LITERAL = r"\[[0-9A-Fa-f:.]+\]"
 REG_NAME = r"[A-Za-z0-9\-._~%!$&'()*+,;=]+"
 AUTHORITY_FORM = f"(?:{IP_LITERAL}|{REG_NAME}):[0-9]{{1,5}}"
 
+# RFC 9112 §5:  field-line = field-name ":" OWS field-value OWS, as the request writer sends it:
+# one SP after the colon, no OWS at the end, CRLF. The writer checks all its field lines with one
+# match of this pattern, and counts the lines: as many as fields, or a value held a line end.
+FIELD_LINES_SENT = f"(?:{FIELD_NAME}: {FIELD_VALUE}\r\n)*"
+
 # --- compiled: what the request writer and the parser match with ---
 
 TOKEN_RE = re.compile(TOKEN)
@@ -132,6 +137,7 @@ NOT_TCHAR_RE = re.compile(NOT_TCHAR)
 HTTP_VERSION_RE = re.compile(HTTP_VERSION)
 FIELD_VALUE_RE = re.compile(FIELD_VALUE)
 FIELD_LINE_RE = re.compile(FIELD_LINE)
+FIELD_LINES_SENT_RE = re.compile(FIELD_LINES_SENT)
 STATUS_LINE_RE = re.compile(STATUS_LINE)
 AUTHORITY_FORM_RE = re.compile(AUTHORITY_FORM)
 # A chunk size line is matched as bytes, as it arrives (latin-1 keeps the rule's classes).

@@ -24,7 +24,7 @@ import string
 from dataclasses import dataclass, field
 
 from wire.errors import InvalidHeader, InvalidRequest
-from wire.grammar import FIELD_VALUE_RE, HTTP_VERSION_RE, NOT_TCHAR_RE, TOKEN_RE
+from wire.grammar import FIELD_LINES_SENT_RE, FIELD_VALUE_RE, HTTP_VERSION_RE, NOT_TCHAR_RE, TOKEN_RE
 from wire.secrets import redact
 from wire.version import __version__
 
@@ -83,7 +83,8 @@ class Request:
 
     def header(self, name: str) -> str | None:
         """The value of field ``name`` (any case), several values joined with ``", "``; None if absent."""
-        values = [v for n, v in self.headers if n.lower() == name.lower()]
+        lname = name.lower()
+        values = [v for n, v in self.headers if n.lower() == lname]
         return ", ".join(values) if values else None
 
     def head_bytes(self) -> bytes:
@@ -91,11 +92,9 @@ class Request:
 
         RFC 9112 §3: ``request-line = method SP request-target SP HTTP-version``.
         """
-        self.validate()
-        lines = [f"{self.method} {self.target} {self.http_version}\r\n"]
-        lines += [f"{name}: {value}\r\n" for name, value in self.headers]
-        lines.append("\r\n")
-        return "".join(lines).encode("latin-1")
+        field_lines = self._field_lines()
+        self._validate(field_lines)
+        return f"{self.method} {self.target} {self.http_version}\r\n{field_lines}\r\n".encode("latin-1")
 
     def to_bytes(self) -> bytes:
         """Everything that crosses the wire for this request: ``head_bytes()`` then the body."""
@@ -103,14 +102,26 @@ class Request:
 
     def validate(self) -> None:
         """Raise ``InvalidRequest`` for a bad method, target or version, ``InvalidHeader`` for a bad field."""
+        self._validate(self._field_lines())
+
+    def _field_lines(self) -> str:
+        """The field lines as they go out: ``Name: value`` CRLF each."""
+        return "".join([name + ": " + value + "\r\n" for name, value in self.headers])
+
+    def _validate(self, field_lines: str) -> None:
         _check_method(self.method)
         _check_target(self.target)
         if not HTTP_VERSION_RE.fullmatch(self.http_version):
             raise InvalidRequest(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
+        # One match checks every field, and one count that no value holds an LF of its own (which
+        # would make its rest a field line of its own: header injection). When either fails, the
+        # checks below say which field is wrong and why.
+        if field_lines.count("\n") != len(self.headers) or not FIELD_LINES_SENT_RE.fullmatch(field_lines):
+            for name, value in self.headers:
+                _check_name(name)
+                _check_value(name, value)
         lengths = []
         for name, value in self.headers:
-            _check_name(name)
-            _check_value(name, value)
             if name.lower() == "content-length":
                 lengths.append(value)
         length = ", ".join(lengths) if lengths else None  # as header("Content-Length") gives it

@@ -243,20 +243,16 @@ class ResponseParser:
         fields: list[Field] = []
         offset = base + start
         for line, raw in zip(lines, raws, strict=True):
-            if line[:1] in (" ", "\t"):
-                # RFC 9112 §5.2: an obs-fold continues the field before it (the grammar let
-                # none through right after the status line); a user agent "MUST replace each
-                # received obs-fold with one or more SP octets". wire puts one SP in place of
-                # the fold and its surrounding whitespace; ``raw`` keeps the lines as they came.
-                last = fields[-1]
-                value = " ".join(part for part in (last.value, line.strip(" \t\r")) if part)
-                fields[-1] = kind(last.name, value, last.raw + raw, last.offset)
-            else:
-                if len(fields) == self.max_fields:
-                    raise diagnose.too_many_fields(self.max_fields, offset, "trailer" if kind is Trailer else "header")
-                name, _, value = line.partition(":")
-                fields.append(kind(name, value.strip(" \t\r"), raw, offset))  # strip OWS, and the CR of a CRLF
+            name, _, value = line.partition(":")
+            fields.append(kind(name, value.strip(" \t\r"), raw, offset))  # strip OWS, and the CR of a CRLF
             offset += len(raw)
+        # The grammar let a line start with SP or HTAB only as an obs-fold (never right after the
+        # status line): so a section without "LF SP" or "LF HTAB" has no fold, as nearly all have.
+        if "\n " in text or "\n\t" in text:
+            fields = _unfold(fields, kind)
+        if len(fields) > self.max_fields:
+            where = fields[self.max_fields].offset
+            raise diagnose.too_many_fields(self.max_fields, where, "trailer" if kind is Trailer else "header")
         return fields
 
     def _end_of_head(self, fields: list[Field], events: list[Event], raw: bytes, offset: int) -> None:
@@ -488,6 +484,25 @@ class ResponseParser:
         self.state = State.ERROR
         self.error = error
         raise error
+
+
+def _unfold(lines: list[Field], kind: type[Field]) -> list[Field]:
+    """The fields with each obs-fold line joined to the field before it (RFC 9112 §5.2).
+
+    A continuation line (one that starts with SP or HTAB) continues the field before it; a user
+    agent "MUST replace each received obs-fold with one or more SP octets". wire puts one SP in
+    place of the fold and its surrounding whitespace; ``raw`` keeps the lines as they came.
+    """
+    fields: list[Field] = []
+    for line in lines:
+        if line.raw[:1] in (b" ", b"\t"):
+            last = fields[-1]
+            more = line.raw.decode("latin-1").strip(" \t\r\n")
+            value = " ".join(part for part in (last.value, more) if part)
+            fields[-1] = kind(last.name, value, last.raw + line.raw, last.offset)
+        else:
+            fields.append(line)
+    return fields
 
 
 # Each state's reader: it reads what it can of the buffer and returns True when it made
