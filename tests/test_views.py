@@ -104,3 +104,23 @@ def test_har_headers_size_is_the_parsers_head_end() -> None:
         exchange = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=0).chat("Hi")
     response = to_har(exchange)["log"]["entries"][0]["response"]
     assert (response["headersSize"], response["bodySize"]) == (len(heads), len(body))
+
+
+def test_the_json_view_cuts_lines_at_lf_only() -> None:
+    """U+2028 (a line separator to str.splitlines) inside a JSON string stays on its line."""
+    from wire.show import _indent
+
+    assert _indent('{\n  "a": "x\u2028y"\n}\n') == '  {\n    "a": "x\u2028y"\n  }'
+
+
+def test_a_reason_or_an_event_that_echoes_a_key_is_redacted_in_its_repr() -> None:
+    from wire.http11 import parse_response
+    from wire.sse import ServerSentEvent
+
+    key = "sk-proj-abcdefghijklmnop1234"
+    event = ServerSentEvent(data=f"your key {key}")
+    assert repr(event) == (
+        "ServerSentEvent(event='message', data='your key sk-…1234', id=None, retry=None, offset=0, raw=<0 bytes>)"
+    )
+    response = parse_response(f"HTTP/1.1 401 {key}\r\nContent-Length: 0\r\n\r\n".encode())
+    assert repr(response) == "<Response HTTP/1.1 401 'sk-…1234', 1 fields, 0 body bytes, framing=Content-Length>"

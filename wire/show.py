@@ -908,7 +908,11 @@ def _ms(seconds: float | None) -> str:
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
+    # Cut at LF only: str.splitlines would also cut at U+2028, U+0085, ... inside a JSON string.
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # a last LF ends the last line; it does not start a new one
+    return "\n".join(prefix + line for line in lines)
 
 
 # The variable a curl command reads the key from: the shell expands it, so the key never appears on screen.

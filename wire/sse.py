@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wire.errors import ProtocolError
+from wire.secrets import key_shaped, redact_text
 
 RULE = "WHATWG HTML 9.2.6"
 
@@ -72,10 +73,11 @@ class ServerSentEvent:
     raw: bytes = b""
 
     def __repr__(self) -> str:
-        return (
+        shown = (
             f"ServerSentEvent(event={self.event!r}, data={self.data!r}, id={self.id!r}, "
             f"retry={self.retry!r}, offset={self.offset}, raw=<{len(self.raw)} bytes>)"
         )
+        return redact_text(shown, key_shaped(shown))  # a server that echoes the key: never shown whole
 
     def _repr_html_(self) -> str:
         """The event's fields and bytes as HTML, for Jupyter (wire/notebook.py)."""

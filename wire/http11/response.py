@@ -7,6 +7,7 @@ import importlib
 from typing import Any
 
 from wire.http11.events import ChunkHeader, Framing
+from wire.secrets import key_shaped, redact_text
 
 
 class ChunkFrame:
@@ -102,10 +103,11 @@ class Response:
         return ", ".join(values) if values else None
 
     def __repr__(self) -> str:
-        return (
+        shown = (
             f"<Response {self.http_version} {self.status} {self.reason!r}, {len(self.headers)} fields, "
             f"{len(self.body)} body bytes, framing={self.framing.value}>"
         )
+        return redact_text(shown, key_shaped(shown))  # a reason phrase that echoes the key: never shown whole
 
     def _repr_html_(self) -> str:
         """The head and the body framing as HTML, for Jupyter (wire/notebook.py)."""
