@@ -529,3 +529,15 @@ def test_interactive_redacts_a_key_the_server_echoes_across_deltas(env: None, mo
     saved = Path("chat.json").read_text(encoding="utf-8")
     assert "your key is sk-…QRST!" in saved and KEY not in saved
     assert f"assistant> your key is {KEY}!\n" in shown
+
+
+def test_a_whole_payload_is_sent_with_the_clients_own_settings() -> None:
+    """--payload builds its request the way a prompt does: --compressed and the capture apply to it too."""
+    from wire.client import Client
+
+    body = b'{"model": "m", "messages": [{"role": "user", "content": "Hi"}], "stream": true}'
+    client = Client(base_url="http://127.0.0.1:9/v1", api_key=KEY, compressed=True, capture="off")
+    exchange = client.prepare_body(body)
+    assert exchange.request_bytes.endswith(b"\r\n\r\n" + body) and exchange.stream
+    assert exchange.request.header("Accept-Encoding") == "gzip, deflate"
+    assert exchange.capture == "off"

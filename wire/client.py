@@ -162,36 +162,8 @@ class Client:
         _check_messages(messages)
         if stream:
             params = _with_stream_options(params)
-        s = self.settings
-        payload = build_payload(messages, model=model or s.model or DEFAULT_MODEL, stream=stream, **params)
-        request = chat_request(
-            host=s.host,
-            port=s.port,
-            scheme=s.scheme,
-            path=s.base_path + CHAT_PATH,
-            api_key=s.require_key(),
-            body=encode_payload(payload),
-            accept="text/event-stream" if stream else "application/json",
-        )
-        if self.compressed:
-            accept_encoding(request)
-        # A reply that is not streamed is kept whole (its JSON is read whole anyway): the capture's
-        # bounds on lists apply to streamed replies, which can go on for hours.
-        trace = Tracer(self.on_trace, capture=self.capture if stream else "full")
-        trace("payload.build", model=payload["model"], messages=len(payload["messages"]), stream=stream)
-        request_bytes = request.to_bytes()
-        trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
-        exchange = Exchange(
-            base_url=s.base_url,
-            payload=payload,
-            request=request,
-            request_bytes=request_bytes,
-            stream=stream,
-            tracer=trace,
-            capture=self.capture,
-        )
-        trace.secrets = secrets_of(exchange)  # a server may echo the key: the trace never shows it
-        return exchange
+        payload = build_payload(messages, model=model or self.settings.model or DEFAULT_MODEL, stream=stream, **params)
+        return self._exchange(payload, encode_payload(payload), stream)
 
     def chat(
         self, messages: str | list[dict[str, Any]], *, model: str | None = None, stream: bool = False, **params: Any
@@ -230,7 +202,10 @@ class Client:
         ``"stream": true`` makes the call a streamed one.
         """
         payload = decode_payload(body)
-        stream = payload.get("stream") is True
+        return self._exchange(payload, body, payload.get("stream") is True)
+
+    def _exchange(self, payload: dict[str, Any], body: bytes, stream: bool) -> Exchange:
+        """The request that carries ``body``, and the Exchange that will record the call (no connection yet)."""
         s = self.settings
         request = chat_request(
             host=s.host,
@@ -241,7 +216,11 @@ class Client:
             body=body,
             accept="text/event-stream" if stream else "application/json",
         )
-        trace = Tracer(self.on_trace)
+        if self.compressed:
+            accept_encoding(request)
+        # A reply that is not streamed is kept whole (its JSON is read whole anyway): the capture's
+        # bounds on lists apply to streamed replies, which can go on for hours.
+        trace = Tracer(self.on_trace, capture=self.capture if stream else "full")
         messages = payload.get("messages")
         trace(
             "payload.build",
@@ -258,8 +237,9 @@ class Client:
             request_bytes=request_bytes,
             stream=stream,
             tracer=trace,
+            capture=self.capture,
         )
-        trace.secrets = secrets_of(exchange)
+        trace.secrets = secrets_of(exchange)  # a server may echo the key: the trace never shows it
         return exchange
 
     def send(self, exchange: Exchange) -> ChatStream:
