@@ -142,12 +142,16 @@ def _to_devnull(stream: TextIO) -> None:
     os.close(devnull)
 
 
-def _seconds(text: str) -> float:
-    """``--timeout``: a positive, finite number of seconds (0 would mean non-blocking to a socket)."""
+def _number_of_seconds(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+
+
+def _seconds(text: str) -> float:
+    """``--timeout``: a positive, finite number of seconds (0 would mean non-blocking to a socket)."""
+    value = _number_of_seconds(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
     return value
@@ -155,10 +159,7 @@ def _seconds(text: str) -> float:
 
 def _delay(text: str) -> float:
     """``wire serve --first-delay`` and the like: seconds, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    value = _number_of_seconds(text)
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text!r}")
     return value
