@@ -657,8 +657,16 @@ def naive_sse(reads: list[bytes]) -> list[str]:
     return out
 
 
-def bench_p4(sizes: Sizes, peers: Peers) -> Bench:
-    stream, datas = chat_stream(sizes.p4_events)
+def sse_bench(
+    name: str,
+    title: str,
+    stream: bytes,
+    datas: list[str],
+    naive: Callable[[list[bytes]], list[str]],
+    sizes: Sizes,
+    peers: Peers,
+) -> Bench:
+    """P4 and P4b: wire's SSE decoder, the SDK's and a naive split, each checked to decode ``datas``."""
     reads = pieces_of(stream, 1000)
     loops = sizes.p4_loops
     wire = Contender("wire", timed(lambda: wire_sse(reads), loops))
@@ -669,16 +677,21 @@ def bench_p4(sizes: Sizes, peers: Peers) -> Bench:
     else:
         sdk = Contender("openai SDK SSEDecoder", timed(lambda: openai_sse(streaming, reads), loops), target=2.0)
         checks.append(("openai", lambda: openai_sse(streaming, reads)))
-    naive = Contender("naive split", timed(lambda: naive_sse(reads), loops), reference="baseline: no SSE rules")
-    checks.append(("naive split", lambda: naive_sse(reads)))
+    baseline = Contender("naive split", timed(lambda: naive(reads), loops), reference="baseline: no SSE rules")
+    checks.append(("naive split", lambda: naive(reads)))
 
     def check() -> None:
-        for name, fn in checks:
+        for who, fn in checks:
             if fn() != datas:
-                raise AssertionError(f"P4: {name} decoded other events")
+                raise AssertionError(f"{name}: {who} decoded other events")
 
+    return Bench(name, title, "events/s", loops * len(datas), wire, [sdk, baseline], check=check)
+
+
+def bench_p4(sizes: Sizes, peers: Peers) -> Bench:
+    stream, datas = chat_stream(sizes.p4_events)
     title = f"{sizes.p4_events:,}-event chat stream ({len(stream) / 1e6:.2f} MB), 1000 B reads"
-    return Bench("P4", title, "events/s", loops * sizes.p4_events, wire, [sdk, naive], check=check)
+    return sse_bench("P4", title, stream, datas, naive_sse, sizes, peers)
 
 
 def crlf_stream(n_events: int) -> tuple[bytes, list[str]]:
@@ -705,26 +718,8 @@ def naive_sse_crlf(reads: list[bytes]) -> list[str]:
 
 def bench_p4b(sizes: Sizes, peers: Peers) -> Bench:
     stream, datas = crlf_stream(sizes.p4_events)
-    reads = pieces_of(stream, 1000)
-    loops = sizes.p4_loops
-    wire = Contender("wire", timed(lambda: wire_sse(reads), loops))
-    checks: list[tuple[str, Callable[[], list[str]]]] = [("wire", lambda: wire_sse(reads))]
-    streaming = peers.get("openai")
-    if streaming is None or not hasattr(streaming.SSEDecoder, "iter_bytes"):
-        sdk = missing("openai SDK SSEDecoder", target=2.0)
-    else:
-        sdk = Contender("openai SDK SSEDecoder", timed(lambda: openai_sse(streaming, reads), loops), target=2.0)
-        checks.append(("openai", lambda: openai_sse(streaming, reads)))
-    naive = Contender("naive split", timed(lambda: naive_sse_crlf(reads), loops), reference="baseline: no SSE rules")
-    checks.append(("naive split", lambda: naive_sse_crlf(reads)))
-
-    def check() -> None:
-        for name, fn in checks:
-            if fn() != datas:
-                raise AssertionError(f"P4b: {name} decoded other events")
-
     title = f"the same with CRLF, event: and id: lines ({len(stream) / 1e6:.2f} MB)"
-    return Bench("P4b", title, "events/s", loops * sizes.p4_events, wire, [sdk, naive], check=check)
+    return sse_bench("P4b", title, stream, datas, naive_sse_crlf, sizes, peers)
 
 
 # --------------------------------------------------------------------------- P5-P7, M2: a local server
