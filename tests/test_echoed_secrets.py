@@ -75,8 +75,9 @@ def error_reply(key: str) -> bytes:
     )
 
 
-def answer_reply(key: str) -> bytes:
-    body = json.dumps(
+def answer_body(key: str) -> bytes:
+    """A chat completion whose answer echoes the key."""
+    return json.dumps(
         {
             "id": "c1",
             "object": "chat.completion",
@@ -84,6 +85,10 @@ def answer_reply(key: str) -> bytes:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": f"Your key is {key}"}}],
         }
     ).encode()
+
+
+def answer_reply(key: str) -> bytes:
+    body = answer_body(key)
     head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-echo: " + key.encode() + b"\r\n"
     return head + b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n" + chunked(body[:70], body[70:])
 
@@ -190,14 +195,7 @@ def test_wire_parse_never_shows_an_echoed_key(
         assert_hidden(repr(saved.secrets) + repr(saved.exchange), key)
 def gzip_reply(key: str) -> bytes:
     """The answer echoing the key, gzip-coded, in two chunk frames: only the decoded layer can show it."""
-    body = json.dumps(
-        {
-            "id": "c1",
-            "object": "chat.completion",
-            "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": f"Your key is {key}"}}],
-        }
-    ).encode()
+    body = answer_body(key)
     coded = gzip.compress(body)
     head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
     return head + b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n" + chunked(coded[:20], coded[20:])
