@@ -39,7 +39,7 @@ from wire.chat import (
     decode_stream_data,
     encode_payload,
 )
-from wire.coding import ACCEPT_ENCODING, BodyDecoder, accept_encoding, decode_body
+from wire.coding import ACCEPT_ENCODING, BodyDecoder, ContentCoding, accept_encoding, decode_body
 from wire.config import Settings
 from wire.errors import (
     APIError,
@@ -622,12 +622,7 @@ class Client:
             body.fill(exchange.response, exchange)
         if coding is not None:
             exchange.coding = coding.finish()
-            trace(
-                "coding.decode",
-                codings=exchange.coding.codings,
-                compressed=exchange.coding.compressed_size,
-                decoded=exchange.coding.decoded_size,
-            )
+            _trace_coding(trace, exchange.coding)
         if ok:
             for sse in decoder.flush():
                 exchange.sse_events.append(sse)
@@ -677,12 +672,7 @@ class Client:
                 raise
             # An error reply that cannot be decoded is still an APIError (retried as its status says).
             return
-        exchange.tracer(
-            "coding.decode",
-            codings=exchange.coding.codings,
-            compressed=len(response.body),
-            decoded=exchange.coding.decoded_size,
-        )
+        _trace_coding(exchange.tracer, exchange.coding)
 
     def _finish(self, exchange: Exchange, attempt: Attempt) -> None:
         """Turn the complete response into JSON and a ChatCompletion, or an APIError."""
@@ -718,6 +708,11 @@ class Client:
         if first_content(exchange.json) is None:
             exchange.completion = ChatCompletion.from_dict(exchange.json)  # a ProtocolError names the part
         trace.later("chat.completion", "complete", partial(_completion_facts, exchange.json))
+
+
+def _trace_coding(trace: Tracer, coding: ContentCoding) -> None:
+    """The ``coding.decode`` trace step: which codings were undone, and the sizes before and after."""
+    trace("coding.decode", codings=coding.codings, compressed=coding.compressed_size, decoded=coding.decoded_size)
 
 
 def _sse_facts(sse: ServerSentEvent, trace: Tracer) -> dict[str, Any]:
