@@ -35,6 +35,7 @@ from wire.chat import ChatCompletion, StreamAssembler
 from wire.errors import ProtocolError, WireError
 from wire.exchange import Exchange
 from wire.http11 import ResponseParser
+from wire.http11.parser import trailing_data_error
 from wire.request import Request
 from wire.secrets import Secret, key_shaped, redact_part
 from wire.show import escape, paint, partial_response
@@ -76,13 +77,7 @@ def parse_saved(data: bytes, *, secret: str | None = None, request_method: str =
         events += parser.feed(data)
         events += parser.feed_eof()
         if parser.trailing_data:
-            # As wire.parse_response: one request, one response; bytes after it are not part of it.
-            error = ProtocolError(
-                f"{len(parser.trailing_data)} bytes follow the end of the response",
-                offset=len(data) - len(parser.trailing_data),
-                rule="RFC 9112 §9.6: one request, one response",
-                received=data,
-            )
+            error = trailing_data_error(parser, data)  # as wire.parse_response: one request, one response
     except ProtocolError as exc:
         error = exc
         events = _events_before(data, exc.offset, request_method)

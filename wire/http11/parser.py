@@ -531,11 +531,16 @@ def parse_response(data: bytes, *, request_method: str = "POST") -> Response:
     parser.feed(data)
     parser.feed_eof()
     if parser.trailing_data:
-        raise ProtocolError(
-            f"{len(parser.trailing_data)} bytes follow the end of the response",
-            offset=len(data) - len(parser.trailing_data),
-            rule="RFC 9112 §9.6: one request, one response",
-            received=bytes(data),
-        )
+        raise trailing_data_error(parser, data)
     assert parser.response is not None
     return parser.response
+
+
+def trailing_data_error(parser: ResponseParser, data: bytes) -> ProtocolError:
+    """The error for bytes after the end of the one response ``data`` was to hold."""
+    return ProtocolError(
+        f"{len(parser.trailing_data)} bytes follow the end of the response",
+        offset=len(data) - len(parser.trailing_data),
+        rule="RFC 9112 §9.6: one request, one response",
+        received=bytes(data),
+    )
