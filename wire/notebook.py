@@ -39,7 +39,7 @@ from wire.chat import CHAT_PATH, ChatCompletion
 from wire.errors import WireError
 from wire.exchange import Exchange
 from wire.http11 import Response
-from wire.secrets import Secret, redact_text
+from wire.secrets import Secret, key_shaped, redact_text
 from wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
@@ -210,13 +210,12 @@ def waterfall(exchange: Exchange) -> str:
 
 # A Response, event or completion shown on its own does not know the key its call carried, and a
 # server may have echoed it. Its view redacts anything shaped like an OpenAI key ("sk-", then at
-# least 16 of the characters keys are made of), and the key in the environment.
-KEY_SHAPE = re.compile(rb"sk-[A-Za-z0-9_-]{16,}")
+# least 16 of the characters keys are made of: wire.secrets.KEY_SHAPE), and the key in the environment.
 
 
 def found_secrets(*data: bytes) -> list[Secret]:
     """The keys to redact in a view of ``data`` made without its exchange: ``OPENAI_API_KEY``, and key-shaped text."""
-    found = {m.group().decode() for part in data for m in KEY_SHAPE.finditer(part)}
+    found = {key for part in data for key in key_shaped(part.decode("latin-1"))}
     env = os.environ.get("OPENAI_API_KEY", "").strip()
     # Longest first: a key that contains another key-shaped string is replaced whole.
     return [Secret.key(k) for k in sorted(found | ({env} if env else set()), key=len, reverse=True)]
