@@ -8,6 +8,7 @@ import pytest
 from rawserver import RawServer
 
 import wire.capture
+import wire.http11
 import wire.show
 import wire.transport
 from wire.client import Client
@@ -91,7 +92,11 @@ def test_kept_keeps_the_first_and_the_latest_items_and_counts_the_rest() -> None
         kept.append(i)
     assert kept == [0, 1, 2, 3, 4, 5, 6] and kept.dropped == 0  # first + 2 * last: nothing cut yet
     kept.append(7)
+    assert kept == [0, 1, 2, 3, 4, 5, 6, 7] and kept.dropped == 0  # append never cuts: trim() does
+    kept.trim()
     assert kept == [0, 1, 2, 6, 7] and kept.dropped == 3  # cut back to the first 3 and the last 2
+    kept.trim()
+    assert kept == [0, 1, 2, 6, 7] and kept.dropped == 3  # not too many: nothing to cut
     kept += [8, 9, 10]
     assert kept == [0, 1, 2, 9, 10] and kept.dropped == 6
     everything = wire.capture.Kept(range(5))
@@ -107,22 +112,28 @@ def test_bounded_is_the_default_and_keeps_the_first_and_last_of_each_list(monkey
     exchange, deltas = streamed(reply)
     assert exchange.capture == "bounded"
     assert deltas == text and exchange.text == text  # the answer is whole: only what is kept changes
-    # 21 events (20 chunks and [DONE]): the first 3 and the latest (cut back to 2 after every 7).
-    kept = [json.loads(e.data)["choices"][0]["delta"]["content"] for e in exchange.sse_events[:-1]]
-    assert kept == ["w0 ", "w1 ", "w2 ", "w18 ", "w19 "] and exchange.sse_events[-1].data == "[DONE]"
-    assert exchange.sse_events.dropped == 15  # type: ignore[attr-defined]
+    # 21 events (20 chunks and [DONE]): the first 3 and the latest ones. The lists are cut back to
+    # the latest 2 once per read when they hold more than 3 + 2 * 2; the 2.4 KB reply comes in one
+    # read or a few, so the latest ones are at least the last 2 and at most the last 4 + one read's.
+    events = exchange.sse_events
+    names = [e.data if e.data == "[DONE]" else json.loads(e.data)["choices"][0]["delta"]["content"] for e in events]
+    every = [f"w{i} " for i in range(20)] + ["[DONE]"]
+    latest = len(events) - 3
+    assert names[:3] == every[:3] and 2 <= latest and names[3:] == every[-latest:]
+    assert events.dropped == 21 - len(events) > 0  # type: ignore[attr-defined]
     contents = [c["choices"][0]["delta"]["content"] for c in exchange.completion_chunks]
-    assert contents == ["w0 ", "w1 ", "w2 ", "w18 ", "w19 "] and exchange.completion_chunks.dropped == 15  # type: ignore[attr-defined]
+    chunks_dropped = exchange.completion_chunks.dropped  # type: ignore[attr-defined]
+    assert contents[:3] == every[:3] and contents[3:] == every[3 + chunks_dropped : 20] and chunks_dropped > 0
     assert 5 <= len(exchange.events) <= 7 and exchange.events.dropped > 0  # type: ignore[attr-defined]
     assert 5 <= len(exchange.trace) <= 7 and exchange.tracer.dropped > 0
     # The body fits the byte budget: kept whole, with its frames, as the parser would have kept it.
     assert exchange.response is not None and exchange.response.raw == reply and exchange.body_dropped == 0
     assert len(exchange.response.frames) == 22 and exchange.response_bytes == reply
     shown = wire.show.exchange_view(exchange, layers=["answer"])
-    assert "15 server-sent events were not kept: the first 3 and the last 3 were" in shown
-    assert "15 completion chunks were not kept" in shown and "capture='bounded'" in shown
+    assert f"{events.dropped} server-sent events were not kept: the first 3 and the last {latest} were" in shown  # type: ignore[attr-defined]
+    assert f"{chunks_dropped} completion chunks were not kept" in shown and "capture='bounded'" in shown
     chunks = wire.show.completion_chunks_view(exchange)
-    assert "... 15 chunks not kept (capture='bounded')" in chunks and "   18  delta=" in chunks
+    assert f"... {chunks_dropped} chunks not kept (capture='bounded')" in chunks and "   19  delta=" in chunks
 
 
 def test_full_keeps_everything() -> None:
@@ -140,8 +151,8 @@ def test_bounded_drops_a_long_streamed_body_past_the_reply_budget(monkeypatch: p
     assert deltas == text and exchange.text == text
     assert exchange.response is not None and exchange.response.body == b"" and exchange.response.frames == []
     assert exchange.response_bytes == reply[: 16 * 1024] and exchange.capture_truncated
-    body = reply.index(b"\r\n\r\n") + 4
-    assert 0 < exchange.body_dropped < len(reply) - body
+    # None of the body is kept, and all of it is counted: its bytes without the chunk framing.
+    assert exchange.body_dropped == len(wire.http11.parse_response(reply).body)
     assert len(exchange.sse_events) == 1501  # 1,501 events: within the default first and last 1,000
     assert "bytes of the streamed body were not kept" in wire.show.exchange_view(exchange, layers=["answer"])
 

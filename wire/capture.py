@@ -56,10 +56,15 @@ class Kept(list[T]):
 
     ``first=None`` keeps everything (a plain list). Items ``[0:first]`` are the
     first ones, the rest the latest ones; ``dropped`` items were taken out
-    between them (the views say so at index ``first``). The latest ones are
-    at least ``last`` and at most ``2 * last``: the list is cut back to
-    ``first + last`` items once it holds ``first + 2 * last``, so that adding
-    an item stays cheap (a cut moves ``last`` items, once every ``last`` items).
+    between them (the views say so at index ``first``).
+
+    ``append`` is list's own: a long stream appends several items per chunk,
+    and a Python-level ``append`` that checks the length each time cost more
+    than the rest of the bookkeeping (issue 17, P7). So whoever appends calls
+    ``trim()`` once per read; ``extend`` and ``+=`` trim by themselves. A cut
+    leaves the latest ``last`` items, and happens once the list holds more
+    than ``first + 2 * last``: between cuts the latest ones are at least
+    ``last`` and at most ``2 * last`` plus what one read brought.
     """
 
     def __init__(self, items: Iterable[T] = (), *, first: int | None = None, last: int = 0) -> None:
@@ -79,22 +84,18 @@ class Kept(list[T]):
             return cls(first=0, last=0)
         return cls(first=KEEP_FIRST, last=KEEP_LAST)
 
-    def append(self, item: T) -> None:
-        super().append(item)
-        if len(self) > self._most:
-            self._trim()
-
     def extend(self, items: Iterable[T]) -> None:
         super().extend(items)
-        if len(self) > self._most:
-            self._trim()
+        self.trim()
 
     def __iadd__(self, items: Iterable[T]) -> Kept[T]:  # type: ignore[override,misc]
         self.extend(items)
         return self
 
-    def _trim(self) -> None:
-        """Take out the oldest items after the first ones, down to the latest ``last``."""
+    def trim(self) -> None:
+        """Take out the oldest items after the first ones, down to the latest ``last``, if there are too many."""
+        if len(self) <= self._most:
+            return
         assert self.first is not None
         cut = len(self) - self.first - self.last
         del self[self.first : self.first + cut]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -588,6 +589,9 @@ _INDEXED = frozenset({"tool_calls"})
 # Chunk fields that are not part of the reply: the SDK drops ``obfuscation`` (random padding
 # against side channels) from its snapshot too (lib/streaming/chat/_completions.py).
 _CHUNK_ONLY = frozenset({"choices", "usage", "object", "obfuscation"})
+# The parts of a chunk's choice that are not merged as they come: ``delta`` is the message's
+# pieces, ``index`` says which choice, ``finish_reason`` keeps the last value given.
+_CHOICE_PARTS = frozenset({"index", "delta", "finish_reason"})
 
 
 class StreamAssembler:
@@ -617,6 +621,7 @@ class StreamAssembler:
         self.done = False
         self._choices: dict[int, dict[str, Any]] = {}  # index -> the choice so far, its message from the deltas
         self._head: dict[str, Any] = {}  # id, created, model, ...: the first value each field had
+        self._settled: frozenset[str] = _CHUNK_ONLY  # the chunk fields whose value is settled (in _head, or not kept)
         self._usage: dict[str, Any] | None = None
 
     def add_data(self, data: str) -> str:
@@ -639,37 +644,37 @@ class StreamAssembler:
         choices = chunk.get("choices")
         if not isinstance(choices, list):
             raise self._error("a chunk has no 'choices' list (and no 'error')")
-        for key, value in chunk.items():
-            if key not in _CHUNK_ONLY and value is not None:
-                self._head.setdefault(key, value)
+        if not chunk.keys() <= self._settled:  # a field with no value yet: in the first chunk, mostly
+            for key, value in chunk.items():
+                if key not in _CHUNK_ONLY and value is not None:
+                    self._head.setdefault(key, value)
+            self._settled = _CHUNK_ONLY | self._head.keys()
         if chunk.get("usage") is not None:
             self._usage = chunk["usage"]
         text = ""
         for i, choice in enumerate(choices):
-            where = f"choices[{i}]"
             if not isinstance(choice, dict):
-                raise self._error(f"a chunk's {where} is not an object")
+                raise self._error(f"a chunk's choices[{i}] is not an object")
             index = choice.get("index", 0)
             if not isinstance(index, int) or isinstance(index, bool):
-                raise self._error(f"a chunk's {where}.index is not an integer")
+                raise self._error(f"a chunk's choices[{i}].index is not an integer")
             delta = choice.get("delta")
             if delta is None:
                 delta = {}
             if not isinstance(delta, dict):
-                raise self._error(f"a chunk's {where}.delta is not an object")
+                raise self._error(f"a chunk's choices[{i}].delta is not an object")
             snapshot = self._choices.get(index)
             if snapshot is None:
                 snapshot = self._choices[index] = {"index": index, "message": {}, "finish_reason": None}
-            self._merge(snapshot["message"], delta, f"{where}.delta")
+            self._merge(snapshot["message"], delta, f"choices[{i}].delta")
             for key, value in choice.items():
-                if key == "finish_reason" and value is not None:
-                    snapshot[key] = value  # the last one given, never joined
-                elif key in ("index", "delta", "finish_reason"):
-                    continue
+                if key in _CHOICE_PARTS:
+                    if key == "finish_reason" and value is not None:
+                        snapshot[key] = value  # the last one given, never joined
                 elif value is None:
                     snapshot.setdefault(key, None)  # as _merge does with a null (logprobs, in most chunks)
                 else:
-                    self._merge(snapshot, {key: value}, where)
+                    self._merge(snapshot, {key: value}, f"choices[{i}]")
             content = delta.get("content")
             if index == 0 and isinstance(content, str):
                 text += content
@@ -679,7 +684,9 @@ class StreamAssembler:
         """Add the pieces in ``delta`` to ``acc`` (see the class docstring for the rules)."""
         for key, value in delta.items():
             old = acc.get(key)
-            if value is None:
+            if isinstance(old, _Text) and isinstance(value, str):
+                old.write(value)  # a piece of a text: nearly every delta is one
+            elif value is None:
                 acc.setdefault(key, None)
             elif old is None and (key in _INDEXED or _indexed(value)):
                 acc[key] = []
@@ -688,13 +695,11 @@ class StreamAssembler:
                 acc[key] = copy.deepcopy(value)
             elif key in _NAMES:
                 pass
-            elif isinstance(old, _Text) and isinstance(value, str):
-                old.append(value)
             elif isinstance(old, str) and isinstance(value, str):
-                acc[key] = _Text([old, value])
+                acc[key] = _Text(old, value)
             elif isinstance(old, dict) and isinstance(value, dict):
                 self._merge(old, value, f"{where}.{key}")
-            elif isinstance(old, list) and not isinstance(old, _Text) and isinstance(value, list):
+            elif isinstance(old, list) and isinstance(value, list):
                 if key in _INDEXED or _indexed(value):
                     self._merge_indexed(old, value, f"{where}.{key}")
                 else:
@@ -747,33 +752,25 @@ class StreamAssembler:
         return ChatCompletion.from_dict(reply)
 
 
-class _Text(list[str]):
-    """Pieces of a text being assembled, joined at the end (``_joined``).
+class _Text(io.StringIO):
+    """A text being assembled from its pieces: ``write`` adds one, ``getvalue`` gives the text.
 
     Adding a piece to a str copies the whole text so far: over a stream of
-    many thousand pieces that costs time quadratic in its length. A piece
-    is a str object of its own (about 50 bytes besides its text), so every
-    ``BLOCK`` pieces are joined into one: the list holds blocks, then the
-    latest pieces.
+    many thousand pieces that costs time quadratic in its length, and a list
+    of the pieces costs a str object (about 50 bytes) per piece. A StringIO
+    appends in place.
     """
 
-    BLOCK = 512
-
-    def __init__(self, pieces: list[str]) -> None:
-        super().__init__(pieces)
-        self.blocks = 0  # the first items are joined blocks
-
-    def append(self, piece: str) -> None:
-        super().append(piece)
-        if len(self) - self.blocks >= self.BLOCK:
-            self[self.blocks :] = ["".join(self[self.blocks :])]
-            self.blocks += 1
+    def __init__(self, *pieces: str) -> None:
+        super().__init__()
+        for piece in pieces:
+            self.write(piece)
 
 
 def _joined(value: Any) -> Any:
     """A deep copy of an assembled value with every ``_Text`` joined into one str."""
     if isinstance(value, _Text):
-        return "".join(value)
+        return value.getvalue()
     if isinstance(value, dict):
         return {key: _joined(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -599,24 +599,31 @@ class Client:
                 continue
             for sse in decoder.feed(body_data):
                 exchange.sse_events.append(sse)
-                trace.later("sse.event", "complete", partial(_sse_facts, sse))
                 last_event = now
                 if done:
+                    trace.stream_event(sse, None)
                     continue
-                chunk = self._decode_chunk(sse, exchange, assembler, attempt)
+                chunk: dict[str, Any] | None = None
+                delta: str | None = None  # the text the chunk carries; None for [DONE] or a chunk that failed
+                try:
+                    chunk = self._decode_chunk(sse, exchange, assembler, attempt)
+                    if chunk is not None:
+                        delta = assembler.add(chunk)
+                finally:
+                    trace.stream_event(sse, delta)
                 if chunk is None:  # data: [DONE]
                     done = True
-                    continue
-                delta = assembler.add(chunk)
-                trace("chat.chunk", delta=delta)
-                if delta:
+                elif delta:
                     exchange.delta_times.append(arrived)
                     yield delta
+            exchange.sse_events.trim()  # Kept lists are cut back once per read (wire/capture.py)
+            assembler.chunks.trim()
             total = len(kept_comments) + kept_comments.dropped
             new_comments = kept_comments[len(kept_comments) - (total - comments) :] if total > comments else []
             for comment in new_comments:
                 trace("sse.comment", text=comment.text, offset=comment.offset)
             comments = total
+            kept_comments.trim()
         exchange.response = parser.response
         if body is not None:
             body.fill(exchange.response, exchange)
@@ -624,8 +631,7 @@ class Client:
             exchange.coding = coding.finish()
             _trace_coding(trace, exchange.coding)
         if ok:
-            for sse in decoder.flush():
-                exchange.sse_events.append(sse)
+            exchange.sse_events += decoder.flush()
             exchange.done_received = done
             if not done and not assembler.added:
                 # No chunk at all: nothing to assemble (the SDK's Stream would yield nothing). With chunks,
@@ -715,11 +721,6 @@ def _trace_coding(trace: Tracer, coding: ContentCoding) -> None:
     trace("coding.decode", codings=coding.codings, compressed=coding.compressed_size, decoded=coding.decoded_size)
 
 
-def _sse_facts(sse: ServerSentEvent, trace: Tracer) -> dict[str, Any]:
-    """The ``sse.event`` trace step's facts (made when the trace is read)."""
-    return {"event": sse.event, "data": trace.shown(sse.data, 60), "offset": sse.offset}
-
-
 class _BodyKeeper:
     """A streamed reply's body and chunk frames, kept while they fit its budget (wire/capture.py).
 
@@ -738,29 +739,32 @@ class _BodyKeeper:
         self.kept = 0
         self.dropped = 0
         self.ok: bool | None = None  # a 2xx reply (None: no status line yet)
+        self.in_body = False  # past the final response's head
         self.end: int | None = None
 
     def add(self, events: list[Event]) -> None:
-        if self.dropped:  # past the budget: only count what is left out
-            self.dropped += sum(len(ev.data) for ev in events if isinstance(ev, Data))
+        """Keep the body bytes and chunk frames of one read's events while they fit the budget."""
+        if not events:
             return
-        for ev in events:
-            if type(ev) is Data:
-                size = len(ev.data)
-                # An error reply's body is kept whatever the capture: its JSON says what went wrong.
-                if self.dropped == 0 and (self.kept + size <= self.budget or not self.ok):
-                    self.parts.append(ev.data)
-                    self.kept += size
-                else:
-                    self.dropped += size
-                    self.parts, self.frames = [], []  # the body will not be whole: keep none of it
-            elif isinstance(ev, ChunkHeader):
-                if self.dropped == 0:
-                    self.frames.append(ev)
-            elif isinstance(ev, StatusLine):
-                self.ok = 200 <= ev.status < 300
-            elif isinstance(ev, EndOfMessage):
-                self.end = ev.offset
+        if not self.in_body or type(events[-1]) is EndOfMessage:  # the head, or the end: a few reads
+            for ev in events:
+                if isinstance(ev, StatusLine):
+                    self.ok = 200 <= ev.status < 300
+                elif isinstance(ev, EndOfHead):
+                    self.in_body = not ev.informational
+                elif isinstance(ev, EndOfMessage):
+                    self.end = ev.offset
+        datas = [ev.data for ev in events if type(ev) is Data]
+        size = sum(map(len, datas))
+        # An error reply's body is kept whatever the capture: its JSON says what went wrong.
+        if self.dropped == 0 and (self.kept + size <= self.budget or not self.ok):
+            self.parts += datas
+            self.frames += [ev for ev in events if type(ev) is ChunkHeader]
+            self.kept += size
+        else:  # the body will not be whole: keep none of it, and count all of it
+            self.dropped += self.kept + size
+            self.kept = 0
+            self.parts, self.frames = [], []
 
     def fill(self, response: Response | None, exchange: Exchange) -> None:
         exchange.body_dropped = self.dropped

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wire.capture import Kept
-from wire.http11 import ChunkHeader, Data, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
+from wire.http11 import ChunkEnd, ChunkHeader, Data, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
 from wire.secrets import Secret, redact_text
+from wire.sse import ServerSentEvent
 
 
 @dataclass(slots=True)
@@ -58,7 +59,7 @@ TraceCallback = Callable[[TraceEvent], None]
 # cycle, so a call's records are freed as soon as the exchange is dropped, without waiting
 # for the garbage collector.
 Facts = dict[str, Any] | Callable[["Tracer"], dict[str, Any]]
-_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event | list[Event]]
+_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event | list[Event] | ServerSentEvent]
 
 
 class Tracer:
@@ -85,14 +86,18 @@ class Tracer:
     @property
     def events(self) -> list[TraceEvent]:
         """Every trace event so far, in order."""
+        self._entries.trim()
         expanded: list[TraceEvent] = []
         for entry in self._entries:
             if isinstance(entry, TraceEvent):
                 expanded.append(entry)
             elif len(entry) == 2:
                 now, parsed = entry
-                batch = parsed if isinstance(parsed, list) else [parsed]
-                expanded.extend(self._redacted(e) for e in _from_parser(now, batch))
+                if isinstance(parsed, ServerSentEvent):
+                    expanded.append(self._sse_step(now, parsed))
+                else:
+                    batch = parsed if isinstance(parsed, list) else [parsed]
+                    expanded.extend(self._redacted(e) for e in _from_parser(now, batch))
             else:
                 expanded.append(self._made(*entry))
         dropped = self._entries.dropped
@@ -135,13 +140,39 @@ class Tracer:
         if self.callback is None:
             if self._entries.first is None:  # everything is kept: one entry for the read
                 self._entries.append((now, events))
-            else:  # one entry per event that becomes a step (body data does not), so old ones can go
-                self._entries.extend([(now, e) for e in events if type(e) is not Data])
+            else:  # one entry per event that becomes a step (body data and chunk ends do not), so old ones can go
+                self._entries.extend([(now, e) for e in events if type(e) not in _NO_STEP])  # and trims
             return
         for event in _from_parser(now, events):
             event = self._redacted(event)
             self._entries.append(event)
             self.callback(event)
+        self._entries.trim()
+
+    def stream_event(self, sse: ServerSentEvent, delta: str | None) -> None:
+        """The ``sse.event`` step of one event of a stream, then its ``chat.chunk`` step if it was a chunk.
+
+        ``delta`` is the text the chunk carried ("" for none), or None for an event that was not
+        a chunk (``[DONE]``). A long stream calls this once per event, so without a callback the
+        steps are kept as they came and made when the trace is read; the list of steps is cut
+        back (``Kept.trim``) once per read, in ``parser_events``.
+        """
+        now = time.perf_counter() - self._start
+        if self.callback is None:
+            self._entries.append((now, sse))
+            if delta is not None:
+                self._entries.append(("chat.chunk", "complete", now, {"delta": delta}))
+            return
+        steps = [self._sse_step(now, sse)]
+        if delta is not None:
+            steps.append(self._made("chat.chunk", "complete", now, {"delta": delta}))
+        for event in steps:
+            self._entries.append(event)
+            self.callback(event)
+
+    def _sse_step(self, now: float, sse: ServerSentEvent) -> TraceEvent:
+        facts = {"event": sse.event, "data": self.shown(sse.data, 60), "offset": sse.offset}
+        return TraceEvent("sse.event", "complete", now, facts)
 
     def shown(self, text: str, limit: int) -> str:
         """``text`` redacted, then cut to ``limit`` characters (cut first, a piece of a secret could stay)."""
@@ -159,6 +190,10 @@ class Tracer:
         if isinstance(value, (list, tuple)):
             return type(value)(self._redact(item) for item in value)
         return value
+
+
+# Parser events that make no trace step: body bytes, and the CRLF after a chunk's data.
+_NO_STEP = (Data, ChunkEnd)
 
 
 def _from_parser(now: float, events: list[Event]) -> list[TraceEvent]:

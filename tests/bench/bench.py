@@ -1428,7 +1428,7 @@ def profile(id: str, sizes: Sizes, peers: Peers, server: str) -> None:
     if bench.after is not None:
         bench.after({})
     stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats("tottime").print_stats(18)
+    stats.sort_stats("tottime").print_stats(int(__import__("os").environ.get("ROWS", "18")))
 
 
 def main(argv: list[str] | None = None) -> int:
