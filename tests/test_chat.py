@@ -390,3 +390,19 @@ def test_decode_stream_data() -> None:
         decode_stream_data("[1, 2]")
     with pytest.raises(StreamError, match="nested too deeply"):
         decode_stream_data("[" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "data",
+    ['{"a":1}', ' {"a":1}', '{"a":1} ', '{"a":1}\t', '{"a":1}{"b":2}', '{"a":1} x', '{"a":', '{', '{}', '{"a":[1,{"b":null}]}'],
+)
+def test_a_chunk_is_read_exactly_as_json_loads_reads_it(data: str) -> None:
+    """The one-step read of a chunk (raw_decode) gives json.loads's value, or its error message."""
+    try:
+        expected: object = json.loads(data)
+    except json.JSONDecodeError as exc:
+        with pytest.raises(StreamError) as got:
+            decode_stream_data(data)
+        assert f"({exc.msg} at char {exc.pos})" in str(got.value)
+    else:
+        assert decode_stream_data(data) == expected

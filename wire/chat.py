@@ -566,7 +566,7 @@ def decode_stream_data(data: str) -> dict[str, Any] | None:
     if data.strip() == _DONE:
         return None
     try:
-        chunk = json.loads(data)
+        chunk = _read_object(data)
     except json.JSONDecodeError as exc:
         message = f"event data is not JSON ({exc.msg} at char {exc.pos}): {_preview(data)!r}"
         raise StreamError(message, rule=_CHUNK_RULE) from exc
@@ -575,6 +575,24 @@ def decode_stream_data(data: str) -> dict[str, Any] | None:
     if not isinstance(chunk, dict):
         raise StreamError(f"event data is JSON but not an object: {_preview(data)!r}", rule=_CHUNK_RULE)
     return chunk
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _read_object(data: str) -> Any:
+    """``json.loads(data)``, read in one step when ``data`` is an object with nothing around it.
+
+    That is every chunk the API sends. ``json.loads`` first scans for whitespace before and
+    after the value (two regex matches), which cost a quarter of decoding a 300-byte chunk
+    (issue 17, P7); ``raw_decode`` reads the value alone and says where it ended. Anything
+    else goes through ``json.loads`` itself, for its exact rules and error messages.
+    """
+    if data[:1] == "{":
+        value, end = _DECODER.raw_decode(data)
+        if end == len(data):
+            return value
+    return json.loads(data)
 
 
 def _preview(data: str) -> str:

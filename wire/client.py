@@ -606,9 +606,11 @@ class Client:
                 chunk: dict[str, Any] | None = None
                 delta: str | None = None  # the text the chunk carries; None for [DONE] or a chunk that failed
                 try:
-                    chunk = self._decode_chunk(sse, exchange, assembler, attempt)
+                    chunk = decode_stream_data(sse.data)
                     if chunk is not None:
                         delta = assembler.add(chunk)
+                except StreamError as exc:
+                    raise self._stream_error(exc, sse, exchange, assembler, attempt) from None
                 finally:
                     trace.stream_event(sse, delta)
                 if chunk is None:  # data: [DONE]
@@ -647,21 +649,18 @@ class Client:
             exchange.completion = assembler.completion()
 
     @staticmethod
-    def _decode_chunk(
-        sse: ServerSentEvent, exchange: Exchange, assembler: StreamAssembler, attempt: Attempt
-    ) -> dict[str, Any] | None:
-        """The JSON chunk object in one event's data (None for [DONE]); a StreamError keeps what came so far."""
-        try:
-            return decode_stream_data(sse.data)
-        except StreamError as exc:
-            raise StreamError(
-                exc.message,
-                sse_events=exchange.sse_events,
-                completion_chunks=assembler.chunks,
-                offset=sse.offset,
-                rule=exc.rule,
-                received=attempt.response_bytes,
-            ) from None
+    def _stream_error(
+        exc: StreamError, sse: ServerSentEvent, exchange: Exchange, assembler: StreamAssembler, attempt: Attempt
+    ) -> StreamError:
+        """A chunk that cannot be read or added up: the error, with what came so far and where."""
+        return StreamError(
+            exc.message,
+            sse_events=exchange.sse_events,
+            completion_chunks=assembler.chunks,
+            offset=sse.offset,
+            rule=exc.rule,
+            received=attempt.response_bytes,
+        )
 
     def _body_decoder(self, content_encoding: str | None) -> BodyDecoder | None:
         """The content-coding layer (``wire.coding``) when wire asked for compression; None otherwise."""
