@@ -50,7 +50,9 @@ wall clock mostly measures who got scheduled. The whole-call rows print their wa
 ratio beside. The garbage collector stays on (as in real use) and runs before each round.
 The server for P5-P7 and M2 runs in a separate process (forked), so that it shares neither
 the interpreter lock nor the CPU-time count with the client: a minimal socket server (a
-fixed reply, one thread per connection). ``--server fake`` uses wire's FakeServer (in a
+fixed reply, one thread per connection). With two CPUs or more, this process stays on one
+CPU and the server processes on another (``os.sched_setaffinity``): neither is moved between
+CPUs mid-round, nor waits for the other's CPU. ``--server fake`` uses wire's FakeServer (in a
 thread of this process) instead, which costs several times more per call than the clients.
 
 Each benchmark's first row is its headline: wire against the fastest peer measured
@@ -71,6 +73,7 @@ import io
 import json
 import math
 import multiprocessing
+import os
 import platform
 import pstats
 import re
@@ -802,8 +805,28 @@ class MiniServer:
                 return
 
 
+# Where the server processes run (set by main() when there are two CPUs or more): each process
+# stays on a CPU of its own, so that neither is moved mid-round, nor waits behind the other.
+SERVER_CPUS: set[int] | None = None
+
+
+def pin_cpus() -> str | None:
+    """Keep this process on the first CPU it may use and the server processes on the last one."""
+    global SERVER_CPUS
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        return None
+    os.sched_setaffinity(0, {allowed[0]})
+    SERVER_CPUS = {allowed[-1]}
+    return f"this process runs on CPU {allowed[0]}, the benchmark servers on CPU {allowed[-1]}"
+
+
 def _serve_in_child(reply: Reply, close: bool, port: Any, connections: Any) -> None:
     """The server process: a MiniServer, its port sent back, its accept count in shared memory."""
+    if SERVER_CPUS is not None:
+        os.sched_setaffinity(0, SERVER_CPUS)
     server = MiniServer(reply, close=close, shared_count=connections)
     port.send(server.port)
     server._accept()  # until the parent ends this process
@@ -1450,6 +1473,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}; {versions}"
     )
+    pinned = pin_cpus()
+    if pinned is not None:
+        print(pinned)
     started = time.perf_counter()
     rows: list[Row] = []
     notes: list[str] = []
