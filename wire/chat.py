@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -703,7 +702,7 @@ class StreamAssembler:
         for key, value in delta.items():
             old = acc.get(key)
             if isinstance(old, _Text) and isinstance(value, str):
-                old.write(value)  # a piece of a text: nearly every delta is one
+                old.append(value)  # a piece of a text: nearly every delta is one
             elif value is None:
                 acc.setdefault(key, None)
             elif old is None and (key in _INDEXED or _indexed(value)):
@@ -714,10 +713,10 @@ class StreamAssembler:
             elif key in _NAMES:
                 pass
             elif isinstance(old, str) and isinstance(value, str):
-                acc[key] = _Text(old, value)
+                acc[key] = _Text([old, value])
             elif isinstance(old, dict) and isinstance(value, dict):
                 self._merge(old, value, f"{where}.{key}")
-            elif isinstance(old, list) and isinstance(value, list):
+            elif isinstance(old, list) and not isinstance(old, _Text) and isinstance(value, list):
                 if key in _INDEXED or _indexed(value):
                     self._merge_indexed(old, value, f"{where}.{key}")
                 else:
@@ -770,25 +769,33 @@ class StreamAssembler:
         return ChatCompletion.from_dict(reply)
 
 
-class _Text(io.StringIO):
-    """A text being assembled from its pieces: ``write`` adds one, ``getvalue`` gives the text.
+class _Text(list[str]):
+    """Pieces of a text being assembled, joined at the end (``_joined``).
 
     Adding a piece to a str copies the whole text so far: over a stream of
-    many thousand pieces that costs time quadratic in its length, and a list
-    of the pieces costs a str object (about 50 bytes) per piece. A StringIO
-    appends in place.
+    many thousand pieces that costs time quadratic in its length. A piece
+    is a str object of its own (about 50 bytes besides its text), so every
+    ``BLOCK`` pieces are joined into one: the list holds blocks, then the
+    latest pieces.
     """
 
-    def __init__(self, *pieces: str) -> None:
-        super().__init__()
-        for piece in pieces:
-            self.write(piece)
+    BLOCK = 512
+
+    def __init__(self, pieces: list[str]) -> None:
+        super().__init__(pieces)
+        self.blocks = 0  # the first items are joined blocks
+
+    def append(self, piece: str) -> None:
+        super().append(piece)
+        if len(self) - self.blocks >= self.BLOCK:
+            self[self.blocks :] = ["".join(self[self.blocks :])]
+            self.blocks += 1
 
 
 def _joined(value: Any) -> Any:
     """A deep copy of an assembled value with every ``_Text`` joined into one str."""
     if isinstance(value, _Text):
-        return value.getvalue()
+        return "".join(value)
     if isinstance(value, dict):
         return {key: _joined(item) for key, item in value.items()}
     if isinstance(value, list):
