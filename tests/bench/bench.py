@@ -1413,6 +1413,36 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+def markdown(rows: list[Row]) -> str:
+    """The same rows as a Markdown table, as the README's speed section shows them (``--markdown``)."""
+    out = [
+        "| bench | scope | what | wire | peer | wire/peer (CPU) | wall-clock ratio | target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    last = None
+    for r in rows:
+        first = (r.id, r.wire_name) != last
+        last = (r.id, r.wire_name)
+        wire = f"{fmt(r.wire)} {r.unit}" + ("" if r.wire_name == "wire" else f" [{r.wire_name}]")
+        peer = r.peer
+        if r.role:
+            peer += f" ({r.role.replace(' peer', '')})"
+        if r.figure is not None:
+            peer += f" {fmt(r.figure)}"
+        elif r.note and r.peer != "-":
+            peer += f" {r.note}"
+        ratio = f"{r.ratio:.2f}×" if r.ratio is not None else ""
+        wall = f"{r.wall_ratio:.2f}×" if r.wall_ratio is not None else ""
+        target = r.target.replace(">=", "≥").replace("<=", "≤").replace("x", "×") if r.target.startswith(("<", ">")) else r.target
+        if r.met == "yes":
+            target += " ✓"
+        elif r.met == "NO":
+            target += " ✗ not met"
+        cells = [r.id, r.scope if first else "", r.title if first else "", wire if first else "", peer, ratio, wall, target]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m tests.bench.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (under 20 s)")
@@ -1421,6 +1451,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--server", choices=["mini", "fake"], default="mini", help="P5/P6 server (default: mini)")
     ap.add_argument("--reps", type=int, default=None, help="best of N rounds (default: 7, or 2 with --quick)")
     ap.add_argument("--profile", default="", metavar="ID", help="run wire's side of one benchmark under cProfile")
+    ap.add_argument("--markdown", action="store_true", help="also print the table in Markdown, as the README shows it")
     args = ap.parse_args(argv)
     known = {id.upper(): id for id in ALL}
     asked = [x.strip() for x in args.only.split(",") if x.strip()]
@@ -1491,6 +1522,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     print()
+    if args.markdown:
+        print(markdown(rows))
+        print()
     for note in notes:
         print(f"- {note}")
     print(f"\n({time.perf_counter() - started:.1f} s)")
