@@ -1433,12 +1433,25 @@ def markdown(rows: list[Row]) -> str:
             peer += f" {r.note}"
         ratio = f"{r.ratio:.2f}×" if r.ratio is not None else ""
         wall = f"{r.wall_ratio:.2f}×" if r.wall_ratio is not None else ""
-        target = r.target.replace(">=", "≥").replace("<=", "≤").replace("x", "×") if r.target.startswith(("<", ">")) else r.target
+        target = (
+            r.target.replace(">=", "≥").replace("<=", "≤").replace("x", "×")
+            if r.target.startswith(("<", ">"))
+            else r.target
+        )
         if r.met == "yes":
             target += " ✓"
         elif r.met == "NO":
             target += " ✗ not met"
-        cells = [r.id, r.scope if first else "", r.title if first else "", wire if first else "", peer, ratio, wall, target]
+        cells = [
+            r.id,
+            r.scope if first else "",
+            r.title if first else "",
+            wire if first else "",
+            peer,
+            ratio,
+            wall,
+            target,
+        ]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
