@@ -74,7 +74,7 @@ class Kept(list[T]):
     def for_capture(cls, capture: str) -> Kept[T]:
         """An empty list that keeps what ``capture`` says."""
         if capture == "full":
-            return cls()
+            return KeptAll()
         if capture == "off":
             return cls(first=0, last=0)
         return cls(first=KEEP_FIRST, last=KEEP_LAST)
@@ -99,3 +99,14 @@ class Kept(list[T]):
         cut = len(self) - self.first - self.last
         del self[self.first : self.first + cut]
         self.dropped += cut
+
+
+class KeptAll(Kept[T]):
+    """A ``Kept`` that keeps everything (``first=None``): the list's own ``append`` and ``extend``.
+
+    With no bound there is nothing to trim, so the length check after each item
+    is skipped; a call appends a few dozen items (trace steps, records, events).
+    """
+
+    append = list.append  # type: ignore[assignment]  # the same signature, unbound
+    extend = list.extend  # type: ignore[assignment]

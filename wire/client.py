@@ -66,6 +66,7 @@ from wire.http11 import (
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, NOT_RESENT, retry_delay
+from wire.secrets import Secret
 from wire.show import secrets_of
 from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
@@ -142,6 +143,7 @@ class Client:
         self.compressed = compressed  # send Accept-Encoding: gzip, deflate and decode the reply
         self.capture = check_capture(capture)
         self._conn: Connection | None = None  # kept alive after a reply that allows it
+        self._secret: Secret | None = None  # the API key as a Secret (_key_secret)
         self._sleep = sleep
         self._rng = rng
 
@@ -207,12 +209,13 @@ class Client:
     def _exchange(self, payload: dict[str, Any], body: bytes, stream: bool) -> Exchange:
         """The request that carries ``body``, and the Exchange that will record the call (no connection yet)."""
         s = self.settings
+        api_key = s.require_key()
         request = chat_request(
             host=s.host,
             port=s.port,
             scheme=s.scheme,
             path=s.base_path + CHAT_PATH,
-            api_key=s.require_key(),
+            api_key=api_key,
             body=body,
             accept="text/event-stream" if stream else "application/json",
         )
@@ -239,8 +242,16 @@ class Client:
             tracer=trace,
             capture=self.capture,
         )
-        trace.secrets = secrets_of(exchange)  # a server may echo the key: the trace never shows it
+        # A server may echo the key: the trace never shows it. The key is all secrets_of(exchange) finds
+        # before a connection (a proxy's password comes with it, in _watch); made once per key.
+        trace.secrets = [self._key_secret(api_key)]
         return exchange
+
+    def _key_secret(self, api_key: str) -> Secret:
+        """The API key as a ``Secret`` (its value and the way views show it), made when the key changes."""
+        if self._secret is None or self._secret.value != api_key:
+            self._secret = Secret.key(api_key)
+        return self._secret
 
     def send(self, exchange: Exchange) -> ChatStream:
         """Send an exchange made by ``prepare()`` or ``prepare_body()``; iterate the result to run the call.

@@ -29,7 +29,6 @@ No bare ``OSError`` or ``ssl.SSLError`` leaves this module.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import math
@@ -38,7 +37,6 @@ import select
 import socket
 import ssl
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
@@ -304,13 +302,13 @@ class Connection:
         deadline = None if limits.total is None else start + limits.total
         tcp_host, tcp_port = (proxy.host, proxy.port) if proxy is not None else (host, port)
 
-        with _step(step, "connection.dns", host=tcp_host, port=tcp_port) as facts:
+        with _Step(step, "connection.dns", host=tcp_host, port=tcp_port) as facts:
             addresses = _resolve(tcp_host, tcp_port)
             timings.dns = time.perf_counter() - start
             facts["addresses"] = [ip for _, (ip, _) in addresses]
         conn = None
         try:
-            with _step(step, "connection.tcp", host=tcp_host, port=tcp_port) as facts:
+            with _Step(step, "connection.tcp", host=tcp_host, port=tcp_port) as facts:
                 sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
                 timings.connect = time.perf_counter() - start
                 conn = cls(
@@ -328,7 +326,7 @@ class Connection:
                 timings.tunnel = time.perf_counter() - start
             if context is not None:
                 sni = server_hostname or host
-                with _step(step, "connection.tls", server_hostname=sni) as facts:
+                with _Step(step, "connection.tls", server_hostname=sni) as facts:
                     conn.sock, conn.tls = _start_tls(conn.sock, context, sni, port, ca_file, limits.tls, deadline)
                     timings.tls = time.perf_counter() - start
                     facts.update(version=conn.tls.version, cipher=conn.tls.cipher, alpn=conn.tls.alpn)
@@ -338,7 +336,7 @@ class Connection:
             raise
         ready = next((t for t in (timings.tls, timings.tunnel) if t is not None), timings.connect)
         conn.setup_seconds = ready if ready is not None else 0.0
-        if deadline is None:
+        if deadline is None and conn.sock.gettimeout() != limits.read:
             conn.sock.settimeout(limits.read)  # fixed from now on; recv() need not reset it
         return conn
 
@@ -553,17 +551,32 @@ class Connection:
 # -- the steps of open(), one function each --------------------------------------
 
 
-@contextlib.contextmanager
-def _step(on_step: OnStep, name: str, **info: Any) -> Iterator[dict[str, Any]]:
-    """Report step ``name`` as started, then complete (with the facts the body adds) or failed."""
-    on_step(name, "started", **info)
-    facts: dict[str, Any] = {}
-    try:
-        yield facts
-    except WireError as exc:
-        on_step(name, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    on_step(name, "complete", **facts)
+class _Step:
+    """Report step ``name`` as started, then complete (with the facts the body adds) or failed.
+
+    Used as ``with _Step(on_step, name, **info) as facts:``. A class rather than a
+    ``contextlib.contextmanager`` generator: a fresh connection runs two or three of these,
+    and the generator's machinery cost more than the step's own report.
+    """
+
+    __slots__ = ("on_step", "name", "facts")
+
+    def __init__(self, on_step: OnStep, name: str, **info: Any) -> None:
+        self.on_step = on_step
+        self.name = name
+        self.facts: dict[str, Any] = {}
+        on_step(name, "started", **info)
+
+    def __enter__(self) -> dict[str, Any]:
+        return self.facts
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.on_step(self.name, "complete", **self.facts)
+        elif isinstance(exc, WireError):
+            self.on_step(self.name, "failed", error=f"{type(exc).__name__}: {exc}")
 
 
 def _resolve(host: str, port: int) -> list[tuple[Any, tuple[str, int]]]:
@@ -591,7 +604,8 @@ def _connect_tcp(
             sock.connect(address)
             # Send small writes at once instead of waiting to batch them (Nagle's algorithm, RFC 896).
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return sock, sock.getpeername()[:2], sock.getsockname()[:2]
+            # The peer is the address just connected to (what getpeername() would say, one system call less).
+            return sock, address, sock.getsockname()[:2]
         except OSError as exc:
             sock.close()
             failures.append((address, exc))
