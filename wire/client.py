@@ -369,7 +369,7 @@ class Client:
         trace = exchange.tracer
         conn = self._take_kept()
         if conn is not None:
-            trace("connection.reuse", peer=conn.peer, saved_ms=round(conn.setup_seconds * 1000, 3))
+            trace.later("connection.reuse", "complete", partial(_reuse_facts, conn.peer, conn.setup_seconds))
         else:
             conn = self._open(trace)
         self._watch(conn, exchange, attempt)
@@ -469,13 +469,14 @@ class Client:
     def _open(self, trace: Tracer) -> Connection:
         """A new connection: DNS, TCP, (a proxy's CONNECT,) TLS, each traced as it starts and ends."""
         s = self.settings
-        trace("connection.open", "started", host=s.host, port=s.port, tls=s.scheme == "https")
+        host, port, tls = s.host, s.port, s.scheme == "https"
+        trace("connection.open", "started", host=host, port=port, tls=tls)
         proxy = proxy_for(s)
         try:
             conn = Connection.open(
-                s.host,
-                s.port,
-                tls=s.scheme == "https",
+                host,
+                port,
+                tls=tls,
                 ca_file=self.ca_file,
                 timeouts=self.timeouts,
                 proxy=proxy,
@@ -724,6 +725,11 @@ class Client:
 def _trace_coding(trace: Tracer, coding: ContentCoding) -> None:
     """The ``coding.decode`` trace step: which codings were undone, and the sizes before and after."""
     trace("coding.decode", codings=coding.codings, compressed=coding.compressed_size, decoded=coding.decoded_size)
+
+
+def _reuse_facts(peer: tuple[str, int], setup_seconds: float, trace: Tracer) -> dict[str, Any]:
+    """The ``connection.reuse`` trace step's facts (made when the trace is read: ``round`` of a float is not free)."""
+    return {"peer": peer, "saved_ms": round(setup_seconds * 1000, 3)}
 
 
 def _sse_facts(sse: ServerSentEvent, trace: Tracer) -> dict[str, Any]:

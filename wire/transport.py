@@ -334,8 +334,11 @@ class Connection:
             if conn is not None:
                 conn.close()  # a failed step, or an on_step that stopped the call (wire chat --step, q)
             raise
-        ready = next((t for t in (timings.tls, timings.tunnel) if t is not None), timings.connect)
-        conn.setup_seconds = ready if ready is not None else 0.0
+        # Ready for the request after TLS, else after the proxy's tunnel, else after TCP.
+        for ready in (timings.tls, timings.tunnel, timings.connect):
+            if ready is not None:
+                conn.setup_seconds = ready
+                break
         if deadline is None and conn.sock.gettimeout() != limits.read:
             conn.sock.settimeout(limits.read)  # fixed from now on; recv() need not reset it
         return conn
@@ -582,10 +585,22 @@ class _Step:
 def _resolve(host: str, port: int) -> list[tuple[Any, tuple[str, int]]]:
     """DNS: ``getaddrinfo`` turns ``host`` into ``(family, (ip, port))`` pairs, in the order to try them."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(_ascii_host(host), port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise _convert_error(exc, "dns", host=host, port=port) from exc
     return [(family, (str(sockaddr[0]), int(sockaddr[1]))) for family, _, _, _, sockaddr in infos]
+
+
+@functools.lru_cache(maxsize=32)
+def _ascii_host(host: str) -> bytes:
+    """``host`` as ``getaddrinfo`` looks it up: IDNA-encoded (``"bücher.example"`` -> ``b"xn--bcher-kva.example"``).
+
+    Given a str, CPython's socket module runs the "idna" codec, written in
+    Python, on every lookup (Modules/socketmodule.c, ``socket_getaddrinfo``);
+    given these bytes it looks up the same name. A client asks for the same
+    host call after call, so each host is encoded once.
+    """
+    return host.encode("idna")
 
 
 def _connect_tcp(
