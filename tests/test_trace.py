@@ -153,6 +153,31 @@ def test_a_failed_step_is_traced_as_failed_where_it_failed() -> None:
     assert failed.info["error"] == f"NetworkError: {info.value}"
 
 
+
+def test_a_refused_tcp_connect_and_a_failed_handshake_are_traced_as_failed_steps() -> None:
+    from wire.errors import NetworkError, TLSError
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    refused = probe.getsockname()[1]
+    probe.close()  # nothing listens there now: connect() is refused
+    with FakeServer() as plain:  # plain HTTP: a ClientHello gets no handshake
+        https_to_plain = plain.base_url.replace("http://", "https://")
+        for base_url, error, failed_step in [
+            (f"http://127.0.0.1:{refused}/v1", NetworkError, "connection.tcp"),
+            (https_to_plain, TLSError, "connection.tls"),
+        ]:
+            seen: list[TraceEvent] = []
+            client = Client(base_url=base_url, api_key=KEY, timeout=5, max_retries=0, on_trace=seen.append)
+            with pytest.raises(error) as info:
+                client.chat("Hi")
+            steps = [f"{e.name}.{e.step}" for e in seen if e.name.startswith("connection.")]
+            assert steps[-3:] == [f"{failed_step}.started", f"{failed_step}.failed", "connection.open.failed"]
+            assert "connection.dns.complete" in steps
+            assert ("connection.tcp.complete" in steps) == (failed_step == "connection.tls")
+            failed = next(e for e in seen if e.name == failed_step and e.step == "failed")
+            assert failed.info == {"error": f"{type(info.value).__name__}: {info.value}"}
+
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Check\r\n\r\n"
     b"3;x=1\r\nabc\r\n0\r\nX-Check: ok\r\n\r\n"

@@ -57,13 +57,18 @@ def build_payload(
     return payload
 
 
+# What json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False) makes afresh for
+# each call: an encoder holds only its settings, so one serves every call.
+_PAYLOAD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def encode_payload(payload: dict[str, Any]) -> bytes:
     """The body bytes: compact JSON (no spaces), non-ASCII text as UTF-8 rather than ``\\u`` escapes.
 
     NaN and Infinity are refused (``ValueError``): they are not JSON, and the
     server would reject the body.
     """
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _PAYLOAD_ENCODER.encode(payload).encode("utf-8")
 
 
 # JSON's names for the types json.loads returns, for error messages.

@@ -66,6 +66,7 @@ from wire.http11 import (
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, NOT_RESENT, retry_delay
+from wire.secrets import Secret
 from wire.show import secrets_of
 from wire.sse import Comment, ServerSentEvent, SSEDecoder
 from wire.trace import TraceCallback, Tracer
@@ -142,6 +143,7 @@ class Client:
         self.compressed = compressed  # send Accept-Encoding: gzip, deflate and decode the reply
         self.capture = check_capture(capture)
         self._conn: Connection | None = None  # kept alive after a reply that allows it
+        self._secret: Secret | None = None  # the API key as a Secret (_key_secret)
         self._sleep = sleep
         self._rng = rng
 
@@ -207,12 +209,13 @@ class Client:
     def _exchange(self, payload: dict[str, Any], body: bytes, stream: bool) -> Exchange:
         """The request that carries ``body``, and the Exchange that will record the call (no connection yet)."""
         s = self.settings
+        api_key = s.require_key()
         request = chat_request(
             host=s.host,
             port=s.port,
             scheme=s.scheme,
             path=s.base_path + CHAT_PATH,
-            api_key=s.require_key(),
+            api_key=api_key,
             body=body,
             accept="text/event-stream" if stream else "application/json",
         )
@@ -239,8 +242,16 @@ class Client:
             tracer=trace,
             capture=self.capture,
         )
-        trace.secrets = secrets_of(exchange)  # a server may echo the key: the trace never shows it
+        # A server may echo the key: the trace never shows it. The key is all secrets_of(exchange) finds
+        # before a connection (a proxy's password comes with it, in _watch); made once per key.
+        trace.secrets = [self._key_secret(api_key)]
         return exchange
+
+    def _key_secret(self, api_key: str) -> Secret:
+        """The API key as a ``Secret`` (its value and the way views show it), made when the key changes."""
+        if self._secret is None or self._secret.value != api_key:
+            self._secret = Secret.key(api_key)
+        return self._secret
 
     def send(self, exchange: Exchange) -> ChatStream:
         """Send an exchange made by ``prepare()`` or ``prepare_body()``; iterate the result to run the call.
@@ -358,7 +369,7 @@ class Client:
         trace = exchange.tracer
         conn = self._take_kept()
         if conn is not None:
-            trace("connection.reuse", peer=conn.peer, saved_ms=round(conn.setup_seconds * 1000, 3))
+            trace.later("connection.reuse", "complete", partial(_reuse_facts, conn.peer, conn.setup_seconds))
         else:
             conn = self._open(trace)
         self._watch(conn, exchange, attempt)
@@ -458,13 +469,14 @@ class Client:
     def _open(self, trace: Tracer) -> Connection:
         """A new connection: DNS, TCP, (a proxy's CONNECT,) TLS, each traced as it starts and ends."""
         s = self.settings
-        trace("connection.open", "started", host=s.host, port=s.port, tls=s.scheme == "https")
+        host, port, tls = s.host, s.port, s.scheme == "https"
+        trace("connection.open", "started", host=host, port=port, tls=tls)
         proxy = proxy_for(s)
         try:
             conn = Connection.open(
-                s.host,
-                s.port,
-                tls=s.scheme == "https",
+                host,
+                port,
+                tls=tls,
                 ca_file=self.ca_file,
                 timeouts=self.timeouts,
                 proxy=proxy,
@@ -718,6 +730,11 @@ class Client:
 def _trace_coding(trace: Tracer, coding: ContentCoding) -> None:
     """The ``coding.decode`` trace step: which codings were undone, and the sizes before and after."""
     trace("coding.decode", codings=coding.codings, compressed=coding.compressed_size, decoded=coding.decoded_size)
+
+
+def _reuse_facts(peer: tuple[str, int], setup_seconds: float, trace: Tracer) -> dict[str, Any]:
+    """The ``connection.reuse`` trace step's facts (made when the trace is read: ``round`` of a float is not free)."""
+    return {"peer": peer, "saved_ms": round(setup_seconds * 1000, 3)}
 
 
 class _BodyKeeper:

@@ -77,10 +77,12 @@ def proxy_for(
     ``HTTP_PROXY``) for http, unless ``no_proxy`` (else ``NO_PROXY``)
     exempts the host. Raises ``ConfigError`` for a proxy URL wire cannot use.
     """
+    proxies = settings.proxies
+    if not proxies:  # no proxy variable was set (the usual case): go direct
+        return None
     scheme = (scheme or settings.scheme).lower()
     host = host if host is not None else settings.host
     port = port if port is not None else settings.port
-    proxies = settings.proxies
     source = next((name for name in PROXY_VARS.get(scheme, ()) if proxies.get(name)), None)
     if source is None:
         return None

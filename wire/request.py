@@ -120,10 +120,7 @@ class Request:
             for name, value in self.headers:
                 _check_name(name)
                 _check_value(name, value)
-        lengths = []
-        for name, value in self.headers:
-            if name.lower() == "content-length":
-                lengths.append(value)
+        lengths = [value for name, value in self.headers if name.lower() == "content-length"]
         length = ", ".join(lengths) if lengths else None  # as header("Content-Length") gives it
         if length is not None and length != str(len(self.body)):
             raise InvalidHeader(

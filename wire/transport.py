@@ -29,7 +29,6 @@ No bare ``OSError`` or ``ssl.SSLError`` leaves this module.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import math
@@ -38,7 +37,6 @@ import select
 import socket
 import ssl
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
@@ -304,41 +302,55 @@ class Connection:
         deadline = None if limits.total is None else start + limits.total
         tcp_host, tcp_port = (proxy.host, proxy.port) if proxy is not None else (host, port)
 
-        with _step(step, "connection.dns", host=tcp_host, port=tcp_port) as facts:
-            addresses = _resolve(tcp_host, tcp_port)
-            timings.dns = time.perf_counter() - start
-            facts["addresses"] = [ip for _, (ip, _) in addresses]
-        conn = None
+        # Each step is reported as it starts, then as complete (with what it found) or failed.
+        step("connection.dns", "started", host=tcp_host, port=tcp_port)
         try:
-            with _step(step, "connection.tcp", host=tcp_host, port=tcp_port) as facts:
-                sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
-                timings.connect = time.perf_counter() - start
-                conn = cls(
-                    sock,
-                    timeouts=limits,
-                    timings=timings,
-                    start=start,
-                    addresses=[address for _, address in addresses],
-                    peer=peer,
-                    local=local,
-                )
-                facts.update(peer=peer, local=local)
+            addresses = _resolve(tcp_host, tcp_port)
+        except WireError as exc:
+            step("connection.dns", "failed", error=_failure(exc))
+            raise
+        timings.dns = time.perf_counter() - start
+        step("connection.dns", "complete", addresses=[ip for _, (ip, _) in addresses])
+        step("connection.tcp", "started", host=tcp_host, port=tcp_port)
+        try:
+            sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
+        except WireError as exc:
+            step("connection.tcp", "failed", error=_failure(exc))
+            raise
+        timings.connect = time.perf_counter() - start
+        conn = cls(
+            sock,
+            timeouts=limits,
+            timings=timings,
+            start=start,
+            addresses=[address for _, address in addresses],
+            peer=peer,
+            local=local,
+        )
+        try:
+            step("connection.tcp", "complete", peer=peer, local=local)
             if proxy is not None:
                 conn.tunnel = proxy.open_tunnel(conn, host, port, step)
                 timings.tunnel = time.perf_counter() - start
             if context is not None:
                 sni = server_hostname or host
-                with _step(step, "connection.tls", server_hostname=sni) as facts:
+                step("connection.tls", "started", server_hostname=sni)
+                try:
                     conn.sock, conn.tls = _start_tls(conn.sock, context, sni, port, ca_file, limits.tls, deadline)
-                    timings.tls = time.perf_counter() - start
-                    facts.update(version=conn.tls.version, cipher=conn.tls.cipher, alpn=conn.tls.alpn)
+                except WireError as exc:
+                    step("connection.tls", "failed", error=_failure(exc))
+                    raise
+                timings.tls = time.perf_counter() - start
+                step("connection.tls", "complete", version=conn.tls.version, cipher=conn.tls.cipher, alpn=conn.tls.alpn)
         except BaseException:
-            if conn is not None:
-                conn.close()  # a failed step, or an on_step that stopped the call (wire chat --step, q)
+            conn.close()  # a failed step, or an on_step that stopped the call (wire chat --step, q)
             raise
-        ready = next((t for t in (timings.tls, timings.tunnel) if t is not None), timings.connect)
-        conn.setup_seconds = ready if ready is not None else 0.0
-        if deadline is None:
+        # Ready for the request after TLS, else after the proxy's tunnel, else after TCP.
+        for ready in (timings.tls, timings.tunnel, timings.connect):
+            if ready is not None:
+                conn.setup_seconds = ready
+                break
+        if deadline is None and conn.sock.gettimeout() != limits.read:
             conn.sock.settimeout(limits.read)  # fixed from now on; recv() need not reset it
         return conn
 
@@ -553,26 +565,30 @@ class Connection:
 # -- the steps of open(), one function each --------------------------------------
 
 
-@contextlib.contextmanager
-def _step(on_step: OnStep, name: str, **info: Any) -> Iterator[dict[str, Any]]:
-    """Report step ``name`` as started, then complete (with the facts the body adds) or failed."""
-    on_step(name, "started", **info)
-    facts: dict[str, Any] = {}
-    try:
-        yield facts
-    except WireError as exc:
-        on_step(name, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    on_step(name, "complete", **facts)
+def _failure(exc: WireError) -> str:
+    """A failed step's ``error`` fact: the error's type and message."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _resolve(host: str, port: int) -> list[tuple[Any, tuple[str, int]]]:
     """DNS: ``getaddrinfo`` turns ``host`` into ``(family, (ip, port))`` pairs, in the order to try them."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(_ascii_host(host), port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise _convert_error(exc, "dns", host=host, port=port) from exc
     return [(family, (str(sockaddr[0]), int(sockaddr[1]))) for family, _, _, _, sockaddr in infos]
+
+
+@functools.lru_cache(maxsize=32)
+def _ascii_host(host: str) -> bytes:
+    """``host`` as ``getaddrinfo`` looks it up: IDNA-encoded (``"bücher.example"`` -> ``b"xn--bcher-kva.example"``).
+
+    Given a str, CPython's socket module runs the "idna" codec, written in
+    Python, on every lookup (Modules/socketmodule.c, ``socket_getaddrinfo``);
+    given these bytes it looks up the same name. A client asks for the same
+    host call after call, so each host is encoded once.
+    """
+    return host.encode("idna")
 
 
 def _connect_tcp(
@@ -591,7 +607,8 @@ def _connect_tcp(
             sock.connect(address)
             # Send small writes at once instead of waiting to batch them (Nagle's algorithm, RFC 896).
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return sock, sock.getpeername()[:2], sock.getsockname()[:2]
+            # The peer is the address just connected to (what getpeername() would say, one system call less).
+            return sock, address, sock.getsockname()[:2]
         except OSError as exc:
             sock.close()
             failures.append((address, exc))
