@@ -10,6 +10,7 @@ from rawserver import RawServer
 import wire.capture
 import wire.http11
 import wire.show
+import wire.trace
 import wire.transport
 from wire.client import Client
 from wire.show import exchange_view
@@ -166,7 +167,10 @@ def test_off_keeps_no_bytes_events_or_chunks() -> None:
     assert exchange.sse_events.dropped == 31 and exchange.completion_chunks.dropped == 30  # type: ignore[attr-defined]
     assert exchange.response is not None and exchange.response.status == 200 and exchange.response.body == b""
     notes = wire.show.capture_notes(exchange)
-    assert notes[0] == "  the byte capture kept no bytes; the reply itself was read whole (the streamed body was not kept whole)"
+    assert (
+        notes[0]
+        == "  the byte capture kept no bytes; the reply itself was read whole (the streamed body was not kept whole)"
+    )
     assert notes[-1] == "  (capture='off'; Client(capture='full') keeps everything)"
 
 
@@ -204,3 +208,67 @@ def test_a_big_request_leaves_the_reply_its_own_budget(monkeypatch: pytest.Monke
 def test_capture_must_be_one_of_three() -> None:
     with pytest.raises(ValueError, match="capture must be one of 'full', 'bounded', 'off', got 'some'"):
         Client(base_url="http://127.0.0.1:9/v1", api_key=KEY, capture="some")
+
+
+@pytest.mark.parametrize("budget", [None, 300])
+def test_a_stream_after_interim_replies_keeps_its_body_while_it_fits(
+    monkeypatch: pytest.MonkeyPatch, budget: int | None
+) -> None:
+    """The body keeper reads the heads' events until the final reply's head ends: its status decides."""
+    if budget is not None:
+        monkeypatch.setattr(wire.transport, "MAX_CAPTURE_BYTES", budget)
+    reply, text = stream_reply(5)
+    interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+    exchange, deltas = streamed(interim + reply)
+    response = exchange.response
+    body = wire.http11.parse_response(reply).body
+    assert deltas == text and response is not None and [r.status for r in response.informational] == [100, 103]
+    if budget is None:  # it fits: kept whole, with its frames
+        assert exchange.body_dropped == 0 and response.raw == interim + reply
+        assert response.body == body and len(response.frames) == 7
+    else:  # a 2xx body past the budget: none of it kept, all of it counted
+        assert exchange.body_dropped == len(body) > budget and response.body == b"" and response.frames == []
+
+
+def test_a_stream_traced_live_gives_the_steps_a_trace_read_later_gives() -> None:
+    """One sse.event step per event, then a chat.chunk step with its delta: the same with on_trace or without."""
+    reply, text = stream_reply(4)
+    live: list[wire.trace.TraceEvent] = []
+    with RawServer(reply) as server:
+        client = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=0, on_trace=live.append)
+        "".join(client.stream("Hi"))
+    exchange, _ = streamed(reply)
+
+    def steps(events: list[wire.trace.TraceEvent], *names: str) -> list[tuple[str, dict[str, object]]]:
+        return [(e.name, e.info) for e in events if e.name in names]
+
+    # (A read's chunk frames are traced before its events: how they interleave depends on the reads.)
+    later = steps(exchange.trace, "sse.event", "chat.chunk")
+    assert steps(live, "sse.event", "chat.chunk") == later
+    assert [name for name, _ in later] == ["sse.event", "chat.chunk"] * 4 + ["sse.event"]
+    assert "".join(str(info["delta"]) for name, info in later if name == "chat.chunk") == text
+    assert (
+        steps(live, "http11.chunk") == steps(exchange.trace, "http11.chunk") and len(steps(live, "http11.chunk")) == 6
+    )
+
+
+@pytest.mark.parametrize("budget", [10_000, 300])
+def test_the_body_keeper_reads_read_by_read(monkeypatch: pytest.MonkeyPatch, budget: int) -> None:
+    """Interim replies, the final head and the body in reads of their own: kept while it fits, else all counted."""
+    from wire.client import _BodyKeeper
+
+    monkeypatch.setattr(wire.transport, "MAX_CAPTURE_BYTES", budget)
+    reply, _ = stream_reply(5)
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+    head_end = reply.index(b"\r\n\r\n") + 4
+    reads = [interim, reply[:head_end], *(reply[i : i + 200] for i in range(head_end, len(reply), 200))]
+    parser = wire.http11.ResponseParser(keep_body=False)
+    keeper = _BodyKeeper(attempt=None, capture="bounded")  # type: ignore[arg-type]  # fill() is not called
+    for data in reads:
+        keeper.add(parser.feed(data))
+    body = wire.http11.parse_response(reply).body
+    assert keeper.ok is True and keeper.end == len(interim + reply)
+    if budget > len(body):
+        assert (keeper.dropped, b"".join(keeper.parts), len(keeper.frames)) == (0, body, 7)
+    else:
+        assert (keeper.dropped, keeper.parts, keeper.frames) == (len(body), [], [])
