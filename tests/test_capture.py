@@ -233,6 +233,10 @@ def test_a_stream_after_interim_replies_keeps_its_body_while_it_fits(
 def test_a_stream_traced_live_gives_the_steps_a_trace_read_later_gives() -> None:
     """One sse.event step per event, then a chat.chunk step with its delta: the same with on_trace or without."""
     reply, text = stream_reply(4)
+    # As the API begins: a chunk with the role and an empty text (its chat.chunk step has delta "").
+    role = b'data: {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}\n\n'
+    head_end = reply.index(b"\r\n\r\n") + 4
+    reply = reply[:head_end] + b"%x\r\n%s\r\n" % (len(role), role) + reply[head_end:]
     live: list[wire.trace.TraceEvent] = []
     with RawServer(reply) as server:
         client = Client(base_url=server.base_url, api_key=KEY, timeout=5, max_retries=0, on_trace=live.append)
@@ -245,10 +249,11 @@ def test_a_stream_traced_live_gives_the_steps_a_trace_read_later_gives() -> None
     # (A read's chunk frames are traced before its events: how they interleave depends on the reads.)
     later = steps(exchange.trace, "sse.event", "chat.chunk")
     assert steps(live, "sse.event", "chat.chunk") == later
-    assert [name for name, _ in later] == ["sse.event", "chat.chunk"] * 4 + ["sse.event"]
+    assert [name for name, _ in later] == ["sse.event", "chat.chunk"] * 5 + ["sse.event"]
+    assert later[1] == ("chat.chunk", {"delta": ""})
     assert "".join(str(info["delta"]) for name, info in later if name == "chat.chunk") == text
     assert (
-        steps(live, "http11.chunk") == steps(exchange.trace, "http11.chunk") and len(steps(live, "http11.chunk")) == 6
+        steps(live, "http11.chunk") == steps(exchange.trace, "http11.chunk") and len(steps(live, "http11.chunk")) == 7
     )
 
 
