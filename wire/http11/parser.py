@@ -439,8 +439,7 @@ class ResponseParser:
         resp = self._resp
         resp.keep_alive = keep_alive
         if self.keep_body:
-            raw = b"".join(self._raw_parts)  # one part (a whole feed): no copy at all
-            resp.raw = raw[:offset] if len(raw) > offset else raw
+            resp._raw_parts, resp._raw_end = self._raw_parts, offset  # raw is joined on first use
             resp.body = b"".join(self._body_parts)
         else:
             resp.raw = bytes(self._head_raw)
