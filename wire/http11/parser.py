@@ -240,16 +240,16 @@ class ResponseParser:
         self, text: str, section: bytes, start: int, end: int, base: int, kind: type[Field]
     ) -> list[Field] | None:
         """The field lines in ``section[start:end]`` as events; None when one breaks the grammar."""
-        # The grammar lets a line start with SP or HTAB only as an obs-fold: a section without
-        # "LF SP" or "LF HTAB" has no fold, as nearly all have.
-        if "\n " in text or "\n\t" in text:
-            return _folded_fields(text, section, start, end, base, kind)
         # One findall checks every line and cuts it into name and value, the loop running in C
         # (this took a quarter less than a match of the whole head, then a split and a
         # partition per line). A match is one whole line, so each line matched when there are
         # as many matches as line ends.
         parts = grammar.FIELD_LINE_PARTS_RE.findall(text, start, end)
         if len(parts) != text.count("\n", start, end):
+            # Some line is no field line. The grammar lets a line start with SP or HTAB as an
+            # obs-fold, which nearly no section has: checked only here.
+            if "\n " in text or "\n\t" in text:
+                return _folded_fields(text, section, start, end, base, kind)
             return None
         # Every line is valid, so a CR comes only before an LF: bytes.splitlines cuts the raw
         # lines where the matches end.
