@@ -256,6 +256,23 @@ def test_keep_body_false_keeps_nothing() -> None:
     assert parser.response.raw.endswith(b"chunked\r\n\r\n")
 
 
+def test_raw_is_joined_on_first_use_and_a_copy_reads_the_same() -> None:
+    # Response.raw is joined from the kept reads when first read; the Client's error path reads
+    # a copy.copy of a response, whose raw must be the same bytes, whichever is read first.
+    import copy
+
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    parser = ResponseParser()
+    for i in range(len(data)):
+        parser.feed(data[i : i + 1])
+    resp = parser.response
+    assert resp is not None
+    twin = copy.copy(resp)
+    assert resp.raw == data and twin.raw == data
+    twin.raw = b"replaced"
+    assert resp.raw == data and twin.raw == b"replaced"
+
+
 # --- generated responses: every split, and h11 as an oracle ---
 
 _TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

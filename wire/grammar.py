@@ -144,12 +144,21 @@ AUTHORITY_FORM_RE = re.compile(AUTHORITY_FORM)
 CHUNK_LINE_RE = re.compile(CHUNK_LINE.encode("latin-1"))
 CHUNK_EXT_ELEMENT_RE = re.compile(CHUNK_EXT_ELEMENT.encode("latin-1"))
 
-# A whole head in one match: the status line, the field lines (each with any obs-fold
-# continuations) and the empty line that ends them (RFC 9112 §2.1). One call checks every
-# line; the parser splits them only once they are known to be valid. A line that starts
-# with whitespace right after the status line is no continuation: nothing precedes it to
-# continue, and RFC 9112 §2.2 lets a recipient reject it, which wire does.
-HEAD_RE = re.compile(f"{STATUS_LINE}{LINE_END}(?:{FOLDED_FIELD_LINE}{LINE_END})*{LINE_END}")
+# --- what the parser matches a head with (RFC 9112 §2.1: start-line CRLF *( field-line CRLF ) CRLF) ---
 
-# RFC 9112 §7.1.2:  trailer-section = *( field-line CRLF ), then the final CRLF of the body.
-TRAILER_SECTION_RE = re.compile(f"(?:{FOLDED_FIELD_LINE}{LINE_END})*{LINE_END}")
+# The status line with its line end: it ends at the first LF.
+STATUS_LINE_END_RE = re.compile(f"{STATUS_LINE}{LINE_END}")
+
+# One field line cut in two: group 1 the field-name, group 2 "OWS field-value OWS" (the parser
+# strips the OWS). MULTILINE, so "^" anchors a match at the start of a line: one findall over
+# the field lines of a head (or a trailer section) checks and cuts them all, and every line
+# matched when there are as many matches as line ends (a match is one whole line: it starts at
+# a line start, and takes the first LF after it).
+FIELD_LINE_PARTS_RE = re.compile(f"^({FIELD_NAME}):([ \t{VCHAR}{OBS_TEXT}]*){LINE_END}", re.MULTILINE)
+
+# The field lines of a head or a trailer section (RFC 9112 §7.1.2: trailer-section =
+# *( field-line CRLF )), each with any obs-fold continuations: the parser checks a section
+# with this one match when a line in it starts with SP or HTAB. A line that starts with
+# whitespace first in the section is no continuation: nothing precedes it to continue, and RFC
+# 9112 §2.2 lets a recipient reject it right after the status line, which wire does.
+FIELD_SECTION_RE = re.compile(f"(?:{FOLDED_FIELD_LINE}{LINE_END})*")

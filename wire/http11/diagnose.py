@@ -1,10 +1,12 @@
 """When bytes break the grammar: which rule, at which byte, and what was wrong.
 
-The parser checks a whole head with one regex (``grammar.HEAD_RE``), which
-answers only yes or no. When the answer is no, the functions here read the
-head again line by line to find the first line that breaks a rule, and
-raise a ``Fault`` naming the rule, the stream offset and the problem. They
-run once per bad message, so they are written to be read, not to be fast.
+The parser checks a whole head with two regexes (``grammar.STATUS_LINE_END_RE``
+for the status line, one findall of ``grammar.FIELD_LINE_PARTS_RE`` for the
+field lines), which answer only yes or no. When the answer is no, the
+functions here read the head again line by line to find the first line that
+breaks a rule, and raise a ``Fault`` naming the rule, the stream offset and
+the problem. They run once per bad message, so they are written to be read,
+not to be fast.
 
 A ``Fault`` is the readers' own exception: the parser turns it into a
 ``ProtocolError`` that also carries the evidence (the bytes received so far
@@ -58,7 +60,7 @@ def too_many_fields(max_fields: int, offset: int, kind: str) -> Fault:
 
 
 def diagnose_head(head: bytes, base: int, max_fields: int) -> NoReturn:
-    """The head starting at stream offset ``base`` failed ``HEAD_RE``: raise its first fault."""
+    """The head starting at stream offset ``base`` failed the grammar: raise its first fault."""
     check_start(head[:5], base)  # first, as when the head arrives a byte at a time
     lines = _lines(head, base)
     first = next(lines, None)
@@ -75,7 +77,7 @@ def diagnose_head(head: bytes, base: int, max_fields: int) -> NoReturn:
 
 
 def diagnose_trailers(section: bytes, base: int, max_fields: int) -> NoReturn:
-    """The trailer section failed ``TRAILER_SECTION_RE``: raise its first fault."""
+    """The trailer section failed the grammar: raise its first fault."""
     diagnose_fields(_lines(section, base), max_fields, "trailer section")
 
 

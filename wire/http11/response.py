@@ -55,6 +55,7 @@ class Response:
     an event's offset indexes it: interim 1xx heads first, when there were
     any (each is also in ``informational``, with its own head as its
     ``raw``), then this response. Only the head(s) when the body was not kept.
+    The parser keeps the reads as they came and ``raw`` joins them on first use.
 
     ``head`` is this response's own head as the parser cut it: status line,
     field lines and the empty line that ends them. It starts at stream offset
@@ -68,7 +69,10 @@ class Response:
         self.headers: list[tuple[str, str]] = []
         self.trailers: list[tuple[str, str]] = []
         self.body = b""
-        self.raw = b""
+        self._raw = b""
+        # The reads the parser kept, joined into raw on first use, up to stream offset _raw_end.
+        self._raw_parts: list[bytes] = []
+        self._raw_end = 0
         self.head = b""
         self.head_offset = 0
         self._chunk_headers: list[ChunkHeader] = []  # of a kept chunked body: frames are built from them
@@ -77,6 +81,22 @@ class Response:
         self.keep_alive = False
         self.informational: list[Response] = []
         self.warnings: list[str] = []
+
+    @property
+    def raw(self) -> bytes:
+        """Every byte of the response(s) as it arrived (see the class's docstring)."""
+        # Joined here, not when the message ends: the Client reads the body and keeps the bytes it
+        # received anyway; only a view reads raw. Joining a large body at the end cost P2
+        # (keep_body=True) 2.5x its time: 8 MiB of fresh memory per response beside the body's.
+        if self._raw_parts:
+            raw = b"".join(self._raw_parts)  # one part (a whole feed): no copy at all
+            self._raw = raw[: self._raw_end] if len(raw) > self._raw_end else raw
+            self._raw_parts = []  # rebound, not cleared: a copy.copy of this response shares the list
+        return self._raw
+
+    @raw.setter
+    def raw(self, value: bytes) -> None:
+        self._raw, self._raw_parts = value, []
 
     @functools.cached_property
     def frames(self) -> list[ChunkFrame]:
