@@ -27,14 +27,14 @@ if __package__ in (None, ""):  # run as a script
 from tests.bench import bench  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-P7_CHUNKS = 1000  # a shorter stream than the benchmark's: each chunk costs the same, callgrind is slow
+P7_CHUNKS = bench.FULL.p7_chunks  # the benchmark's stream: each call also pays its client's set-up, as there
 
 # row -> (unit, loops (small, large), contenders: name -> what the child process runs)
 ROWS: dict[str, tuple[str, tuple[int, int], dict[str, str]]] = {
     "P1": ("reply", (100, 1100), {"wire": "parse-wire", "h11": "parse-h11"}),  # less "connect-h11"
     "P5": ("call", (50, 150), {"wire": "calls-wire", "http.client": "calls-httpclient"}),
     "P6": ("call", (50, 150), {"wire": "calls-wire", "http.client": "calls-httpclient"}),
-    "P7": ("chunk", (1, 3), {"wire": "stream-wire", "httpx, naive SSE split": "stream-httpx"}),
+    "P7": ("chunk", (1, 2), {"wire": "stream-wire", "httpx, naive SSE split": "stream-httpx"}),
 }
 
 
