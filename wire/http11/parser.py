@@ -377,10 +377,20 @@ class ResponseParser:
             self._resp._chunk_headers.append(header)
         if size == 0:
             self.state = State.TRAILERS
-        else:
+            return True
+        # Most frames arrive whole (a chat stream's are a few hundred bytes): then the data and
+        # the CRLF after it are read here, at once; else the next two readers take them as they come.
+        here = buffer.offset
+        data = buffer.extract_chunk_data(size)
+        if data is None:
             self._remaining = size
             self.state = State.CHUNK_DATA
-        return True
+            return True
+        if self.keep_body:
+            self._body_parts.append(data)
+        events.append(Data(data, here))
+        events.append(ChunkEnd(here + size))
+        return True  # the state stays CHUNK_SIZE: the next frame's size line
 
     def _read_chunk_data_end(self, events: list[Event]) -> bool:
         buffer = self._buffer

@@ -68,6 +68,21 @@ class ReceiveBuffer:
         self.offset += len(data)
         return data if type(data) is bytes else bytes(data)
 
+    def extract_chunk_data(self, size: int) -> bytes | None:
+        """Read ``size`` bytes and the CRLF after them when all have arrived; else read nothing (None).
+
+        Also None when other bytes stand where the CRLF belongs: the parser's reader for
+        that place then reads them and names the fault.
+        """
+        pos = self.pos
+        end = pos + size
+        if len(self.data) < end + 2 or self.data[end : end + 2] != b"\r\n":
+            return None
+        data = self.data[pos:end]
+        self.pos = end + 2
+        self.offset += size + 2
+        return data if type(data) is bytes else bytes(data)
+
     def extract_prefix(self, prefix: bytes) -> bool:
         """Read ``prefix`` if the unread bytes start with it; else read nothing and say so."""
         if not self.data.startswith(prefix, self.pos):
