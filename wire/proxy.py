@@ -248,8 +248,6 @@ class TunnelInfo:
         )
 
 
-
-
 def connect_request_bytes(proxy: ProxyInfo, host: str, port: int) -> bytes:
     """The CONNECT request asking ``proxy`` for a tunnel to ``host:port``, as exact bytes.
 
@@ -387,5 +385,3 @@ def _proxy_refused(tunnel: TunnelInfo, response: Response) -> ProxyError:
     return ProxyError(
         message, proxy=proxy.url, status=response.status, received=tunnel.response_bytes, hint=hint, tunnel=tunnel
     )
-
-
