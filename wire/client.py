@@ -576,8 +576,6 @@ class Client:
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
             trace.parser_events(new)
-            if body is not None:
-                body.add(new)
             now = time.monotonic()
             if idle_limit is not None and ok and not done and now - last_event > idle_limit:
                 # Keep-alive comments keep the socket busy but carry no answer: they do not reset the clock.
@@ -600,11 +598,14 @@ class Client:
                         coding = self._body_decoder(", ".join(content_encoding) if content_encoding else None)
                         exchange.coding = coding.record if coding is not None else None
                     break
+            datas = [ev.data for ev in new if type(ev) is Data]  # the body bytes this read brought
+            if body is not None:
+                body.add(new, datas, ok)
             if not ok:
                 continue
-            # The body bytes this read brought, in one piece (the decoder's events and offsets do
-            # not depend on how the bytes are split; one feed a read costs less than one a frame).
-            body_data = b"".join([ev.data for ev in new if type(ev) is Data])
+            # The body bytes in one piece (the decoder's events and offsets do not depend on how
+            # the bytes are split; one feed a read costs less than one a frame).
+            body_data = b"".join(datas)
             if coding is not None and body_data:
                 body_data = coding.feed(body_data)  # the content coding undone, piece by piece (wire.coding)
             if not body_data:
@@ -754,26 +755,18 @@ class _BodyKeeper:
         self.frames: list[ChunkHeader] = []
         self.kept = 0
         self.dropped = 0
-        self.ok: bool | None = None  # a 2xx reply (None: no status line yet)
-        self.in_body = False  # past the final response's head
         self.end: int | None = None
 
-    def add(self, events: list[Event]) -> None:
-        """Keep the body bytes and chunk frames of one read's events while they fit the budget."""
-        if not events:
-            return
-        if not self.in_body or type(events[-1]) is EndOfMessage:  # the head, or the end: a few reads
-            for ev in events:
-                if isinstance(ev, StatusLine):
-                    self.ok = 200 <= ev.status < 300
-                elif isinstance(ev, EndOfHead):
-                    self.in_body = not ev.informational
-                elif isinstance(ev, EndOfMessage):
-                    self.end = ev.offset
-        datas = [ev.data for ev in events if type(ev) is Data]
+    def add(self, events: list[Event], datas: list[bytes], ok: bool) -> None:
+        """Keep the body bytes (``datas``) and chunk frames of one read's events while they fit the budget.
+
+        ``ok``: the reply (its final head, once read) is a 2xx, whose body is an event stream.
+        """
+        if events and type(events[-1]) is EndOfMessage:  # the end of the message is the last event
+            self.end = events[-1].offset
         size = sum(map(len, datas))
         # An error reply's body is kept whatever the capture: its JSON says what went wrong.
-        if self.dropped == 0 and (self.kept + size <= self.budget or not self.ok):
+        if self.dropped == 0 and (self.kept + size <= self.budget or not ok):
             self.parts += datas
             self.frames += [ev for ev in events if type(ev) is ChunkHeader]
             self.kept += size
