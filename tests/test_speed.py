@@ -121,3 +121,20 @@ def test_an_exchange_is_freed_when_dropped_without_the_garbage_collector(stream:
             assert gone() is None and tracer() is None
         finally:
             gc.enable()
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_stream_event_step_is_redacted_in_its_type_and_its_data(live: bool) -> None:
+    """A server can echo the key in an event's type as well as in its data: the sse.event step shows neither."""
+    from wire.secrets import Secret
+    from wire.sse import ServerSentEvent
+
+    seen: list[TraceEvent] = []
+    tracer = Tracer(seen.append if live else None, secrets=[Secret.key(KEY)])
+    tracer.stream_event(ServerSentEvent(event=f"echo {KEY}", data=f'{{"key": "{KEY}"}}', offset=7), "")
+    steps = [(e.name, e.info) for e in tracer.events]
+    assert steps == [
+        ("sse.event", {"event": "echo sk-…wxyz", "data": '{"key": "sk-…wxyz"}', "offset": 7}),
+        ("chat.chunk", {"delta": ""}),
+    ]
+    assert KEY not in repr(tracer.events) and (not live or seen == tracer.events)

@@ -115,9 +115,7 @@ class Tracer:
         if self.callback is None:
             self._entries.append((name, step, now, info))  # made into a TraceEvent when read
             return
-        event = self._made(name, step, now, info)
-        self._entries.append(event)
-        self.callback(event)
+        self._emit(self._made(name, step, now, info))
 
     def later(self, name: str, step: str, facts: Facts) -> None:
         """Record a step whose facts may be a function of the tracer, called when the trace is read (or at once)."""
@@ -125,7 +123,11 @@ class Tracer:
         if self.callback is None:
             self._entries.append((name, step, now, facts))
             return
-        event = self._made(name, step, now, facts)
+        self._emit(self._made(name, step, now, facts))
+
+    def _emit(self, event: TraceEvent) -> None:
+        """Keep a step made at once (there is a callback) and hand it to the callback."""
+        assert self.callback is not None
         self._entries.append(event)
         self.callback(event)
 
@@ -144,9 +146,7 @@ class Tracer:
                 self._entries.extend([(now, e) for e in events if type(e) not in _NO_STEP])  # and trims
             return
         for event in _from_parser(now, events):
-            event = self._redacted(event)
-            self._entries.append(event)
-            self.callback(event)
+            self._emit(self._redacted(event))
         self._entries.trim()
 
     def stream_event(self, sse: ServerSentEvent, delta: str | None) -> None:
@@ -163,16 +163,14 @@ class Tracer:
             if delta is not None:
                 self._entries.append(("chat.chunk", "complete", now, {"delta": delta}))
             return
-        steps = [self._sse_step(now, sse)]
+        self._emit(self._sse_step(now, sse))
         if delta is not None:
-            steps.append(self._made("chat.chunk", "complete", now, {"delta": delta}))
-        for event in steps:
-            self._entries.append(event)
-            self.callback(event)
+            self._emit(self._made("chat.chunk", "complete", now, {"delta": delta}))
 
     def _sse_step(self, now: float, sse: ServerSentEvent) -> TraceEvent:
+        """The ``sse.event`` step, redacted: a server can echo a secret in the event's type as in its data."""
         facts = {"event": sse.event, "data": self.shown(sse.data, 60), "offset": sse.offset}
-        return TraceEvent("sse.event", "complete", now, facts)
+        return self._made("sse.event", "complete", now, facts)
 
     def shown(self, text: str, limit: int) -> str:
         """``text`` redacted, then cut to ``limit`` characters (cut first, a piece of a secret could stay)."""
