@@ -636,6 +636,7 @@ class StreamAssembler:
         self._head: dict[str, Any] = {}  # id, created, model, ...: the first value each field had
         self._settled: frozenset[str] = _CHUNK_ONLY  # the chunk fields whose value is settled (in _head, or not kept)
         self._usage: dict[str, Any] | None = None
+        self._texts: list[_Text] = []  # every text being assembled, to join its pieces every _Text.BLOCK chunks
 
     def add_data(self, data: str) -> str:
         """Add one event's ``data`` text: a JSON chunk, or ``[DONE]``. Returns the text it carries."""
@@ -657,7 +658,7 @@ class StreamAssembler:
         choices = chunk.get("choices")
         if not isinstance(choices, list):
             raise self._error("a chunk has no 'choices' list (and no 'error')")
-        if not chunk.keys() <= self._settled:  # a field with no value yet: in the first chunk, mostly
+        if not self._settled.issuperset(chunk):  # a field with no value yet: in the first chunk, mostly
             for key, value in chunk.items():
                 if key not in _CHUNK_ONLY and value is not None:
                     self._head.setdefault(key, value)
@@ -679,18 +680,27 @@ class StreamAssembler:
             snapshot = self._choices.get(index)
             if snapshot is None:
                 snapshot = self._choices[index] = {"index": index, "message": {}, "finish_reason": None}
-            self._merge(snapshot["message"], delta, f"choices[{i}].delta")
-            for key, value in choice.items():
+            message = snapshot["message"]
+            content = delta.get("content")
+            if type(content) is str and len(delta) == 1 and type(message.get("content")) is _Text:
+                message["content"].append(content)  # one more piece of the text: nearly every chunk is just that
+            elif delta:
+                self._merge(message, delta, f"choices[{i}].delta")
+            finish_reason = choice.get("finish_reason")
+            if finish_reason is not None:
+                snapshot["finish_reason"] = finish_reason  # the last one given, never joined
+            for key, value in choice.items():  # logprobs, and fields wire does not know
                 if key in _CHOICE_PARTS:
-                    if key == "finish_reason" and value is not None:
-                        snapshot[key] = value  # the last one given, never joined
-                elif value is None:
+                    continue
+                if value is None:
                     snapshot.setdefault(key, None)  # as _merge does with a null (logprobs, in most chunks)
                 else:
                     self._merge(snapshot, {key: value}, f"choices[{i}]")
-            content = delta.get("content")
             if index == 0 and isinstance(content, str):
                 text += content
+        if self.added % _Text.BLOCK == 0:
+            for piece_list in self._texts:
+                piece_list.join_block()
         return text
 
     def _merge(self, acc: dict[str, Any], delta: dict[str, Any], where: str) -> None:
@@ -709,7 +719,8 @@ class StreamAssembler:
             elif key in _NAMES:
                 pass
             elif isinstance(old, str) and isinstance(value, str):
-                acc[key] = _Text([old, value])
+                acc[key] = text = _Text([old, value])
+                self._texts.append(text)
             elif isinstance(old, dict) and isinstance(value, dict):
                 self._merge(old, value, f"{where}.{key}")
             elif isinstance(old, list) and not isinstance(old, _Text) and isinstance(value, list):
@@ -771,8 +782,11 @@ class _Text(list[str]):
     Adding a piece to a str copies the whole text so far: over a stream of
     many thousand pieces that costs time quadratic in its length. A piece
     is a str object of its own (about 50 bytes besides its text), so every
-    ``BLOCK`` pieces are joined into one: the list holds blocks, then the
-    latest pieces.
+    ``BLOCK`` chunks the assembler joins the pieces that came since into one
+    block (``join_block``): the list holds blocks, then the latest pieces.
+    A text gets at most one piece per chunk, so it never holds more than
+    ``BLOCK`` loose pieces. (``append`` is list's own: checking the count in
+    a Python-level ``append`` cost a tenth of adding up a chunk, issue 17.)
     """
 
     BLOCK = 512
@@ -781,9 +795,9 @@ class _Text(list[str]):
         super().__init__(pieces)
         self.blocks = 0  # the first items are joined blocks
 
-    def append(self, piece: str) -> None:
-        super().append(piece)
-        if len(self) - self.blocks >= self.BLOCK:
+    def join_block(self) -> None:
+        """Join the pieces after the last block into one more block."""
+        if len(self) - self.blocks > 1:
             self[self.blocks :] = ["".join(self[self.blocks :])]
             self.blocks += 1
 
