@@ -27,8 +27,8 @@ from wire.fake.replies import prompt_tokens
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzQRST"
 ROOT = Path(__file__).resolve().parent.parent
-# Bounds a whole terminal session (start-up, two turns, the end). Generous: it only ends a hung test, and
-# a Python start-up took several seconds in one run with both cores shared by a dozen busy processes.
+# Bounds a whole terminal session (start-up, two turns, the end). Generous: it only ends a hung test. At 30 s
+# it failed once, in a run with a dozen busy processes sharing the two cores (not explained further).
 DEADLINE_SECONDS = 60
 
 
