@@ -335,6 +335,27 @@ def test_assemble_refusal() -> None:
     assert assembler.completion().usage is None
 
 
+def test_a_text_piece_with_other_fields_in_its_delta_adds_them_all() -> None:
+    """Most deltas carry one piece of text and nothing else (the assembler's short way); one that brings
+    other fields beside its text, once the text is under way, has them merged as well."""
+    assembler = StreamAssembler()
+    for c in [
+        chunk({"role": "assistant", "content": "", "refusal": None}),
+        chunk({"content": "Hel"}),
+        chunk({"content": "lo", "reasoning": "short", "annotations": [{"type": "url_citation"}]}),
+        chunk({"content": "!", "reasoning": " and sweet"}),
+        chunk({}, "stop"),
+    ]:
+        assembler.add(c)
+    assert assembler.completion().raw["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "Hello!",
+        "refusal": None,
+        "reasoning": "short and sweet",
+        "annotations": [{"type": "url_citation"}],
+    }
+
+
 def test_assemble_several_choices() -> None:
     assembler = StreamAssembler()
     two = {**HEAD, "choices": [{"index": 1, "delta": {"role": "assistant", "content": "B"}}]}
