@@ -268,11 +268,13 @@ class ResponseParser:
     def _end_of_head(self, fields: list[Field], events: list[Event], raw: bytes, offset: int) -> None:
         """Decide the framing of the body (RFC 9112 §6.3) and move to its state."""
         resp = self._resp
-        resp.headers = [(f.name, f.value) for f in fields]
-        # The three fields that decide framing and reuse.
+        # The fields as (name, value) pairs, and the three that decide framing and reuse.
+        headers = resp.headers
         picked: dict[str, list[Field]] = {"transfer-encoding": [], "content-length": [], "connection": []}
         for f in fields:
-            bucket = picked.get(f.name.lower())
+            name = f.name
+            headers.append((name, f.value))
+            bucket = picked.get(name.lower())
             if bucket is not None:
                 bucket.append(f)
         status = resp.status
