@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script
 from tests.bench import bench  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-P7_CHUNKS = bench.FULL.p7_chunks  # the benchmark's stream: each call also pays its client's set-up, as there
+P7_CHUNKS = bench.FULL.p7_chunks  # the benchmark's stream, on a client made once (as there: set-up is not timed)
 
 # row -> (unit, loops (small, large), contenders: name -> what the child process runs)
 ROWS: dict[str, tuple[str, tuple[int, int], dict[str, str]]] = {
