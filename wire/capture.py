@@ -73,7 +73,8 @@ class Kept(list[T]):
         self.last = last
         self.dropped = 0
         self._most = sys.maxsize if first is None else first + 2 * last  # more than this: cut back
-        self.extend(items)
+        if items:  # most lists start empty (an empty tuple); a generator or a list is added and cut back
+            self.extend(items)
 
     @classmethod
     def for_capture(cls, capture: str) -> Kept[T]:

@@ -309,7 +309,8 @@ class Client:
     def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
         """Connect (or reuse the kept connection), send, read the reply; yield text deltas when streaming."""
         conn, first = self._send(exchange, attempt)
-        exchange.events = Kept.for_capture(self.capture if exchange.stream else "full")
+        # A reply that is not streamed keeps all its events (a plain list: nothing to cut back).
+        exchange.events = Kept.for_capture(self.capture) if exchange.stream else []
         exchange.response = None
         exchange.coding = None  # this attempt's reply sets it (wire.coding)
         keep = False

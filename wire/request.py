@@ -137,6 +137,10 @@ class Request:
         )
 
 
+# The port each scheme means when a URL names none (see host_field).
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def host_field(host: str, port: int, scheme: str) -> str:
     """The ``Host`` value: ``host``, plus ``:port`` only when it is not the scheme's default.
 
@@ -145,7 +149,7 @@ def host_field(host: str, port: int, scheme: str) -> str:
     §3.2), whose normal form leaves out the default port (RFC 9110 §4.2.3).
     """
     name = f"[{host}]" if ":" in host else host
-    default = {"https": 443, "http": 80}.get(scheme)
+    default = _DEFAULT_PORTS.get(scheme)
     return name if port == default else f"{name}:{port}"
 
 
