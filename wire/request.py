@@ -114,9 +114,14 @@ class Request:
         if not HTTP_VERSION_RE.fullmatch(self.http_version):
             raise InvalidRequest(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
         # One match checks every field, and one count that no value holds an LF of its own (which
-        # would make its rest a field line of its own: header injection). When either fails, the
-        # checks below say which field is wrong and why.
-        if field_lines.count("\n") != len(self.headers) or not FIELD_LINES_SENT_RE.fullmatch(field_lines):
+        # would make its rest a field line of its own: header injection). A name may hold no colon:
+        # the name "A: b" with the value "c" makes the line "A: b: c", which matches as the field A
+        # with the value "b: c". When any check fails, the checks below say which field is wrong and why.
+        if (
+            field_lines.count("\n") != len(self.headers)
+            or any(":" in name for name, _ in self.headers)
+            or not FIELD_LINES_SENT_RE.fullmatch(field_lines)
+        ):
             for name, value in self.headers:
                 _check_name(name)
                 _check_value(name, value)
