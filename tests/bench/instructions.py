@@ -3,18 +3,21 @@
     python -m tests.bench.instructions              # P1, P5, P6, P7: wire and its fastest peer
     python -m tests.bench.instructions P6 P7        # some rows only
 
-CPU time on shared cores swings by 10-20 % between runs (tests/bench/bench.py prints it, and
-its verdicts). ``valgrind --tool=callgrind`` counts the instructions a process runs in user
+CPU time on this project's virtual machine swings by a third or more between runs
+(tests/bench/bench.py prints it, and its verdicts). ``valgrind --tool=callgrind`` counts the instructions a process runs in user
 space, the same count whatever else the machine does (it says nothing of time spent in the
 kernel, which the whole-call rows also pay: system calls, the loopback). Each contender runs
 in a process of its own under callgrind twice, with a small and a larger number of loops;
 the difference, divided by the extra loops, is its cost per unit without the start-up.
+Two runs of the same code agree to about 1 % (addresses differ between processes, and so do
+the layouts of dicts keyed by them); the children share one hash seed.
 The servers run outside callgrind, in processes of their own (bench.ServerProcess). It takes
 a few minutes: callgrind runs a program about fifty times slower.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -86,7 +89,10 @@ def count(what: str, loops: int, url: str, row: str) -> int:
         url,
         row,
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=3600, check=True)
+    # One hash seed for every child: with str hashes salted per process, the dicts' layouts (and so
+    # the start-up's count) differ between the small and the large run, and the difference is noise.
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=True)
     m = re.search(r"Collected : (\d+)", done.stderr)
     if m is None:
         raise RuntimeError(f"callgrind printed no count for {what}: {done.stderr[-500:]}")
