@@ -303,47 +303,37 @@ class Connection:
         tcp_host, tcp_port = (proxy.host, proxy.port) if proxy is not None else (host, port)
 
         # Each step is reported as it starts, then as complete (with what it found) or failed.
-        step("connection.dns", "started", host=tcp_host, port=tcp_port)
-        try:
+        with _Step(step, "connection.dns", host=tcp_host, port=tcp_port) as facts:
             addresses = _resolve(tcp_host, tcp_port)
-        except WireError as exc:
-            step("connection.dns", "failed", error=_failure(exc))
-            raise
-        timings.dns = time.perf_counter() - start
-        step("connection.dns", "complete", addresses=[ip for _, (ip, _) in addresses])
-        step("connection.tcp", "started", host=tcp_host, port=tcp_port)
+            timings.dns = time.perf_counter() - start
+            facts["addresses"] = [ip for _, (ip, _) in addresses]
+        conn = None
         try:
-            sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
-        except WireError as exc:
-            step("connection.tcp", "failed", error=_failure(exc))
-            raise
-        timings.connect = time.perf_counter() - start
-        conn = cls(
-            sock,
-            timeouts=limits,
-            timings=timings,
-            start=start,
-            addresses=[address for _, address in addresses],
-            peer=peer,
-            local=local,
-        )
-        try:
-            step("connection.tcp", "complete", peer=peer, local=local)
+            with _Step(step, "connection.tcp", host=tcp_host, port=tcp_port) as facts:
+                sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
+                timings.connect = time.perf_counter() - start
+                conn = cls(
+                    sock,
+                    timeouts=limits,
+                    timings=timings,
+                    start=start,
+                    addresses=[address for _, address in addresses],
+                    peer=peer,
+                    local=local,
+                )
+                facts.update(peer=peer, local=local)
             if proxy is not None:
                 conn.tunnel = proxy.open_tunnel(conn, host, port, step)
                 timings.tunnel = time.perf_counter() - start
             if context is not None:
                 sni = server_hostname or host
-                step("connection.tls", "started", server_hostname=sni)
-                try:
+                with _Step(step, "connection.tls", server_hostname=sni) as facts:
                     conn.sock, conn.tls = _start_tls(conn.sock, context, sni, port, ca_file, limits.tls, deadline)
-                except WireError as exc:
-                    step("connection.tls", "failed", error=_failure(exc))
-                    raise
-                timings.tls = time.perf_counter() - start
-                step("connection.tls", "complete", version=conn.tls.version, cipher=conn.tls.cipher, alpn=conn.tls.alpn)
+                    timings.tls = time.perf_counter() - start
+                    facts.update(version=conn.tls.version, cipher=conn.tls.cipher, alpn=conn.tls.alpn)
         except BaseException:
-            conn.close()  # a failed step, or an on_step that stopped the call (wire chat --step, q)
+            if conn is not None:
+                conn.close()  # a failed step, or an on_step that stopped the call (wire chat --step, q)
             raise
         # Ready for the request after TLS, else after the proxy's tunnel, else after TCP.
         for ready in (timings.tls, timings.tunnel, timings.connect):
@@ -565,9 +555,32 @@ class Connection:
 # -- the steps of open(), one function each --------------------------------------
 
 
-def _failure(exc: WireError) -> str:
-    """A failed step's ``error`` fact: the error's type and message."""
-    return f"{type(exc).__name__}: {exc}"
+class _Step:
+    """Report step ``name`` as started, then complete (with the facts the body adds) or failed.
+
+    Used as ``with _Step(on_step, name, **info) as facts:``, once for each step of ``open``
+    (DNS, TCP, TLS). A class rather than a ``contextlib.contextmanager`` generator: the
+    generator's machinery cost more than the step's own report.
+    """
+
+    __slots__ = ("on_step", "name", "facts")
+
+    def __init__(self, on_step: OnStep, name: str, **info: Any) -> None:
+        self.on_step = on_step
+        self.name = name
+        self.facts: dict[str, Any] = {}
+        on_step(name, "started", **info)
+
+    def __enter__(self) -> dict[str, Any]:
+        return self.facts
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.on_step(self.name, "complete", **self.facts)
+        elif isinstance(exc, WireError):
+            self.on_step(self.name, "failed", error=f"{type(exc).__name__}: {exc}")
 
 
 def _resolve(host: str, port: int) -> list[tuple[Any, tuple[str, int]]]:
