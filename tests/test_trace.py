@@ -215,3 +215,87 @@ def test_trace_event_text() -> None:
         "   12.35 ms  request.build.complete  bytes=42, host='h'"
     )
     assert str(TraceEvent("attempt", "started", 1.5)) == " 1500.00 ms  attempt.started"
+
+
+def stream_read(tracer: object, offset: int, chunks: int) -> list[object]:
+    """One read of a stream, traced as the client traces it: one chunk frame and one event per chunk."""
+    from wire.http11 import ChunkEnd, ChunkHeader, Data
+    from wire.sse import ServerSentEvent
+    from wire.trace import Tracer
+
+    assert isinstance(tracer, Tracer)
+    events: list[object] = []
+    for i in range(chunks):
+        at = offset + 20 * i
+        events += [ChunkHeader(8, [], b"8\r\n", at), Data(b"data: x\n", at + 3), ChunkEnd(at + 11)]
+    tracer.parser_events(events)  # type: ignore[arg-type]
+    for i in range(chunks):
+        tracer.stream_event(ServerSentEvent(data=f"{offset + i}", offset=offset + 20 * i), f"d{offset + i}")
+    return events
+
+
+def test_a_bounded_trace_keeps_the_first_and_the_latest_steps_and_counts_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whole reads are kept or cut: the first until KEEP_FIRST steps, the latest holding KEEP_LAST; dropped counts steps."""
+    import wire.capture
+    from wire.trace import Tracer
+
+    monkeypatch.setattr(wire.capture, "KEEP_FIRST", 4)
+    monkeypatch.setattr(wire.capture, "KEEP_LAST", 5)
+    tracer = Tracer(capture="bounded")
+    tracer("attempt", "started", number=1)  # 1 step
+    for read in range(6):
+        stream_read(tracer, 1000 * read, 2)  # 2 chunk steps, 2 sse.event steps, 2 chat.chunk steps
+    tracer("attempt", "complete", number=1)
+    steps = tracer.events
+    # The first: the attempt and the whole first read (7 steps, KEEP_FIRST 4 reached inside it). The
+    # latest: the last read and the final step (7 >= 5). Between them 4 reads of 6 steps were cut.
+    assert tracer.dropped == 24 and len(steps) == 1 + 6 + 6 + 1
+    assert [s.info.get("offset") for s in steps if s.name == "http11.chunk"] == [0, 20, 5000, 5020]
+    assert [s.info["delta"] for s in steps if s.name == "chat.chunk"] == ["d0", "d1", "d5000", "d5001"]
+    assert [s.name for s in steps[1:7]] == ["http11.chunk"] * 2 + ["sse.event", "chat.chunk"] * 2
+    assert tracer.events == steps and tracer.dropped == 24  # made once; reading again cuts nothing more
+    # A read after the trace was read: its steps are the latest now; the steps before it are cut one by one.
+    stream_read(tracer, 9000, 1)
+    steps = tracer.events
+    assert [s.info.get("offset") for s in steps if s.name == "sse.event"] == [0, 20, 9000]
+    assert [s.name for s in steps[7:]] == ["chat.chunk", "attempt", "http11.chunk", "sse.event", "chat.chunk"]
+    assert tracer.dropped == 29 and len(steps) + tracer.dropped == 1 + 36 + 1 + 3  # every step kept or counted
+
+
+def test_a_full_trace_keeps_every_read_and_gives_each_step_its_reads_time() -> None:
+    from wire.trace import Tracer
+
+    tracer = Tracer(capture="full")
+    for read in range(3):
+        stream_read(tracer, 1000 * read, 40)
+    steps = tracer.events
+    assert tracer.dropped == 0 and len(steps) == 3 * 40 * 3
+    times = [s.time for s in steps]
+    assert times[0] < times[120] < times[240]  # three reads, three times
+    assert times[:120] == [times[0]] * 120 and times[120:240] == [times[120]] * 120
+
+
+def test_events_of_a_read_traced_after_the_trace_was_read_are_kept() -> None:
+    """Reading the trace half-way through a read (in a loop over the deltas) loses none of the read's later steps."""
+    from wire.sse import ServerSentEvent
+    from wire.trace import Tracer
+
+    tracer = Tracer()
+    stream_read(tracer, 0, 1)
+    assert [s.name for s in tracer.events] == ["http11.chunk", "sse.event", "chat.chunk"]
+    tracer.stream_event(ServerSentEvent(data="[DONE]", offset=20), None)  # the same read's next event
+    assert [s.name for s in tracer.events] == ["http11.chunk", "sse.event", "chat.chunk", "sse.event"]
+    assert tracer.events[-1].info == {"event": "message", "data": "[DONE]", "offset": 20}
+
+
+def test_a_live_trace_read_twice_has_the_steps_made_in_between() -> None:
+    from wire.trace import Tracer
+
+    seen: list[TraceEvent] = []
+    tracer = Tracer(seen.append, capture="bounded")
+    tracer("attempt", "started", number=1)
+    assert [s.name for s in tracer.events] == ["attempt"]
+    stream_read(tracer, 0, 1)
+    assert [s.name for s in tracer.events] == ["attempt", "http11.chunk", "sse.event", "chat.chunk"] and seen == tracer.events

@@ -11,8 +11,9 @@ of it costs far more memory than the stream itself. So:
   reply, up to ``transport.MAX_CAPTURE_BYTES`` each (each direction has its own
   budget, so a big request body leaves the reply's bytes, a 413 say, in
   view), and of each
-  list (events, SSE events, chunks, trace) the first ``KEEP_FIRST`` and the
-  last ``KEEP_LAST`` items. A streamed body (the same bytes as the reply's
+  list (events, SSE events, chunks) the first ``KEEP_FIRST`` and the
+  last ``KEEP_LAST`` items; of the trace, the first and the latest steps,
+  a whole read at a time (wire/trace.py). A streamed body (the same bytes as the reply's
   records, less the framing) is kept whole while it is at most
   ``MAX_STREAM_BODY_BYTES``, else not at all. Memory stays flat however
   long the stream.

@@ -13,13 +13,16 @@ each one to the ``on_trace`` callback, if any, when it is recorded:
 - sending (``http11.send_head``, ``http11.send_body``) around the write;
 - the parser's events (``http11.status_line``, ``http11.field``, ...) once
   per read, all with the time that read returned: a read that brings the
-  whole head gives every field the same time.
+  whole head gives every field the same time;
+- a stream's events (``sse.event``, then ``chat.chunk`` with the text the
+  chunk carried) after the chunk frames of the read that brought them.
 
 Most calls are never traced by anyone. So without a callback, a step is
 kept as it was reported (its name, time and facts) and becomes a redacted
-``TraceEvent`` only when someone reads ``events``; a fact that costs
-something to work out (the answer's text) can be given as a function, called
-then.
+``TraceEvent`` only when someone reads ``events``; a read's events are kept
+as the layers handed them on, and a stream's steps then get the time of
+their read, as the parser's do. A fact that costs something to work out
+(the answer's text) can be given as a function, called then.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wire.capture import Kept
+import wire.capture
 from wire.http11 import ChunkEnd, ChunkHeader, Data, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
 from wire.secrets import Secret, redact_text
 from wire.sse import ServerSentEvent
@@ -52,14 +55,35 @@ class TraceEvent:
 TraceCallback = Callable[[TraceEvent], None]
 
 # What the tracer keeps until its events are read: a step as reported (name, step, time, facts
-# or a function that gives them, called with the tracer), the parser events of one read (or,
-# when the capture may drop some, one of them) with the time they arrived, or an event already
-# made (when there is a callback). A function of facts is handed
-# the tracer rather than holding it (or the exchange that holds the tracer): no reference
-# cycle, so a call's records are freed as soon as the exchange is dropped, without waiting
-# for the garbage collector.
+# or a function that gives them, called with the tracer), one read of the reply (``_Read``), or
+# an event already made (when there is a callback). A function of facts is handed the tracer
+# rather than holding it (or the exchange that holds the tracer): no reference cycle, so a
+# call's records are freed as soon as the exchange is dropped, without waiting for the garbage
+# collector.
 Facts = dict[str, Any] | Callable[["Tracer"], dict[str, Any]]
-_Entry = TraceEvent | tuple[str, str, float, Facts] | tuple[float, Event | list[Event] | ServerSentEvent]
+
+
+@dataclass(slots=True)
+class _Read:
+    """One read of the reply, kept as it came, made into steps when the trace is read.
+
+    ``events`` is the parser's list for the read, as it was handed on; for a
+    stream, ``sse_events`` are the Server-Sent Events the read completed and
+    ``deltas`` the text each one's chunk carried (None for an event that was
+    not a chunk). A long stream brings hundreds of events a read: keeping the
+    lists the layers made anyway, rather than a record per step, allocates
+    nothing per event, and objects that stay alive a while are what make the
+    garbage collector run (issue 17, P7: it took a seventh of a streamed call).
+    """
+
+    time: float
+    events: list[Event]
+    sse_events: list[ServerSentEvent] = field(default_factory=list)
+    deltas: list[str | None] = field(default_factory=list)
+    steps: int | None = None  # counted when the capture is cut back, once the read is over
+
+
+_Entry = TraceEvent | tuple[str, str, float, Facts] | _Read
 
 
 class Tracer:
@@ -68,6 +92,11 @@ class Tracer:
     With no callback, the parser's events are kept as they came and turned into
     trace events only when someone reads ``events``: most calls are never traced
     by anyone, and a reply's twenty-odd field events then cost nothing.
+
+    Unless the capture is full, the tracer keeps the first steps and the latest
+    (wire/capture.py), a whole read at a time: the first entries until they
+    hold ``KEEP_FIRST`` steps, and the latest ones holding at least
+    ``KEEP_LAST``. ``dropped`` counts the steps cut out between them.
 
     ``secrets`` (the API key, a proxy's password) are redacted in every text
     fact as it is recorded, even in what the server sent: a server can echo
@@ -79,41 +108,45 @@ class Tracer:
     ) -> None:
         self.callback = callback
         self.secrets: list[Secret] = list(secrets or [])
-        # Unless the capture is full, the first and the latest steps (wire/capture.py; "off" keeps the trace too).
-        self._entries: Kept[_Entry] = Kept.for_capture("full" if capture == "full" else "bounded")
+        self._entries: list[_Entry] = []
+        # The bounds (first, latest) unless the capture is full ("off" keeps the trace bounded too).
+        self._keep = None if capture == "full" else (wire.capture.KEEP_FIRST, wire.capture.KEEP_LAST)
+        self._first = 0  # the entries [0:_first] are the first ones, kept for good
+        self._first_steps = 0  # the steps they hold
+        self._dropped = 0
+        self._read: _Read | None = None  # the read whose Server-Sent Events are being traced
+        self._all_made = False  # every entry is a trace event made already (``events`` was read since the last entry)
         self._start = time.perf_counter()
 
     @property
     def events(self) -> list[TraceEvent]:
         """Every trace event so far, in order."""
-        self._entries.trim()
+        if self._all_made:  # nothing new since the last time
+            return list(self._entries)  # type: ignore[arg-type]
+        self._trim()
         expanded: list[TraceEvent] = []
         for entry in self._entries:
             if isinstance(entry, TraceEvent):
                 expanded.append(entry)
-            elif len(entry) == 2:
-                now, parsed = entry
-                if isinstance(parsed, ServerSentEvent):
-                    expanded.append(self._sse_step(now, parsed))
-                else:
-                    batch = parsed if isinstance(parsed, list) else [parsed]
-                    expanded.extend(self._redacted(e) for e in _from_parser(now, batch))
+            elif isinstance(entry, _Read):
+                expanded.extend(self._read_steps(entry))
             else:
                 expanded.append(self._made(*entry))
-        dropped = self._entries.dropped
-        self._entries[:] = expanded  # expand each entry once
-        self._entries.dropped = dropped
+        self._entries[:] = expanded  # expand each entry once: the first entries are now their steps
+        self._first = self._first_steps
+        self._all_made = True
+        self._read = None  # events of the read under way that come later make an entry of their own
         return expanded
 
     @property
     def dropped(self) -> int:
         """How many steps the capture left out (between the first ones and the latest; see wire/capture.py)."""
-        return self._entries.dropped
+        return self._dropped
 
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
         now = time.perf_counter() - self._start
         if self.callback is None:
-            self._entries.append((name, step, now, info))  # made into a TraceEvent when read
+            self._add((name, step, now, info))  # made into a TraceEvent when read
             return
         self._emit(self._made(name, step, now, info))
 
@@ -121,51 +154,87 @@ class Tracer:
         """Record a step whose facts may be a function of the tracer, called when the trace is read (or at once)."""
         now = time.perf_counter() - self._start
         if self.callback is None:
-            self._entries.append((name, step, now, facts))
+            self._add((name, step, now, facts))
             return
         self._emit(self._made(name, step, now, facts))
+
+    def _add(self, entry: _Entry) -> None:
+        self._entries.append(entry)
+        self._all_made = False
 
     def _emit(self, event: TraceEvent) -> None:
         """Keep a step made at once (there is a callback) and hand it to the callback."""
         assert self.callback is not None
-        self._entries.append(event)
+        self._add(event)
         self.callback(event)
 
     def _made(self, name: str, step: str, now: float, facts: Facts) -> TraceEvent:
         return self._redacted(TraceEvent(name, step, now, facts(self) if callable(facts) else facts))
 
     def parser_events(self, events: list[Event]) -> None:
-        """One trace event per status line, field, end of head, chunk frame, trailer and end of message."""
+        """One trace event per status line, field, end of head, chunk frame, trailer and end of message.
+
+        Without a callback the read's list is kept as it is (``_Read``) and
+        made into steps when the trace is read.
+        """
         if not events:
             return
         now = time.perf_counter() - self._start
         if self.callback is None:
-            if self._entries.first is None:  # everything is kept: one entry for the read
-                self._entries.append((now, events))
-            else:  # one entry per event that becomes a step (body data and chunk ends do not), so old ones can go
-                self._entries.extend([(now, e) for e in events if type(e) not in _NO_STEP])  # and trims
+            self._trim()  # once a read, before the new one: the reads kept so far are over
+            self._read = _Read(now, events)
+            self._add(self._read)
             return
         for event in _from_parser(now, events):
             self._emit(self._redacted(event))
-        self._entries.trim()
+        self._trim()
 
     def stream_event(self, sse: ServerSentEvent, delta: str | None) -> None:
         """The ``sse.event`` step of one event of a stream, then its ``chat.chunk`` step if it was a chunk.
 
         ``delta`` is the text the chunk carried ("" for none), or None for an event that was not
-        a chunk (``[DONE]``). A long stream calls this once per event, so without a callback the
-        steps are kept as they came and made when the trace is read; the list of steps is cut
-        back (``Kept.trim``) once per read, in ``parser_events``.
+        a chunk (``[DONE]``). Without a callback the event and its delta join the entry of the
+        read that brought them (``_Read``), and have its time: a long stream calls this once per
+        event, and a record per step would be made for nobody.
         """
-        now = time.perf_counter() - self._start
         if self.callback is None:
-            self._entries.append((now, sse))
-            if delta is not None:
-                self._entries.append(("chat.chunk", "complete", now, {"delta": delta}))
+            read = self._read
+            if read is None:  # no read traced yet (or the trace was read since): an entry of its own
+                read = self._read = _Read(time.perf_counter() - self._start, [])
+                self._add(read)
+            read.sse_events.append(sse)
+            read.deltas.append(delta)
             return
+        now = time.perf_counter() - self._start
         self._emit(self._sse_step(now, sse))
         if delta is not None:
             self._emit(self._made("chat.chunk", "complete", now, {"delta": delta}))
+
+    def _read_steps(self, read: _Read) -> list[TraceEvent]:
+        """The steps of one read: its parser events, then each Server-Sent Event and its chunk's delta."""
+        steps = [self._redacted(event) for event in _from_parser(read.time, read.events)]
+        for sse, delta in zip(read.sse_events, read.deltas, strict=True):  # appended together
+            steps.append(self._sse_step(read.time, sse))
+            if delta is not None:
+                steps.append(self._made("chat.chunk", "complete", read.time, {"delta": delta}))
+        return steps
+
+    def _trim(self) -> None:
+        """Cut out the entries between the first ones and the latest, if the capture is bounded."""
+        if self._keep is None:
+            return
+        keep_first, keep_last = self._keep
+        entries = self._entries
+        while self._first < len(entries) and self._first_steps < keep_first:
+            self._first_steps += _steps(entries[self._first])
+            self._first += 1
+        start, latest = len(entries), 0
+        while start > self._first and latest < keep_last:
+            start -= 1
+            latest += _steps(entries[start])
+        if start > self._first:
+            self._dropped += sum(_steps(entry) for entry in entries[self._first : start])
+            del entries[self._first : start]
 
     def _sse_step(self, now: float, sse: ServerSentEvent) -> TraceEvent:
         """The ``sse.event`` step, redacted: a server can echo a secret in the event's type as in its data."""
@@ -192,6 +261,16 @@ class Tracer:
 
 # Parser events that make no trace step: body bytes, and the CRLF after a chunk's data.
 _NO_STEP = (Data, ChunkEnd)
+
+
+def _steps(entry: _Entry) -> int:
+    """How many trace steps an entry makes (a read: counted once, and kept)."""
+    if not isinstance(entry, _Read):
+        return 1
+    if entry.steps is None:
+        made = sum(type(event) not in _NO_STEP for event in entry.events)
+        entry.steps = made + len(entry.sse_events) + sum(delta is not None for delta in entry.deltas)
+    return entry.steps
 
 
 def _from_parser(now: float, events: list[Event]) -> list[TraceEvent]:
