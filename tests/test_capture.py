@@ -154,7 +154,8 @@ def test_bounded_drops_a_long_streamed_body_past_the_reply_budget(monkeypatch: p
     assert exchange.response_bytes == reply[: 16 * 1024] and exchange.capture_truncated
     # None of the body is kept, and all of it is counted: its bytes without the chunk framing.
     assert exchange.body_dropped == len(wire.http11.parse_response(reply).body)
-    assert len(exchange.sse_events) == 1501  # 1,501 events: within the default first and last 1,000
+    events = exchange.sse_events  # 1,501 events, of which the list keeps the first and the latest
+    assert len(events) + events.dropped == 1501 and events[-1].data == "[DONE]"  # type: ignore[attr-defined]
     assert "bytes of the streamed body were not kept" in wire.show.exchange_view(exchange, layers=["answer"])
 
 

@@ -38,9 +38,13 @@ DEFAULT_CAPTURE = "bounded"
 
 # A streamed body kept whole in "bounded" mode (an error reply's body is always kept).
 MAX_STREAM_BODY_BYTES = 1024 * 1024
-# Items kept of each list in "bounded" mode: the first ones and the latest ones.
+# Items kept of each list in "bounded" mode: the first ones and the latest ones. The first show
+# how a stream begins (the role, the first pieces of text); the latest only how it ended (the
+# finish_reason, the usage, [DONE]), and fewer do: an item kept for a thousand chunks outlives
+# two collections of Python's garbage collector, which then walks it at each full collection
+# (issue 17, P7: 1,000 latest items took about 5 ms more of collecting a 5,000-chunk call than 100).
 KEEP_FIRST = 1000
-KEEP_LAST = 1000
+KEEP_LAST = 100
 
 T = TypeVar("T")
 
