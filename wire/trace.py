@@ -115,14 +115,14 @@ class Tracer:
         self._first_steps = 0  # the steps they hold
         self._dropped = 0
         self._read: _Read | None = None  # the read whose Server-Sent Events are being traced
-        self._all_made = False  # every entry is a trace event made already (``events`` was read since the last entry)
         self._start = time.perf_counter()
 
     @property
     def events(self) -> list[TraceEvent]:
         """Every trace event so far, in order."""
-        if self._all_made:  # nothing new since the last time
-            return list(self._entries)  # type: ignore[arg-type]
+        entries = self._entries
+        if not entries or isinstance(entries[-1], TraceEvent):  # all made already (with a callback, always)
+            return list(entries)  # type: ignore[arg-type]
         self._trim()
         expanded: list[TraceEvent] = []
         for entry in self._entries:
@@ -134,7 +134,6 @@ class Tracer:
                 expanded.append(self._made(*entry))
         self._entries[:] = expanded  # expand each entry once: the first entries are now their steps
         self._first = self._first_steps
-        self._all_made = True
         self._read = None  # events of the read under way that come later make an entry of their own
         return expanded
 
@@ -146,7 +145,7 @@ class Tracer:
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
         now = time.perf_counter() - self._start
         if self.callback is None:
-            self._add((name, step, now, info))  # made into a TraceEvent when read
+            self._entries.append((name, step, now, info))  # made into a TraceEvent when read
             return
         self._emit(self._made(name, step, now, info))
 
@@ -154,18 +153,14 @@ class Tracer:
         """Record a step whose facts may be a function of the tracer, called when the trace is read (or at once)."""
         now = time.perf_counter() - self._start
         if self.callback is None:
-            self._add((name, step, now, facts))
+            self._entries.append((name, step, now, facts))
             return
         self._emit(self._made(name, step, now, facts))
-
-    def _add(self, entry: _Entry) -> None:
-        self._entries.append(entry)
-        self._all_made = False
 
     def _emit(self, event: TraceEvent) -> None:
         """Keep a step made at once (there is a callback) and hand it to the callback."""
         assert self.callback is not None
-        self._add(event)
+        self._entries.append(event)
         self.callback(event)
 
     def _made(self, name: str, step: str, now: float, facts: Facts) -> TraceEvent:
@@ -183,7 +178,7 @@ class Tracer:
         if self.callback is None:
             self._trim()  # once a read, before the new one: the reads kept so far are over
             self._read = _Read(now, events)
-            self._add(self._read)
+            self._entries.append(self._read)
             return
         for event in _from_parser(now, events):
             self._emit(self._redacted(event))
@@ -201,7 +196,7 @@ class Tracer:
             read = self._read
             if read is None:  # no read traced yet (or the trace was read since): an entry of its own
                 read = self._read = _Read(time.perf_counter() - self._start, [])
-                self._add(read)
+                self._entries.append(read)
             read.sse_events.append(sse)
             read.deltas.append(delta)
             return
