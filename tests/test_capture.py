@@ -261,7 +261,7 @@ def test_a_stream_traced_live_gives_the_steps_a_trace_read_later_gives() -> None
 @pytest.mark.parametrize("budget", [10_000, 300])
 def test_the_body_keeper_reads_read_by_read(monkeypatch: pytest.MonkeyPatch, budget: int) -> None:
     """The final head and the body in reads of their own, after an interim reply: kept while it fits, else all counted."""
-    from wire.client import _BodyKeeper
+    from wire.stream import _BodyKeeper
 
     monkeypatch.setattr(wire.transport, "MAX_CAPTURE_BYTES", budget)
     reply, _ = stream_reply(5)

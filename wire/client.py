@@ -7,7 +7,8 @@
 ``Client.chat()`` returns an ``Exchange`` (``wire.exchange``) that holds all
 of it, so a learner can look at any layer after the call. ``Client.stream()``
 returns a ``ChatStream`` that yields the text as it arrives and keeps the same
-``Exchange`` for afterwards.
+``Exchange`` for afterwards; ``wire.stream`` reads a streamed reply, layer by
+layer.
 
 Failures, like the official SDK: a non-2xx reply is an ``APIError``. After a
 failed attempt ``wire.retry`` says whether to send the request again and how
@@ -28,47 +29,19 @@ from functools import partial
 from typing import Any
 
 from wire import hints, transport
-from wire.capture import DEFAULT_CAPTURE, MAX_STREAM_BODY_BYTES, Kept, check_capture
-from wire.chat import (
-    CHAT_PATH,
-    DEFAULT_MODEL,
-    ChatCompletion,
-    StreamAssembler,
-    build_payload,
-    decode_payload,
-    decode_stream_data,
-    encode_payload,
-)
-from wire.coding import ACCEPT_ENCODING, BodyDecoder, ContentCoding, accept_encoding, decode_body
+from wire.capture import DEFAULT_CAPTURE, Kept, check_capture
+from wire.chat import CHAT_PATH, DEFAULT_MODEL, ChatCompletion, build_payload, decode_payload, encode_payload
+from wire.coding import ACCEPT_ENCODING, accept_encoding, decode_body
 from wire.config import Settings
-from wire.errors import (
-    APIError,
-    IncompleteMessage,
-    NetworkError,
-    ProtocolError,
-    StreamError,
-    Timeout,
-    TLSError,
-    WireError,
-)
+from wire.errors import APIError, IncompleteMessage, NetworkError, ProtocolError, TLSError, WireError
 from wire.exchange import Attempt, Exchange, first_content
-from wire.http11 import (
-    ChunkHeader,
-    Data,
-    EndOfHead,
-    EndOfMessage,
-    Event,
-    Field,
-    Response,
-    ResponseParser,
-    StatusLine,
-)
+from wire.http11 import Response, ResponseParser
 from wire.proxy import proxy_for
 from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, NOT_RESENT, retry_delay
 from wire.secrets import Secret
 from wire.show import secrets_of
-from wire.sse import Comment, ServerSentEvent, SSEDecoder
+from wire.stream import read_stream, trace_coding
 from wire.trace import TraceCallback, Tracer
 from wire.transport import Connection, Timeouts
 
@@ -321,7 +294,15 @@ class Client:
             reads = _reads(conn, first)
             try:
                 if exchange.stream:
-                    yield from self._read_stream(reads, parser, exchange, attempt, conn.clock)
+                    yield from read_stream(
+                        reads,
+                        parser,
+                        exchange,
+                        attempt,
+                        conn.clock,
+                        read_timeout=self.timeouts.read,
+                        compressed=self.compressed,
+                    )
                 else:
                     self._read_all(reads, parser, exchange)
             except ProtocolError as exc:
@@ -542,144 +523,6 @@ class Client:
             trace.parser_events(new)
         exchange.response = parser.response
 
-    def _read_stream(
-        self,
-        reads: Iterator[bytes],
-        parser: ResponseParser,
-        exchange: Exchange,
-        attempt: Attempt,
-        clock: Callable[[], float],
-    ) -> Iterator[str]:
-        """Feed bytes -> HTTP events -> (content coding) -> SSE events -> completion chunks, yielding each delta."""
-        exchange.delta_times = []
-        coding: BodyDecoder | None = None  # set at the end of the head when the reply is decoded
-        content_encoding: list[str] = []
-        decoder = SSEDecoder()
-        kept_comments: Kept[Comment] = Kept.for_capture(self.capture)
-        decoder.comments = kept_comments
-        assembler = StreamAssembler()
-        assembler.chunks = Kept.for_capture(self.capture)
-        exchange.sse_decoder = decoder
-        exchange.sse_events = Kept.for_capture(self.capture)
-        exchange.completion_chunks = assembler.chunks
-        events = exchange.events
-        trace = exchange.tracer
-        comments = 0  # comments seen so far (kept or dropped)
-        body = None if parser.keep_body else _BodyKeeper(attempt, exchange.capture)
-        done = False
-        ok = False  # a 2xx reply: its body is an event stream (an error body is read whole)
-        in_head = True  # until the end of the final response's head (after any interim 1xx replies)
-        idle_limit = self.timeouts.read
-        last_event = time.monotonic()
-        while parser.response is None:
-            data = next(reads)
-            arrived = clock()  # the moment this read returned: each delta it completes arrived then
-            new = parser.feed(data) if data else parser.feed_eof()
-            events += new
-            trace.parser_events(new)
-            now = time.monotonic()
-            if idle_limit is not None and ok and not done and now - last_event > idle_limit:
-                # Keep-alive comments keep the socket busy but carry no answer: they do not reset the clock.
-                raise Timeout(
-                    f"no event for {now - last_event:.1f}s (read limit {idle_limit}s); the server sent only "
-                    f"{comments} keep-alive comment(s)",
-                    phase="read",
-                    received=attempt.response_bytes,
-                    limit=idle_limit,
-                )
-            for ev in new if in_head else ():  # the head's events: the status and the content coding
-                if isinstance(ev, StatusLine):
-                    ok = 200 <= ev.status < 300
-                    content_encoding = []
-                elif isinstance(ev, Field) and ev.name.lower() == "content-encoding":
-                    content_encoding.append(ev.value)
-                elif isinstance(ev, EndOfHead) and not ev.informational:
-                    in_head = False
-                    if ok:
-                        coding = self._body_decoder(", ".join(content_encoding) if content_encoding else None)
-                        exchange.coding = coding.record if coding is not None else None
-                    break
-            datas = [ev.data for ev in new if type(ev) is Data]  # the body bytes this read brought
-            if body is not None:
-                body.add(new, datas, ok)
-            if not ok:
-                continue
-            # The body bytes in one piece (the decoder's events and offsets do not depend on how
-            # the bytes are split; one feed a read costs less than one a frame).
-            body_data = b"".join(datas)
-            if coding is not None and body_data:
-                body_data = coding.feed(body_data)  # the content coding undone, piece by piece (wire.coding)
-            if not body_data:
-                continue
-            for sse in decoder.feed(body_data):
-                exchange.sse_events.append(sse)
-                last_event = now
-                if done:
-                    trace.stream_event(sse, None)
-                    continue
-                chunk: dict[str, Any] | None = None
-                delta: str | None = None  # the text the chunk carries; None for [DONE] or a chunk that failed
-                try:
-                    chunk = decode_stream_data(sse.data)
-                    if chunk is not None:
-                        delta = assembler.add(chunk)
-                except StreamError as exc:
-                    raise self._stream_error(exc, sse, exchange, assembler, attempt) from None
-                finally:
-                    trace.stream_event(sse, delta)
-                if chunk is None:  # data: [DONE]
-                    done = True
-                elif delta:
-                    exchange.delta_times.append(arrived)
-                    yield delta
-            exchange.sse_events.trim()  # Kept lists are cut back once per read (wire/capture.py)
-            assembler.chunks.trim()
-            total = len(kept_comments) + kept_comments.dropped
-            new_comments = kept_comments[len(kept_comments) - (total - comments) :] if total > comments else []
-            for comment in new_comments:
-                trace("sse.comment", text=comment.text, offset=comment.offset)
-            comments = total
-            kept_comments.trim()
-        exchange.response = parser.response
-        if body is not None:
-            body.fill(exchange.response, exchange)
-        if coding is not None:
-            exchange.coding = coding.finish()
-            _trace_coding(trace, exchange.coding)
-        if ok:
-            exchange.sse_events += decoder.flush()
-            exchange.done_received = done
-            if not done and not assembler.added:
-                # No chunk at all: nothing to assemble (the SDK's Stream would yield nothing). With chunks,
-                # a body that ended properly without [DONE] was ended by the server, and the SDK takes it:
-                # [DONE] is OpenAI's end mark, not SSE's (openai-python 3.57.0, Stream.__stream__).
-                why = None if coding is not None else hints.unreadable_body(exchange.response, secrets_of(exchange))
-                raise StreamError(
-                    "the stream ended without 'data: [DONE]'" + (f"; {why}" if why else ""),
-                    sse_events=exchange.sse_events,
-                    completion_chunks=assembler.chunks,
-                    received=attempt.response_bytes,
-                )
-            exchange.completion = assembler.completion()
-
-    @staticmethod
-    def _stream_error(
-        exc: StreamError, sse: ServerSentEvent, exchange: Exchange, assembler: StreamAssembler, attempt: Attempt
-    ) -> StreamError:
-        """A chunk that cannot be read or added up: the error, with what came so far and where."""
-        return StreamError(
-            exc.message,
-            sse_events=exchange.sse_events,
-            completion_chunks=assembler.chunks,
-            offset=sse.offset,
-            rule=exc.rule,
-            received=attempt.response_bytes,
-        )
-
-    def _body_decoder(self, content_encoding: str | None) -> BodyDecoder | None:
-        """The content-coding layer (``wire.coding``) when wire asked for compression; None otherwise."""
-        return BodyDecoder(content_encoding, asked=ACCEPT_ENCODING) if self.compressed else None
-
     def _decode(self, exchange: Exchange, response: Response) -> None:
         """A reply read whole: undo its content coding at once (a 2xx stream was decoded as it came)."""
         if not self.compressed or exchange.coding is not None:
@@ -691,7 +534,7 @@ class Client:
                 raise
             # An error reply that cannot be decoded is still an APIError (retried as its status says).
             return
-        _trace_coding(exchange.tracer, exchange.coding)
+        trace_coding(exchange.tracer, exchange.coding)
 
     def _finish(self, exchange: Exchange, attempt: Attempt) -> None:
         """Turn the complete response into JSON and a ChatCompletion, or an APIError."""
@@ -729,62 +572,9 @@ class Client:
         trace.later("chat.completion", "complete", partial(_completion_facts, exchange.json))
 
 
-def _trace_coding(trace: Tracer, coding: ContentCoding) -> None:
-    """The ``coding.decode`` trace step: which codings were undone, and the sizes before and after."""
-    trace("coding.decode", codings=coding.codings, compressed=coding.compressed_size, decoded=coding.decoded_size)
-
-
 def _reuse_facts(peer: tuple[str, int], setup_seconds: float, trace: Tracer) -> dict[str, Any]:
     """The ``connection.reuse`` trace step's facts (made when the trace is read: ``round`` of a float is not free)."""
     return {"peer": peer, "saved_ms": round(setup_seconds * 1000, 3)}
-
-
-class _BodyKeeper:
-    """A streamed reply's body and chunk frames, kept while they fit its budget (wire/capture.py).
-
-    The parser runs without keeping the body (``keep_body=False``) unless the
-    capture is full; this keeps what a short stream or an error reply needs
-    (the views, an error's JSON). If all of it fit, the response gets its body,
-    raw bytes and frames as if the parser had kept them; else ``dropped``
-    counts the body bytes left out and the response keeps only its head.
-    """
-
-    def __init__(self, attempt: Attempt, capture: str) -> None:
-        self.attempt = attempt
-        self.budget = 0 if capture == "off" else min(transport.MAX_CAPTURE_BYTES, MAX_STREAM_BODY_BYTES)
-        self.parts: list[bytes] = []
-        self.frames: list[ChunkHeader] = []
-        self.kept = 0
-        self.dropped = 0
-        self.end: int | None = None
-
-    def add(self, events: list[Event], datas: list[bytes], ok: bool) -> None:
-        """Keep the body bytes (``datas``) and chunk frames of one read's events while they fit the budget.
-
-        ``ok``: the reply (its final head, once read) is a 2xx, whose body is an event stream.
-        """
-        if events and type(events[-1]) is EndOfMessage:  # the end of the message is the last event
-            self.end = events[-1].offset
-        size = sum(map(len, datas))
-        # An error reply's body is kept whatever the capture: its JSON says what went wrong.
-        if self.dropped == 0 and (self.kept + size <= self.budget or not ok):
-            self.parts += datas
-            self.frames += [ev for ev in events if type(ev) is ChunkHeader]
-            self.kept += size
-        else:  # the body will not be whole: keep none of it, and count all of it
-            self.dropped += self.kept + size
-            self.kept = 0
-            self.parts, self.frames = [], []
-
-    def fill(self, response: Response | None, exchange: Exchange) -> None:
-        exchange.body_dropped = self.dropped
-        if response is None or self.dropped:
-            return
-        response.body = b"".join(self.parts)
-        received = self.attempt.response_bytes
-        if self.end is not None and len(received) >= self.end:
-            response.raw = received[: self.end]
-            response._chunk_headers = self.frames  # frames are cut from the raw bytes (wire/http11/response.py)
 
 
 def _completion_facts(reply: Any, trace: Tracer) -> dict[str, Any]:
