@@ -452,10 +452,14 @@ def test_interactive_through_a_terminal_and_ctrl_d_or_ctrl_c(tmp_path: Path, key
             else:
                 os.write(controller, key)  # Ctrl-D at the start of a line: read() returns b"", the end of input
             rest = _read_until(controller, b"\x00never", deadline, seen)  # to the end of output
-            assert proc.wait(timeout=10) == status
+            try:
+                code = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"wire chat -i still runs after its end of output; it wrote {bytes(seen[-600:])!r}")
+            assert code == status, bytes(seen[-600:])
         finally:
             _end(proc, controller)
-    assert b"Traceback" not in seen
+    assert b"Traceback" not in seen, bytes(seen)
     if status == 130:
         assert b"wire: interrupted" in rest
     first, second = sent(server)
