@@ -73,7 +73,7 @@ class _Read:
     not a chunk). A long stream brings hundreds of events a read: keeping the
     lists the layers made anyway, rather than a record per step, allocates
     nothing per event, and objects that stay alive a while are what make the
-    garbage collector run (issue 17, P7: it took a seventh of a streamed call).
+    garbage collector run (issue 17, P7: it took a fifth of a streamed call).
     """
 
     time: float
