@@ -126,3 +126,10 @@ def test_base_url_parts(url: str, parts: tuple[str, str, int, str]) -> None:
 def test_bad_base_url(url: str) -> None:
     with pytest.raises(ConfigError):
         Settings(base_url=url).host  # noqa: B018
+
+
+def test_a_base_url_that_is_no_url_is_a_config_error() -> None:
+    """urllib's ValueError for an unclosed "[" becomes a ConfigError that says so (never a traceback)."""
+    with pytest.raises(ConfigError) as info:
+        Settings(base_url="http://[::1/v1").host  # noqa: B018
+    assert str(info.value) == "base_url 'http://[::1/v1' is not a URL: Invalid IPv6 URL"

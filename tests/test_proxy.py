@@ -225,6 +225,7 @@ def test_proxy_url_parts_are_percent_decoded() -> None:
         (f"socks5://{USER}:{PASSWORD_IN_URL}@proxy:1080", "socks5:// proxies are not supported"),
         (f"http://{USER}:{PASSWORD_IN_URL}@:3128", "has no host"),
         (f"http://{USER}:{PASSWORD_IN_URL}@proxy:99999", "bad port"),
+        (f"http://{USER}:{PASSWORD_IN_URL}@[::1:3128", "is not a URL: Invalid IPv6 URL"),
     ],
 )
 def test_unusable_proxy_url_is_config_error_without_the_password(url: str, words: str) -> None:

@@ -198,7 +198,10 @@ def _read_env_file(path: str) -> dict[str, str]:
 @functools.lru_cache(maxsize=32)
 def _split_base_url(base_url: str) -> tuple[str, str, int, str]:
     """``https://host:port/v1`` as (scheme, host, port, path), or a ConfigError saying what is wrong."""
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+    except ValueError as exc:  # a "[" never closed, or brackets around what is no IPv6 address
+        raise ConfigError(f"base_url {base_url!r} is not a URL: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise ConfigError(f"base_url {base_url!r} must start with https:// or http:// (got scheme {parts.scheme!r})")

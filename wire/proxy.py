@@ -141,7 +141,10 @@ def proxy_from_url(value: str, source: str = "") -> ProxyInfo:
     text = value.strip()
     if "://" not in text:
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # a "[" never closed, or brackets around no IPv6 address; the text holds no password
+        raise ConfigError(f"proxy {shown!r}{where} is not a URL: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme != "http":
         why = (
