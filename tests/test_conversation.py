@@ -169,7 +169,7 @@ def test_streamed_options_keep_the_usage_request(env: None) -> None:
         (["--payload", "p.json", "-s", "x", "-o", "n", "1", "--model", "m"], {"p.json": b"{}"},
          "it cannot be combined with --system, -o, --model (put them in the file)"),
         (["--payload", "p.json"], {"p.json": b'{"model": "m",'}, "--payload p.json is not JSON: Expecting"),
-        (["--payload", "p.json"], {"p.json": b"[1, 2]"}, "--payload p.json is a request body must be a JSON object"),
+        (["--payload", "p.json"], {"p.json": b"[1, 2]"}, "--payload p.json is not a JSON object ({...}) but a JSON array: a request body is one object"),
         (["--payload", "p.json"], {"p.json": b'{"temperature": NaN}'}, "--payload p.json is not JSON: NaN is not"),
         (["--payload", "p.json", "--stream"], {"p.json": b'{"model": "m", "messages": []}'},
          '--stream with --payload p.json: the body says how to answer; put "stream": true in it'),

@@ -94,7 +94,7 @@ def decode_payload(body: bytes) -> dict[str, Any]:
         raise ConfigError("nested too deeply to read as JSON") from None
     if not isinstance(value, dict):
         kind = "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
-        raise ConfigError(f"a request body must be a JSON object ({{...}}), not a JSON {kind}")
+        raise ConfigError(f"not a JSON object ({{...}}) but a JSON {kind}: a request body is one object")
     return value
 
 
