@@ -13,6 +13,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -349,6 +350,30 @@ def test_a_failed_turn_leaves_the_history_as_it_was(env: None, monkeypatch: pyte
     assert len(three["messages"]) == 3 and two["messages"][:2] == one["messages"] + [three["messages"][1]]
     err = capsys.readouterr().err
     assert err.startswith("wire: the turn failed, the history is as before it: APIError: Error 400: Invalid request.")
+
+
+def test_show_and_bytes_show_a_failed_turn(env: None, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The server's error reply is what a learner wants to see: /show and /bytes show the turn that failed."""
+    pipe_stdin(monkeypatch, b"one\n/show response\n/bytes\n")
+    with FakeServer([Scenario(status=400)]) as server:
+        assert main(["chat", "--base-url", server.base_url, "--max-retries", "0", "-i"]) == 1
+    out = capsys.readouterr().out
+    assert "nothing sent yet" not in out and "not sent" not in out
+    assert out.count("HTTP/1.1 400 Bad Request") == 2  # the response head in /show, its bytes in /bytes
+    assert "< HTTP/1.1 400 Bad Request\\r\\n" in out and "> POST /v1/chat/completions HTTP/1.1\\r\\n" in out
+
+
+def test_bytes_says_when_a_failed_turn_never_sent_its_request(env: None, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: the connect is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    pipe_stdin(monkeypatch, b"one\n/bytes\n")
+    assert main(["chat", "--base-url", f"http://127.0.0.1:{port}/v1", "--max-retries", "0", "-i"]) == 1
+    out = capsys.readouterr().out
+    assert "> POST /v1/chat/completions HTTP/1.1\\r\\n" in out and "\n< " not in out
+    assert "(not sent: the turn failed before the request went out)" in out
 
 
 def test_interactive_with_a_first_turn_and_tools(env: None, monkeypatch: pytest.MonkeyPatch,

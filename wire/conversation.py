@@ -42,8 +42,8 @@ OWN_OPTIONS = {"model": "--model", "messages": "--messages or the prompt", "stre
 
 COMMANDS = (
     ("/history", "the messages so far (what the next turn sends, before your line)"),
-    ("/show LAYERS", "the last exchange's layers, as --show names them (default: all)"),
-    ("/bytes", "the last exchange's exact bytes, both ways"),
+    ("/show LAYERS", "the last turn's exchange (answered or failed), as --show names the layers (default: all)"),
+    ("/bytes", "the last turn's exact bytes, both ways"),
     ("/save FILE", "the history as JSON, which --messages FILE reads back"),
     ("/reset", "forget the turns (the --system and --messages history stay)"),
     ("/quit", "end (so do Ctrl-D and Ctrl-C)"),
@@ -308,6 +308,7 @@ class Conversation:
         self.messages = list(start)
         self.params = params
         self.turns: list[Turn] = []
+        self.last: Exchange | None = None  # the latest turn's exchange, answered or failed: what /show shows
 
     def send(self, text: str, on_delta: Callable[[str], None]) -> Turn:
         """One user turn: the whole history plus ``text``, streamed; the answer joins the history.
@@ -320,6 +321,7 @@ class Conversation:
         first_delta: float | None = None
         try:
             stream = self.client.stream(self.messages, model=self.model, **self.params)
+            self.last = stream.exchange
             for delta in stream:
                 if first_delta is None and delta:
                     first_delta = time.perf_counter() - started
@@ -477,7 +479,7 @@ def _command(
     """Run one /command; "quit" to end the loop."""
     name, _, rest = line.strip().partition(" ")
     rest = rest.strip()
-    last = conversation.turns[-1].exchange if conversation.turns else None
+    last = conversation.last
     # A server may echo the key into an answer: the history is shown and saved with it redacted, as a HAR is.
     key = conversation.client.settings.api_key
     hidden = [key] if key and not show_secrets else []
@@ -518,6 +520,8 @@ def _command(
         secrets = [] if show_secrets else secrets_of(last)
         print(byte_lines(redact_bytes(last.request_bytes, secrets), ">", color=color, direction="out"), file=out)
         print(byte_lines(redact_bytes(last.response_bytes, secrets), "<", color=color, direction="in"), file=out)
+        if not any(attempt.request_sent for attempt in last.attempts):
+            print(paint("(not sent: the turn failed before the request went out)", "note", color), file=out)
     else:
         print(paint(f"wire: unknown command {name}; /help lists them", "error", color), file=err)
     return None
