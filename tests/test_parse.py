@@ -290,6 +290,28 @@ def test_har_entries_by_number_and_entries_without_a_reply(tmp_path: Path, capsy
     assert status == 2 and "the HAR file has 2 entries; --entry 3 is not one of them" in err
 
 
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        (5, "HAR entry 1 is not a JSON object (got int)"),
+        ({"response": ["x"]}, "HAR entry 1's response is not a JSON object (got list)"),
+        ({"response": {"status": "200"}}, "HAR entry 1's response.status is not a number (got '200')"),
+        ({"response": {"status": 200, "headers": {"a": "b"}}}, "HAR entry 1's response.headers is not a list"),
+        ({"response": {"status": 200, "headers": ["a: b"]}}, "HAR entry 1's header 1 is not a JSON object (got str)"),
+        ({"response": {"status": 200, "headers": [{"name": "a"}]}}, "HAR entry 1's header 1: its value is not a string"),
+        ({"response": {"status": 200, "content": {"text": 5}}}, "HAR entry 1's response.content.text is not a string"),
+        ({"response": {"status": 200, "httpVersion": 1.1}}, "HAR entry 1's response.httpVersion is not a string"),
+    ],
+)
+def test_a_har_entry_of_the_wrong_shape_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: object, why: str
+) -> None:
+    """A HAR file edited by hand (or written by another tool): the part that is wrong is named, never a traceback."""
+    path = saved(tmp_path, json.dumps({"log": {"entries": [entry]}}).encode(), "bad.har")
+    status, out, err = run_parse([path], capsys)
+    assert (status, out) == (2, "") and err.startswith(f"wire: wire parse {path}: {why}")
+
+
 def test_unreadable_input_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run_parse([str(tmp_path / "missing.http")], capsys)
     assert (status, out) == (

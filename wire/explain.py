@@ -243,16 +243,27 @@ def har_response(data: bytes, entry: int | None = None) -> tuple[bytes, list[str
         entry = len(entries)
     if not 1 <= entry <= len(entries):
         raise ValueError(f"the HAR file has {len(entries)} entries; --entry {entry} is not one of them")
-    response = entries[entry - 1].get("response") or {}
+    where = f"HAR entry {entry}"
+    item = _har_object(entries[entry - 1], where)
+    response = _har_object(item.get("response") or {}, f"{where}'s response")
     status = response.get("status", 0)
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise ValueError(f"{where}'s response.status is not a number (got {status!r})")
     if not status:
-        why = entries[entry - 1].get("_error") or "no reply arrived"
-        raise ValueError(f"HAR entry {entry} has no response (status 0: {why}); there are no bytes to parse")
-    version = response.get("httpVersion") or "HTTP/1.1"
-    reason = response.get("statusText") or ""
-    headers = [(h["name"], h["value"]) for h in response.get("headers", [])]
-    content = response.get("content") or {}
-    text = content.get("text") or ""
+        why = item.get("_error") or "no reply arrived"
+        raise ValueError(f"{where} has no response (status 0: {why}); there are no bytes to parse")
+    version = _har_text(response.get("httpVersion") or "HTTP/1.1", f"{where}'s response.httpVersion")
+    reason = _har_text(response.get("statusText") or "", f"{where}'s response.statusText")
+    fields = response.get("headers", [])
+    if not isinstance(fields, list):
+        raise ValueError(f"{where}'s response.headers is not a list")
+    headers = []
+    for number, item_field in enumerate(fields, 1):
+        field = _har_object(item_field, f"{where}'s header {number}")
+        name = _har_text(field.get("name"), f"{where}'s header {number}: its name")
+        headers.append((name, _har_text(field.get("value"), f"{where}'s header {number}: its value")))
+    content = _har_object(response.get("content") or {}, f"{where}'s response.content")
+    text = _har_text(content.get("text") or "", f"{where}'s response.content.text")
     body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
     notes = [
         f"rebuilt from HAR entry {entry} of {len(entries)}: HAR keeps the status, the fields and the decoded body, "
@@ -264,6 +275,20 @@ def har_response(data: bytes, entry: int | None = None) -> tuple[bytes, list[str
         notes.append("the body is chunked: rebuilt as one chunk frame (the sizes the server chose are not in HAR)")
     head = f"{version} {status} {reason}\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers) + "\r\n"
     return head.encode("latin-1", "replace") + body, notes
+
+
+def _har_object(value: Any, what: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object; else a ValueError naming the part of the HAR file."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is not a JSON object (got {type(value).__name__})")
+    return value
+
+
+def _har_text(value: Any, what: str) -> str:
+    """``value`` if it is a JSON string; else a ValueError naming the part of the HAR file."""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} is not a string (got {value!r})")
+    return value
 
 
 __all__ = ["Saved", "fault_view", "har_response", "is_har", "parse_saved"]
