@@ -6,7 +6,7 @@
 ``read_stream`` feeds each read through the layers at once and yields the
 text each chunk adds as soon as its read is in; ``Client`` runs it inside an
 attempt (``wire/client.py``). Everything read lands on the ``Exchange``: the
-parser's events, the events, the chunks and the moment each delta arrived,
+parser's events, the Server-Sent Events, the chunks and when each delta arrived,
 each list cut back to its first and latest items unless the capture is full
 (``wire/capture.py``). A reply that is not a 2xx is not an event stream: its
 body is read whole and kept, for the ``APIError`` its JSON makes.
