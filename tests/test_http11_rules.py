@@ -151,6 +151,17 @@ def test_events_are_equal_only_with_the_same_type_and_every_field() -> None:
         hash(Data(b"", 0))
 
 
+def test_a_str_fed_to_the_parser_is_a_type_error_that_says_to_encode_it() -> None:
+    """A learner pastes a reply as text: the parser says it takes bytes (the wire carries bytes, not characters)."""
+    with pytest.raises(TypeError) as info:
+        wire.parse_response("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")  # type: ignore[arg-type]
+    assert str(info.value) == "feed() takes bytes, not str (a str: encode it first)"
+    parser = ResponseParser()
+    assert parser.feed(bytearray(b"HTTP/1.1 204 No Content\r\n\r\n"))[0] == StatusLine(
+        "HTTP/1.1", 204, "No Content", b"HTTP/1.1 204 No Content\r\n", 0
+    )  # a bytearray or a memoryview is bytes enough
+
+
 CHUNKED = (
     CHUNKED_HEAD
     + b"5;a=1;b\r\nhello\r\n"  # 47: size line, 56: data, 61: CRLF

@@ -121,7 +121,10 @@ class ResponseParser:
         if self.state is State.DONE:
             return self._after_done(bytes(data), self._buffer.end)
         self._received_any = True
-        data = bytes(data)  # no copy when it is bytes already
+        try:
+            data = bytes(data)  # no copy when it is bytes already
+        except TypeError:  # a str, most likely: the wire carries bytes, and which encoding is not ours to guess
+            raise TypeError(f"feed() takes bytes, not {type(data).__name__} (a str: encode it first)") from None
         if self.keep_body:
             self._raw_parts.append(data)
         self._buffer.add(data)
