@@ -88,6 +88,12 @@ def fields(events: list[ServerSentEvent]) -> list[tuple[str, str, str | None, in
 # -- the basics ----------------------------------------------------------------
 
 
+def test_a_str_fed_to_the_decoder_is_a_type_error_that_says_to_encode_it() -> None:
+    with pytest.raises(TypeError) as info:
+        SSEDecoder().feed("data: x\n\n")  # type: ignore[arg-type]
+    assert str(info.value) == "feed() takes bytes, not str (a str: encode it first, as UTF-8)"
+
+
 def test_one_event_all_fields() -> None:
     stream = b"event: delta\nid: 42\nretry: 1500\ndata: hello\n\n"
     decoder = decode_all(stream)

@@ -241,6 +241,8 @@ class SSEDecoder:
     # -- the steps ------------------------------------------------------------
 
     def _skip_bom(self, data: bytes) -> bytes:
+        if isinstance(data, str):  # the first feed: where a stream pasted as text shows up
+            raise TypeError("feed() takes bytes, not str (a str: encode it first, as UTF-8)")
         # "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present."
         head = (self._bom_head or b"") + data
         if len(head) < len(_BOM) and _BOM.startswith(head):
