@@ -41,7 +41,7 @@ from wire.request import chat_request
 from wire.retry import DEFAULT_MAX_RETRIES, NOT_RESENT, retry_delay
 from wire.secrets import Secret
 from wire.show import secrets_of
-from wire.stream import read_stream, trace_coding
+from wire.stream import read_stream
 from wire.trace import TraceCallback, Tracer
 from wire.transport import Connection, Timeouts
 
@@ -534,7 +534,7 @@ class Client:
                 raise
             # An error reply that cannot be decoded is still an APIError (retried as its status says).
             return
-        trace_coding(exchange.tracer, exchange.coding)
+        exchange.tracer.content_coding(exchange.coding)
 
     def _finish(self, exchange: Exchange, attempt: Attempt) -> None:
         """Turn the complete response into JSON and a ChatCompletion, or an APIError."""

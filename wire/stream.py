@@ -21,13 +21,12 @@ from typing import Any
 from wire import hints, transport
 from wire.capture import MAX_STREAM_BODY_BYTES, Kept
 from wire.chat import StreamAssembler, decode_stream_data
-from wire.coding import ACCEPT_ENCODING, BodyDecoder, ContentCoding
+from wire.coding import ACCEPT_ENCODING, BodyDecoder
 from wire.errors import StreamError, Timeout
 from wire.exchange import Attempt, Exchange
 from wire.http11 import ChunkHeader, Data, EndOfHead, EndOfMessage, Event, Field, Response, ResponseParser, StatusLine
 from wire.show import secrets_of
 from wire.sse import Comment, ServerSentEvent, SSEDecoder
-from wire.trace import Tracer
 
 
 def read_stream(
@@ -145,7 +144,7 @@ def read_stream(
         body.fill(exchange.response, exchange)
     if coding is not None:
         exchange.coding = coding.finish()
-        trace_coding(trace, exchange.coding)
+        trace.content_coding(exchange.coding)
     if ok:
         exchange.sse_events += decoder.flush()
         exchange.done_received = done
@@ -175,11 +174,6 @@ def _stream_error(
         rule=exc.rule,
         received=attempt.response_bytes,
     )
-
-
-def trace_coding(trace: Tracer, coding: ContentCoding) -> None:
-    """The ``coding.decode`` trace step: which codings were undone, and the sizes before and after."""
-    trace("coding.decode", codings=coding.codings, compressed=coding.compressed_size, decoded=coding.decoded_size)
 
 
 class _BodyKeeper:

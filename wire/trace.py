@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import wire.capture
+from wire.coding import ContentCoding
 from wire.http11 import ChunkEnd, ChunkHeader, Data, EndOfHead, EndOfMessage, Event, Field, StatusLine, Trailer
 from wire.secrets import Secret, redact_text
 from wire.sse import ServerSentEvent
@@ -183,6 +184,10 @@ class Tracer:
         for event in _from_parser(now, events):
             self._emit(self._redacted(event))
         self._trim()
+
+    def content_coding(self, coding: ContentCoding) -> None:
+        """The ``coding.decode`` step: which codings were undone, and the sizes before and after."""
+        self("coding.decode", codings=coding.codings, compressed=coding.compressed_size, decoded=coding.decoded_size)
 
     def stream_event(self, sse: ServerSentEvent, delta: str | None) -> None:
         """The ``sse.event`` step of one event of a stream, then its ``chat.chunk`` step if it was a chunk.
