@@ -259,6 +259,20 @@ def test_compressed_stream_decodes_incrementally(framing: str, coding: str) -> N
     assert [e.data for e in exchange.sse_events] == [e.data for e in plain.exchange.sse_events]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_decoding_is_a_trace_step_with_the_codings_and_the_sizes(stream: bool) -> None:
+    with FakeServer(coding="gzip") as server:
+        exchange = client(server).chat("Hi", stream=stream)
+    coding = exchange.coding
+    assert coding is not None
+    (step,) = [e for e in exchange.trace if e.name == "coding.decode"]
+    assert (step.step, step.info) == (
+        "complete",
+        {"codings": ["gzip"], "compressed": coding.compressed_size, "decoded": coding.decoded_size},
+    )
+    assert 0 < coding.compressed_size < coding.decoded_size == len(exchange.decoded_body)
+
+
 def test_a_compressed_stream_delivers_each_delta_as_it_comes() -> None:
     # The server holds the rest of the stream until the gate opens: the first delta must come before that.
     gate = threading.Event()
