@@ -44,12 +44,18 @@ parser, JSON: what a user feels):
 
 Method: every contender of a benchmark does the same work (each result is checked against
 the expected status, field count and body before timing); the contenders run interleaved
-(wire, peer, wire, peer, ...) after one warm-up round, and the best of N rounds counts: 7
-for the parser rows, 21 for the whole-call rows. On this project's virtual machine the CPU
-time of one and the same streamed call moved between 108 and 190 ms from one round to the
-next (25 reads of 64 KiB each time, nothing else running in the machine; it is a virtual
-machine, and what else runs on its host cannot be seen from inside), so a row needs enough
-rounds for every contender to get a quiet one; a whole-call round is short.
+(wire, peer, wire, peer, ...) in many short rounds after one warm-up round: 35 for the
+parser rows, 105 for P5 and P6 (60 calls each), 31 for P7 (one streamed call each). A
+contender's figure is its work over its median round. The ratio wire/peer is the median,
+over the rounds, of the peer's time over wire's time in the same round: the two ran seconds
+apart, so a slow spell of the machine slows both and the pair's ratio stays.
+On this project's virtual machine the CPU time of one and the same call moves by a third from
+one round to the next, in spells that last seconds (it is a virtual machine, and what else runs
+on its host cannot be seen from inside). An earlier version took each contender's best round:
+the ratio of two minima, each set by the one round that happened to be quietest. Run after
+run of the same code, its P6 ratio went from 1.03x to 1.23x and its P1 ratio from 1.64x to
+2.06x; in the same runs the median of paired ratios stayed within 1.14x-1.17x (P6) and
+1.89x-1.90x (P1, 70 rounds of 200 parses). A verdict that flips with the run says nothing.
 Every client (wire.Client, requests.Session, httpx.Client, the SDK's OpenAI) is made before
 its timing starts: the rows time calls, not a client's set-up (an httpx.Client loads the CA
 bundle when it is made, even for an http:// URL: about 60 ms of CPU).
@@ -79,13 +85,13 @@ import http.client
 import importlib
 import io
 import json
-import math
 import multiprocessing
 import os
 import platform
 import pstats
 import re
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -120,10 +126,11 @@ PEER_MODULES = {
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much work each benchmark does; ``reps`` is the N of best-of-N."""
+    """How much work each benchmark does, and in how many rounds (see "Method" above)."""
 
-    reps: int
-    call_reps: int  # the N of best-of-N for the whole-call rows (P5-P7): see "Method" above
+    reps: int  # rounds of the parser rows (P1-P4)
+    call_reps: int  # rounds of P5 and P6
+    p7_reps: int  # rounds of P7 (one long streamed call each)
     p1_loops: int  # parses of the P1 reply per timed round
     p2_body: int  # bytes of the P2 body
     p2_loops: int
@@ -137,15 +144,16 @@ class Sizes:
 
 
 FULL = Sizes(
-    reps=7,
-    call_reps=21,
-    p1_loops=2000,
+    reps=35,
+    call_reps=105,
+    p7_reps=31,
+    p1_loops=400,
     p2_body=8 * MiB,
-    p2_loops=3,
-    p3_loops=20,
+    p2_loops=1,
+    p3_loops=4,
     p4_events=5000,
-    p4_loops=3,
-    calls=300,
+    p4_loops=1,
+    calls=60,
     m1_body=256 * MiB,
     p7_chunks=5000,
     m2_events=200_000,
@@ -153,6 +161,7 @@ FULL = Sizes(
 QUICK = Sizes(
     reps=2,
     call_reps=2,
+    p7_reps=2,
     p1_loops=100,
     p2_body=1 * MiB,
     p2_loops=1,
@@ -345,7 +354,7 @@ class Bench:
     id: str
     title: str
     unit: str
-    work: float  # units of work per round (the figure is work / best seconds)
+    work: float  # units of work per round (the figure is work / the median seconds of a round)
     wire: Contender
     peers: list[Contender]
     check: Callable[[], None] | None = None  # before timing: every contender gets the same result
@@ -353,6 +362,7 @@ class Bench:
     label: str = "wire"  # how the table names wire's side (P6 says when it had no keep-alive)
     scope: str = "parser"  # what a row times: "parser" (bytes in memory) or "call" (the whole call)
     variants: list[Contender] = field(default_factory=list)  # more of wire's sides (P2: keep_body=True)
+    reps: int = 0  # rounds, when the row has its own number (P7: a round is one long call); 0: the Sizes'
 
 
 @dataclass
@@ -400,11 +410,28 @@ def timed(fn: Callable[[], object], loops: int) -> Callable[[], Seconds]:
     return run
 
 
-def race(contenders: list[Contender], reps: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Best CPU seconds and best wall seconds per contender over ``reps`` interleaved rounds, after a warm-up."""
+@dataclass
+class Rounds:
+    """The seconds each contender took in each round (CPU time and wall clock), round by round."""
+
+    cpu: dict[str, list[float]]
+    wall: dict[str, list[float]]
+
+    def median(self, name: str) -> float:
+        """The contender's median CPU seconds per round (its figure is the work over this)."""
+        return statistics.median(self.cpu[name])
+
+    def ratio(self, name: str, peer: str, *, wall: bool = False) -> float:
+        """How many times faster ``name`` is than ``peer``: the median over the rounds of the peer's
+        seconds over its own in the same round."""
+        times = self.wall if wall else self.cpu
+        return statistics.median(p / w for w, p in zip(times[name], times[peer], strict=True))
+
+
+def race(contenders: list[Contender], reps: int) -> Rounds:
+    """CPU and wall seconds of every contender in each of ``reps`` interleaved rounds, after a warm-up."""
     runnable = [c for c in contenders if c.run is not None]
-    best = dict.fromkeys((c.name for c in runnable), math.inf)
-    best_wall = dict(best)
+    rounds = Rounds({c.name: [] for c in runnable}, {c.name: [] for c in runnable})
     for c in runnable:
         assert c.run is not None
         c.run()
@@ -413,9 +440,9 @@ def race(contenders: list[Contender], reps: int) -> tuple[dict[str, float], dict
             assert c.run is not None
             gc.collect()
             cpu, wall = c.run()
-            best[c.name] = min(best[c.name], cpu)
-            best_wall[c.name] = min(best_wall[c.name], wall)
-    return best, best_wall
+            rounds.cpu[c.name].append(cpu)
+            rounds.wall[c.name].append(wall)
+    return rounds
 
 
 def missing(name: str, **kw: Any) -> Contender:
@@ -1168,7 +1195,18 @@ def bench_p7(sizes: Sizes, peers: Peers, server_kind: str = "mini") -> Bench:
         return []
 
     title = f"one streamed call, {sizes.p7_chunks:,} chunks ({len(reply) / 1e6:.2f} MB)"
-    return Bench("P7", title, "chunks/s", sizes.p7_chunks, runs["wire"], peers_, check=check, after=after, scope="call")
+    return Bench(
+        "P7",
+        title,
+        "chunks/s",
+        sizes.p7_chunks,
+        runs["wire"],
+        peers_,
+        check=check,
+        after=after,
+        scope="call",
+        reps=sizes.p7_reps,
+    )
 
 
 # --------------------------------------------------------------------------- M1
@@ -1313,30 +1351,32 @@ def run_bench(bench: Bench, sizes: Sizes) -> Result:
         bench.check()
     contenders = [bench.wire, *bench.variants, *bench.peers]
     try:
-        best, best_wall = race(contenders, sizes.call_reps if bench.scope == "call" else sizes.reps)
+        rounds = race(contenders, bench.reps or (sizes.call_reps if bench.scope == "call" else sizes.reps))
     except BaseException:
         if bench.after is not None:
             bench.after({})  # stop the server
         raise
-    notes = bench.after(best) if bench.after is not None else []
+    measured = rounds.cpu.keys()
+    notes = bench.after({name: rounds.median(name) for name in measured}) if bench.after is not None else []
     result = Result(notes=notes)
 
-    def speed(name: str, table: dict[str, float]) -> float | None:
-        return bench.work / table[name] if name in table else None
+    def speed(name: str) -> float | None:
+        return bench.work / rounds.median(name) if name in measured else None
 
     # The headline peer: the fastest one measured, C parsers (the ceiling) aside.
     ranked = sorted(
-        (p for p in bench.peers if p.name in best),
-        key=lambda p: (p.reference == "C ceiling", best[p.name]),
+        (p for p in bench.peers if p.name in measured),
+        key=lambda p: (p.reference == "C ceiling", rounds.median(p.name)),
     )
-    order = ranked + [p for p in bench.peers if p.name not in best]
+    order = ranked + [p for p in bench.peers if p.name not in measured]
     for side in [bench.wire, *bench.variants]:
         label = bench.label if side is bench.wire else side.name
-        wire, wire_wall = speed(side.name, best), speed(side.name, best_wall)
+        wire = speed(side.name)
         for peer in order:
-            figure, figure_wall = speed(peer.name, best), speed(peer.name, best_wall)
-            ratio = wire / figure if wire and figure else None
-            wall_ratio = wire_wall / figure_wall if bench.scope == "call" and wire_wall and figure_wall else None
+            figure = speed(peer.name)
+            both = side.name in measured and peer.name in measured
+            ratio = rounds.ratio(side.name, peer.name) if both else None
+            wall_ratio = rounds.ratio(side.name, peer.name, wall=True) if both and bench.scope == "call" else None
             if peer.target is not None:
                 target = f">= {peer.target:g}x"
                 met = "-" if ratio is None else ("yes" if ratio >= peer.target else "NO")
@@ -1487,7 +1527,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--reps",
         type=int,
         default=None,
-        help="best of N rounds for every row (default: 7, whole calls 21; 2 with --quick)",
+        help="N rounds for every row (default: 35, P5 and P6 105, P7 31; 2 with --quick)",
     )
     ap.add_argument("--profile", default="", metavar="ID", help="run wire's side of one benchmark under cProfile")
     ap.add_argument("--markdown", action="store_true", help="also print the table in Markdown, as the README shows it")
@@ -1528,7 +1568,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.reps is not None:
-        sizes = Sizes(**{**sizes.__dict__, "reps": args.reps, "call_reps": args.reps})
+        sizes = Sizes(**{**sizes.__dict__, "reps": args.reps, "call_reps": args.reps, "p7_reps": args.reps})
     peers = Peers(args.without)
     if args.profile:
         profile(args.profile.upper(), sizes, peers, args.server)
@@ -1540,8 +1580,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, mod in peers.modules.items()
     )
     print(
-        f"wire benchmark ({'quick' if args.quick else 'full'}; best of {sizes.reps}, whole calls best of "
-        f"{sizes.call_reps}, interleaved)"
+        f"wire benchmark ({'quick' if args.quick else 'full'}; medians of {sizes.reps} interleaved rounds, "
+        f"P5 and P6 {sizes.call_reps}, P7 {sizes.p7_reps})"
     )
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}; {versions}"
