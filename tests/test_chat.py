@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wire.chat import (
     DEFAULT_MODEL,
@@ -19,6 +21,7 @@ from wire.chat import (
     ToolCall,
     Usage,
     build_payload,
+    decode_reply,
     decode_stream_data,
     encode_payload,
 )
@@ -427,3 +430,65 @@ def test_a_chunk_is_read_exactly_as_json_loads_reads_it(data: str) -> None:
         assert f"({exc.msg} at char {exc.pos})" in str(got.value)
     else:
         assert decode_stream_data(data) == expected
+
+
+def _loads_outcome(read: Any, body: bytes) -> tuple[str, object]:
+    """What ``read(body)`` gives: ("value", the value) or ("error", its type and message)."""
+    try:
+        return "value", read(body)
+    except (ValueError, RecursionError) as exc:
+        return "error", (type(exc), str(exc))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":1}',
+        b'{"a":1}\n',  # the real API ends its pretty-printed reply with a line end
+        b'{"a":1} \t\r\n',
+        b' {"a":1}',  # whitespace before the value: json.loads's own way
+        b'{"a":1}\x0c',  # a form feed is not JSON whitespace (RFC 8259 section 2), though str.isspace says it is
+        b'{"a":1}\xc2\xa0',  # nor is U+00A0
+        b'{"a":1}{"b":2}',
+        b'{"a":1} x',
+        b'{"a":',
+        b"{",
+        b"",
+        b"[1, 2]",
+        b'"text"',
+        b"null",
+        b'\xef\xbb\xbf{"a":1}',  # a UTF-8 byte order mark: json.loads of bytes skips it
+        '{"a":"é"}'.encode("utf-16"),  # json.loads of bytes reads UTF-16 too
+        b'{"a":"\xff"}',  # not UTF-8
+        b'{"a":"\xed\xa0\x80"}',  # an encoded surrogate: json.loads reads bytes with surrogatepass
+        b'{"a":NaN}',
+        b'{"a":' * 100_000,
+    ],
+)
+def test_a_reply_is_read_exactly_as_json_loads_reads_it(body: bytes) -> None:
+    """decode_reply's one-step read gives json.loads's value, or its error with its message."""
+    assert _loads_outcome(decode_reply, body) == _loads_outcome(json.loads, body)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    value=st.dictionaries(st.text(max_size=8), _json_values, max_size=5),
+    before=st.sampled_from(["", " ", "\n"]),
+    after=st.text(alphabet=" \t\r\n\x0b\x0cx}", max_size=3),
+    indent=st.sampled_from([None, 2]),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-8-sig"]),
+)
+def test_decode_reply_agrees_with_json_loads(value: dict[str, Any], before: str, after: str, indent: int | None, encoding: str) -> None:
+    body = (before + json.dumps(value, indent=indent, ensure_ascii=False) + after).encode(encoding, "surrogatepass")
+    assert _loads_outcome(decode_reply, body) == _loads_outcome(json.loads, body)
+
+
+@given(st.binary(max_size=40))
+def test_decode_reply_agrees_with_json_loads_on_any_bytes(body: bytes) -> None:
+    assert _loads_outcome(decode_reply, b"{" + body) == _loads_outcome(json.loads, b"{" + body)

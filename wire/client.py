@@ -21,7 +21,6 @@ request went out; ``max_retries``, default 2). Every attempt is kept on
 from __future__ import annotations
 
 import copy
-import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -30,7 +29,15 @@ from typing import Any
 
 from wire import hints, transport
 from wire.capture import DEFAULT_CAPTURE, Kept, check_capture
-from wire.chat import CHAT_PATH, DEFAULT_MODEL, ChatCompletion, build_payload, decode_payload, encode_payload
+from wire.chat import (
+    CHAT_PATH,
+    DEFAULT_MODEL,
+    ChatCompletion,
+    build_payload,
+    decode_payload,
+    decode_reply,
+    encode_payload,
+)
 from wire.coding import ACCEPT_ENCODING, accept_encoding, decode_body
 from wire.config import Settings
 from wire.errors import APIError, IncompleteMessage, NetworkError, ProtocolError, TLSError, WireError
@@ -554,7 +561,7 @@ class Client:
             return
         body = exchange.decoded_body
         try:
-            exchange.json = json.loads(body)
+            exchange.json = decode_reply(body)
         except ValueError as exc:
             why = None if exchange.coding is not None else hints.unreadable_body(response, secrets_of(exchange))
             raise ProtocolError(
