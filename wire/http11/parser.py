@@ -351,19 +351,21 @@ class ResponseParser:
     def _read_chunk_size(self, events: list[Event]) -> bool:
         buffer = self._buffer
         offset = buffer.offset
-        line = buffer.extract_line(self.max_chunk_line_bytes)
-        if line is None:
-            if len(buffer) >= self.max_chunk_line_bytes:
-                raise Fault(
-                    f"a chunk size line longer than {self.max_chunk_line_bytes} bytes (max_chunk_line_bytes)",
-                    offset + self.max_chunk_line_bytes,
-                    "limit: MAX_CHUNK_LINE_BYTES",
-                )
-            return False
-        m = grammar.CHUNK_LINE_RE.fullmatch(line)
+        # Most size lines arrive whole and valid: one match reads them. Else the line is looked at
+        # closer: not all there yet, too long, or breaking the grammar somewhere (diagnose says where).
+        m = buffer.extract_match(grammar.CHUNK_LINE_RE, self.max_chunk_line_bytes)
         if m is None:
+            line = buffer.extract_line(self.max_chunk_line_bytes)
+            if line is None:
+                if len(buffer) >= self.max_chunk_line_bytes:
+                    raise Fault(
+                        f"a chunk size line longer than {self.max_chunk_line_bytes} bytes (max_chunk_line_bytes)",
+                        offset + self.max_chunk_line_bytes,
+                        "limit: MAX_CHUNK_LINE_BYTES",
+                    )
+                return False
             diagnose.diagnose_chunk_line(line, offset)
-        digits, ext_text = m.group(1, 2)
+        line, digits, ext_text = m.group(0, 1, 2)
         size = int(digits, 16)  # at most MAX_CHUNK_LINE_BYTES digits: hex parsing is linear
         if size > self.max_body_size:
             raise Fault(

@@ -102,6 +102,15 @@ class ReceiveBuffer:
         self.offset += len(line)
         return line if type(line) is bytes else bytes(line)
 
+    def extract_match(self, pattern: re.Pattern[bytes], limit: int) -> re.Match[bytes] | None:
+        """Read what ``pattern`` matches at the front, within ``limit`` bytes; else read nothing (None)."""
+        pos = self.pos
+        m = pattern.match(self.data, pos, pos + limit)
+        if m is not None:
+            self.pos = m.end()
+            self.offset += self.pos - pos
+        return m
+
     def has_line(self) -> bool:
         """Has a whole line (up to an LF) arrived?"""
         return self.data.find(b"\n", self.pos) >= 0
