@@ -53,10 +53,11 @@ On this project's virtual machine the CPU time of one and the same call moves by
 one round to the next, in spells that last seconds (it is a virtual machine, and what else runs
 on its host cannot be seen from inside). An earlier version took each contender's best round:
 the ratio of two minima, each set by the one round that happened to be quietest. In six runs
-of the same code its P6 ratio went from 1.03x to 1.23x and its P1 ratio from 1.64x to 2.06x;
-in the same runs the median of paired ratios stayed within 1.14x-1.17x (P6) and, with rounds
-of 200 parses, 1.89x-1.90x (P1). A verdict that flips with the run says nothing. From one
-run of the benchmark to the next a row still moves by about 5 %.
+of the same code its P6 ratio went from 1.03x to 1.23x while the median of paired ratios
+stayed within 1.14x-1.17x; three runs of P1 in 70 rounds of 200 parses gave paired medians
+within 1.89x-1.90x, where best rounds had given 1.64x to 2.06x (README, "Speed"). A verdict
+that flips with the run says nothing. From one run of the benchmark to the next a row still
+moves by about 5 %.
 Every client (wire.Client, requests.Session, httpx.Client, the SDK's OpenAI) is made before
 its timing starts: the rows time calls, not a client's set-up (an httpx.Client loads the CA
 bundle when it is made, even for an http:// URL: about 60 ms of CPU).
