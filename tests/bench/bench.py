@@ -1382,6 +1382,8 @@ def run_bench(bench: Bench, sizes: Sizes) -> Result:
             if peer.target is not None:
                 target = f">= {peer.target:g}x"
                 met = "-" if ratio is None else ("yes" if ratio >= peer.target else "NO")
+                if met == "NO" and f"{ratio:.2f}" == f"{peer.target:.2f}":
+                    met = f"NO ({ratio:.3f}x)"  # the table's two decimals would show the target itself
             else:
                 target, met = (f"({peer.reference})" if peer.reference else ""), "-"
             role = "the ceiling" if peer.reference == "C ceiling" else ("fastest" if peer is order[0] else "")
@@ -1503,8 +1505,8 @@ def markdown(rows: list[Row]) -> str:
         )
         if r.met == "yes":
             target += " ✓"
-        elif r.met == "NO":
-            target += " ✗ not met"
+        elif r.met.startswith("NO"):
+            target += " ✗ not met" + r.met[2:].replace("x)", "×)")
         cells = [
             r.id,
             r.scope if first else "",
