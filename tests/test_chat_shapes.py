@@ -218,6 +218,16 @@ def test_a_body_that_is_not_json_is_a_protocol_error() -> None:
     assert info.value.received == b"{oops"
 
 
+def test_a_body_nested_too_deeply_for_json_is_a_protocol_error() -> None:
+    """json gives up on values nested thousands deep with a RecursionError: the call says what happened instead."""
+    body = b'{"a":' * 100_000
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body)
+    with RawServer(head + body) as server:
+        with pytest.raises(ProtocolError, match="the reply body is nested too deeply to read as JSON") as info:
+            client_for(server).chat("hi")
+    assert info.value.received == body and info.value.rule == "Chat Completions reply format"
+
+
 # -- streamed -----------------------------------------------------------------------------
 
 # Two choices interleaved (n=2), tool calls of three types in pieces, audio in pieces,

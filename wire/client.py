@@ -569,6 +569,12 @@ class Client:
                 received=body,
                 rule="Chat Completions reply format",
             ) from None
+        except RecursionError:  # json gives up on values nested thousands deep
+            raise ProtocolError(
+                "the reply body is nested too deeply to read as JSON",
+                received=body,
+                rule="Chat Completions reply format",
+            ) from None
         trace("json.parse", bytes=len(body))
         # The typed views are read from the JSON when first asked for (Exchange.completion), by the
         # trace too: a call nobody traces never builds them. A reply that is not the usual one (no

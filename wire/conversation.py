@@ -206,6 +206,8 @@ def _options(pairs: list[list[str]]) -> dict[str, Any]:
             params[key] = json.loads(text, parse_constant=_not_a_value)
         except ValueError:
             params[key] = text  # not JSON: the string itself (-o user alice)
+        except RecursionError:  # json gives up on values nested thousands deep
+            raise ConfigError(f"-o {key} VALUE is nested too deeply to read as JSON") from None
     return params
 
 
