@@ -114,7 +114,7 @@ def parse_json(body: bytes) -> dict[str, Any] | None:
     """The request body as a JSON object, or None when it is not one."""
     try:
         value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deeply for json to read
         return None
     if not isinstance(value, dict):
         return None
