@@ -492,3 +492,14 @@ def test_decode_reply_agrees_with_json_loads(value: dict[str, Any], before: str,
 @given(st.binary(max_size=40))
 def test_decode_reply_agrees_with_json_loads_on_any_bytes(body: bytes) -> None:
     assert _loads_outcome(decode_reply, b"{" + body) == _loads_outcome(json.loads, b"{" + body)
+
+
+@pytest.mark.parametrize("where", ["delta", "choice"])
+def test_a_chunk_nested_too_deeply_to_add_up_is_a_stream_error(where: str) -> None:
+    """json reads a value 600 deep, but copying it into the reply would overflow Python's stack."""
+    deep = json.loads("[" * 600 + "]" * 600)
+    part = {"index": 0, "delta": {"content": "hi", "x": deep}} if where == "delta" else {"index": 0, "x": deep}
+    assembler = StreamAssembler()
+    with pytest.raises(StreamError, match=r"a chunk's choices\[0\](\.delta)? is nested too deeply to add up") as info:
+        assembler.add({"id": "c", "choices": [part]})
+    assert info.value.completion_chunks == assembler.chunks and len(assembler.chunks) == 1

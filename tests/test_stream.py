@@ -148,6 +148,18 @@ def test_non_json_data_is_stream_error_with_events_so_far() -> None:
     assert err.exchange is stream.exchange
 
 
+def test_a_chunk_nested_too_deeply_to_add_up_is_a_stream_error_at_its_offset() -> None:
+    deep = b'data: {"choices":[{"index":0,"delta":{"x":' + b"[" * 600 + b"]" * 600 + b"}}]}\n\n"
+    body = chunked(chunk("Hi"), deep, b"data: [DONE]\n\n")
+    with RawServer(SSE_HEAD + body) as server:
+        stream = client_for(server.base_url).stream(PROMPT)
+        with pytest.raises(wire.StreamError, match=r"choices\[0\]\.delta is nested too deeply") as info:
+            list(stream)
+    err = info.value
+    assert err.offset == len(chunk("Hi")) and err.exchange is stream.exchange
+    assert err.completion_chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
+
+
 def test_chunk_without_choices_is_stream_error() -> None:
     body = chunked(b'data: {"id":"c1","object":"chat.completion.chunk"}\n\n', b"data: [DONE]\n\n")
     with RawServer(SSE_HEAD + body) as server:

@@ -713,7 +713,7 @@ class StreamAssembler:
             if type(content) is str and len(delta) == 1 and type(message.get("content")) is _Text:
                 message["content"].append(content)  # one more piece of the text: nearly every chunk is just that
             elif delta:
-                self._merge(message, delta, f"choices[{i}].delta")
+                self._merge_chunk_part(message, delta, f"choices[{i}].delta")
             finish_reason = choice.get("finish_reason")
             if finish_reason is not None:
                 snapshot["finish_reason"] = finish_reason  # the last one given, never joined
@@ -723,13 +723,20 @@ class StreamAssembler:
                 if value is None:
                     snapshot.setdefault(key, None)  # as _merge does with a null (logprobs, in most chunks)
                 else:
-                    self._merge(snapshot, {key: value}, f"choices[{i}]")
+                    self._merge_chunk_part(snapshot, {key: value}, f"choices[{i}]")
             if index == 0 and isinstance(content, str):
                 text += content
         if self.added % _Text.BLOCK == 0:
             for piece_list in self._texts:
                 piece_list.join_block()
         return text
+
+    def _merge_chunk_part(self, acc: dict[str, Any], delta: dict[str, Any], where: str) -> None:
+        """``_merge``, with a value nested deeper than Python's recursion allows said as a StreamError."""
+        try:
+            self._merge(acc, delta, where)
+        except RecursionError:  # copying or merging a value nested hundreds deep
+            raise self._error(f"a chunk's {where} is nested too deeply to add up") from None
 
     def _merge(self, acc: dict[str, Any], delta: dict[str, Any], where: str) -> None:
         """Add the pieces in ``delta`` to ``acc`` (see the class docstring for the rules)."""
