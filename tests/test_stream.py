@@ -146,6 +146,13 @@ def test_non_json_data_is_stream_error_with_events_so_far() -> None:
     assert [e.data for e in err.sse_events][-1] == "{not json"
     assert err.completion_chunks[0]["choices"][0]["delta"] == {"content": "Hi"}
     assert err.exchange is stream.exchange
+    # The offset counts event-stream bytes, where the faulty event begins; the message quotes that event,
+    # not the reply's bytes at that offset (which would be its head).
+    events = b"".join(e.raw for e in err.sse_events)
+    assert err.offset == len(chunk("Hi")) and err.event == b"data: {not json\n\n" == events[err.offset :]
+    assert str(err).endswith(
+        f"at byte {err.offset} of the event stream (Chat Completions stream format); the event: b'data: {{not json\\n\\n'"
+    ), str(err)
 
 
 def test_a_chunk_nested_too_deeply_to_add_up_is_a_stream_error_at_its_offset() -> None:

@@ -108,7 +108,14 @@ class ProtocolError(WireError):
         self.args = (self._text(),)
 
     def _text(self, secrets: Iterable[str | Secret] = ()) -> str:
-        text = self.message
+        text = self.message + self._where(secrets)
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+    def _where(self, secrets: Iterable[str | Secret]) -> str:
+        """Where the fault is: its offset, the rule, and the bytes near it."""
+        text = ""
         if self.offset is not None:
             text += f" at byte {self.offset}"
         if self.rule:
@@ -119,8 +126,6 @@ class ProtocolError(WireError):
             near = redact_part(self.received, max(0, at - 20), at + 20, secrets)
             if near:
                 text += f"; bytes near it: {near!r}"
-        if self.hint:
-            text += f" — {self.hint}"
         return text
 
 
@@ -143,6 +148,11 @@ class StreamError(ProtocolError):
     keeps the Server-Sent Events received so far and ``completion_chunks`` the
     decoded ``chat.completion.chunk`` objects (the names ``Exchange`` uses), so
     what did arrive stays inspectable.
+
+    ``offset`` counts bytes of the event stream (the body, de-chunked and
+    decoded), where the faulty event begins, and ``event`` holds that event's
+    bytes; ``received`` is the whole reply as it arrived, so the offset does
+    not index it.
     """
 
     def __init__(
@@ -154,10 +164,20 @@ class StreamError(ProtocolError):
         offset: int | None = None,
         rule: str | None = None,
         received: bytes = b"",
+        event: bytes = b"",
     ) -> None:
         self.sse_events = list(sse_events or [])
         self.completion_chunks = list(completion_chunks or [])
+        self.event = bytes(event)
         super().__init__(message, offset=offset, rule=rule, received=received)
+
+    def _where(self, secrets: Iterable[str | Secret]) -> str:
+        text = "" if self.offset is None else f" at byte {self.offset} of the event stream"
+        if self.rule:
+            text += f" ({self.rule})"
+        if self.event:
+            text += f"; the event: {redact_part(self.event, 0, 60, secrets)!r}"  # its start, as the message quotes
+        return text
 
 
 class InvalidRequest(WireError, ValueError):

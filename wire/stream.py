@@ -173,6 +173,7 @@ def _stream_error(
         offset=sse.offset,
         rule=exc.rule,
         received=attempt.response_bytes,
+        event=sse.raw,
     )
 
 
