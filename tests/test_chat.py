@@ -414,6 +414,9 @@ def test_decode_stream_data() -> None:
         decode_stream_data("[1, 2]")
     with pytest.raises(StreamError, match="nested too deeply"):
         decode_stream_data("[" * 100_000)
+    # int() refuses more than 4,300 digits (CPython 3.11's default) with a ValueError that is no JSONDecodeError.
+    with pytest.raises(StreamError, match=r"event data cannot be read as JSON \(Exceeds the limit \(4300 digits\)"):
+        decode_stream_data('{"created": ' + "9" * 5000 + "}")
 
 
 @pytest.mark.parametrize(

@@ -157,6 +157,10 @@ def test_streamed_options_keep_the_usage_request(env: None) -> None:
         (["-o", "n", "1", "-o", "n", "2", "Hi"], {}, "-o n is given twice"),
         (["-o", "n", "[" * 100_000, "Hi"], {}, "-o n VALUE is nested too deeply to read as JSON"),
         (["--messages", "h.json", "Hi"], {"h.json": b"[" * 100_000}, "--messages h.json is nested too deeply"),
+        (["--messages", "h.json", "Hi"], {"h.json": b"[NaN]"}, "--messages h.json is not JSON: NaN is not a JSON value"),
+        (["--messages", "h.json", "Hi"], {"h.json": b"[" + b"9" * 5000 + b"]"},
+         "--messages h.json is not JSON: Exceeds the limit (4300 digits) for integer string conversion: value has "
+         "5000 digits; use sys.set_int_max_str_digits() to increase the limit\n"),
         (["--payload", "p.json"], {"p.json": b"[" * 100_000}, "--payload p.json is nested too deeply"),
         (["--messages", "h.json", "Hi"], {"h.json": b'[{"role": "user"'}, "--messages h.json is not JSON: Expecting"),
         (["--messages", "h.json", "Hi"], {"h.json": b'{"role": "user"}'}, "--messages h.json must be a JSON list"),

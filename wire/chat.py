@@ -610,6 +610,8 @@ def decode_stream_data(data: str) -> dict[str, Any] | None:
         raise StreamError(message, rule=_CHUNK_RULE) from exc
     except RecursionError as exc:  # json gives up on arrays nested thousands deep
         raise StreamError(f"event data is nested too deeply to read: {_preview(data)!r}", rule=_CHUNK_RULE) from exc
+    except ValueError as exc:  # a number of more digits than int() takes (sys.get_int_max_str_digits)
+        raise StreamError(f"event data cannot be read as JSON ({exc}): {_preview(data)!r}", rule=_CHUNK_RULE) from exc
     if not isinstance(chunk, dict):
         raise StreamError(f"event data is JSON but not an object: {_preview(data)!r}", rule=_CHUNK_RULE)
     return chunk

@@ -212,7 +212,7 @@ def _options(pairs: list[list[str]]) -> dict[str, Any]:
 
 
 def _not_a_value(name: str) -> Any:
-    raise ValueError(name)  # NaN, Infinity: Python reads them, JSON has no such values (RFC 8259 §6)
+    raise ValueError(f"{name} is not a JSON value")  # NaN, Infinity: Python reads them, JSON has none (RFC 8259 §6)
 
 
 def _read_messages(source: str, stdin: IO[bytes] | None) -> list[dict[str, Any]]:
@@ -224,7 +224,7 @@ def _read_messages(source: str, stdin: IO[bytes] | None) -> list[dict[str, Any]]
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{where} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:
-        raise ConfigError(f"{where} is not JSON: {exc} is not a JSON value") from None
+        raise ConfigError(f"{where} is not JSON: {exc}") from None  # NaN, or a number int() refuses
     except RecursionError:
         raise ConfigError(f"{where} is nested too deeply to read as JSON") from None
     if not isinstance(value, list):
