@@ -163,6 +163,9 @@ def test_the_not_resent_hint_says_what_happened_and_what_to_do() -> None:
         (None, "0", None),  # retry-after: 0 is ignored, as the SDK does
         (None, "-1", None),
         (None, "soon", None),  # neither a number nor an HTTP-date
+        # HTTP-dates that email.utils reads into numbers too large for a datetime: an OverflowError, not a ValueError
+        (None, "Mon, 01 Jan 99999999999 00:00:00 GMT", None),
+        (None, "01 Jan 2020 00:00:00 -999999999999999999", None),
         (None, "", None),
         (None, "nan", None),
         (None, "inf", None),

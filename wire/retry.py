@@ -137,7 +137,7 @@ def parse_retry_after(retry_after_ms: str | None, retry_after: str | None, *, no
     if delay is None:
         try:
             when = email.utils.parsedate_to_datetime(retry_after)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # a year or an offset too large for a datetime: overflow
             return None  # neither seconds nor an HTTP-date: ignore it
         delay = when.timestamp() - now
     return delay if _usable(delay) else None
