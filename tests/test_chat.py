@@ -506,3 +506,16 @@ def test_a_chunk_nested_too_deeply_to_add_up_is_a_stream_error(where: str) -> No
     with pytest.raises(StreamError, match=r"a chunk's choices\[0\](\.delta)? is nested too deeply to add up") as info:
         assembler.add({"id": "c", "choices": [part]})
     assert info.value.completion_chunks == assembler.chunks and len(assembler.chunks) == 1
+
+
+@pytest.mark.parametrize("where", ["delta", "choice"])
+def test_a_tool_calls_field_that_is_not_a_list_is_kept_as_sent(where: str) -> None:
+    """tool_calls is merged by index when it is a list; any other value is kept as it came, as the SDK's
+    accumulate_delta keeps a first value (a hypothesis run found False raising TypeError in the merge)."""
+    choice: dict[str, Any] = {"index": 0, "delta": {"content": "Hi"}}
+    (choice["delta"] if where == "delta" else choice)["tool_calls"] = False
+    assembler = StreamAssembler()
+    assert assembler.add({"id": "c", "choices": [choice]}) == "Hi"
+    completion = assembler.completion()
+    kept = completion.choices[0].message.raw if where == "delta" else completion.choices[0].raw
+    assert completion.text == "Hi" and kept["tool_calls"] is False and completion.choices[0].message.tool_calls == []

@@ -748,7 +748,7 @@ class StreamAssembler:
                 old.append(value)  # a piece of a text: nearly every delta is one
             elif value is None:
                 acc.setdefault(key, None)
-            elif old is None and (key in _INDEXED or _indexed(value)):
+            elif old is None and isinstance(value, list) and (key in _INDEXED or _indexed(value)):
                 acc[key] = []
                 self._merge_indexed(acc[key], value, f"{where}.{key}")
             elif old is None:
