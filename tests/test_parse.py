@@ -23,7 +23,7 @@ from wire.client import Client
 from wire.explain import fault_view, har_response, parse_saved
 from wire.fake import FakeServer
 from wire.har import write_har
-from wire.show import exchange_view
+from wire.show import answer_view, completion_chunks_view, exchange_view
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-parse-test-0123456789abcdefABCDEF"
@@ -223,6 +223,26 @@ def test_an_event_stream_is_read_as_events_and_chunks() -> None:
     assert unfinished.exchange.completion is not None and unfinished.exchange.completion.text == "Hi"
     empty = parse_saved(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n: nothing\n\n")
     assert empty.notes == ["the event stream has no chunk and no 'data: [DONE]': nothing to assemble"]
+
+
+@pytest.mark.parametrize(
+    ("choices", "shown"),
+    [
+        ("[null]", "choice=null"),
+        ('"x"', 'choices="x"'),
+        ('[{"index":0,"delta":{"content":5}}]', 'delta={"content":5}'),
+    ],
+)
+def test_a_chunk_the_assembler_refused_is_shown_as_it_came(choices: str, shown: str) -> None:
+    """The chunks view and the answer so far read every kept chunk, including the one that broke the stream
+    (a hypothesis run over reply shapes found both raising AttributeError on choices: [null])."""
+    good = b'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
+    bad = b'data: {"choices":' + choices.encode() + b"}\n\n"
+    s = parse_saved(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n" + good + bad)
+    assert s.exchange.completion is None and len(s.exchange.completion_chunks) == 2
+    chunks = completion_chunks_view(s.exchange)
+    assert chunks.splitlines()[1:] == ['    0  delta={"content":"Hi"}', f"    1  {shown}"], chunks
+    assert answer_view(s.exchange).splitlines()[0] == "  Hi"
 
 
 def test_a_body_that_is_not_json_is_a_note_not_a_fault() -> None:

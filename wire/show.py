@@ -559,9 +559,13 @@ def completion_chunks_view(exchange: Exchange, *, color: bool = False) -> str:
             if i == gap_at:
                 out.append(paint(f"  ... {dropped:,} chunks not kept (capture={exchange.capture!r})", "note", color))
             number = i + dropped
-        choices = chunk.get("choices") or []
-        parts = []
-        for choice in choices:
+        choices = chunk.get("choices")
+        # A chunk the assembler refused is kept too (the error says why): shown as it came.
+        parts = [] if isinstance(choices, list) or choices is None else [f"choices={_compact(choices)}"]
+        for choice in choices if isinstance(choices, list) else ():
+            if not isinstance(choice, dict):
+                parts.append(f"choice={_compact(choice)}")
+                continue
             parts.append(f"delta={_compact(choice.get('delta', {}))}")
             if choice.get("finish_reason") is not None:
                 parts.append(f"finish_reason={choice['finish_reason']}")
@@ -585,13 +589,21 @@ def json_view(exchange: Exchange) -> str:
     return "  (no JSON)"
 
 
+def _first_delta_text(chunk: dict[str, Any]) -> str:
+    """The text a chunk's first choice adds; "" when it adds none, or is not shaped as the API sends it."""
+    choices = chunk.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    delta = choice.get("delta") if isinstance(choice, dict) else None
+    content = delta.get("content") if isinstance(delta, dict) else None
+    return content if isinstance(content, str) else ""
+
+
 def answer_view(exchange: Exchange, *, color: bool = False) -> str:
     """The answer's text, why it stopped, and the token usage; control characters escaped (``printable``)."""
     completion = exchange.completion
     if completion is None:
         # A stream that broke off: the text of the chunks that did arrive (first choice).
-        deltas = [(c.get("choices") or [{}])[0].get("delta") or {} for c in exchange.completion_chunks]
-        text = "".join(d.get("content") or "" for d in deltas if isinstance(d, dict))
+        text = "".join(map(_first_delta_text, exchange.completion_chunks))
         if not text:
             return "  (no answer)"
         return _indent(printable(text)) + "\n" + paint("  (the answer so far: the stream broke off)", "note", color)
