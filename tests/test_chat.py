@@ -407,6 +407,8 @@ def test_completion_without_chunks() -> None:
 
 def test_decode_stream_data() -> None:
     assert decode_stream_data("[DONE]") is None
+    # The SDK ends at any data that starts with [DONE] (Stream.__stream__: sse.data.startswith("[DONE]")).
+    assert decode_stream_data("[DONE] and more") is None and decode_stream_data(" [DONE]\n") is None
     assert decode_stream_data('{"a":1}') == {"a": 1}
     with pytest.raises(StreamError, match="not JSON"):
         decode_stream_data('{"a":')

@@ -595,7 +595,10 @@ def decode_stream_data(data: str) -> dict[str, Any] | None:
 
     Raises ``StreamError`` when the data is not a JSON object.
     """
-    if data.strip() == _DONE:
+    # The SDK ends at any data that starts with the marker (openai-python 3.57.0, _streaming.py:
+    # ``if sse.data.startswith("[DONE]")``); wire also takes the marker with whitespace around it.
+    # No JSON text starts with "[D", so neither reading can swallow a chunk.
+    if data[:1] != "{" and data.lstrip().startswith(_DONE):  # most data is a chunk: an object
         return None
     try:
         # Every chunk the API sends is an object with nothing around it: raw_decode reads it in
