@@ -521,3 +521,16 @@ def test_a_tool_calls_field_that_is_not_a_list_is_kept_as_sent(where: str) -> No
     completion = assembler.completion()
     kept = completion.choices[0].message.raw if where == "delta" else completion.choices[0].raw
     assert completion.text == "Hi" and kept["tool_calls"] is False and completion.choices[0].message.tool_calls == []
+
+
+@pytest.mark.parametrize("error", [None, False, {}, "", 0])
+def test_a_chunk_whose_error_field_is_empty_is_added_as_the_sdk_adds_it(error: object) -> None:
+    """The SDK raises only when data.get("error") is truthy (openai-python 3.57.0, _streaming.py)."""
+    assembler = StreamAssembler()
+    assert assembler.add({"id": "c", "error": error, "choices": [{"index": 0, "delta": {"content": "Hi"}}]}) == "Hi"
+    assert assembler.completion().text == "Hi"
+
+
+def test_a_chunk_with_an_error_is_an_api_error() -> None:
+    with pytest.raises(APIError, match="overloaded"):
+        StreamAssembler().add({"error": {"message": "overloaded", "type": "server_error"}})

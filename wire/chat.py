@@ -685,7 +685,7 @@ class StreamAssembler:
         self.added += 1
         if not isinstance(chunk, dict):
             raise self._error(f"a chunk should be a JSON object, not {type(chunk).__name__}")
-        if chunk.get("error") is not None:
+        if chunk.get("error"):  # as the SDK's Stream.__stream__ tests data.get("error"): null, {}, false are none
             body = json.dumps(chunk, ensure_ascii=False).encode("utf-8")
             raise APIError.from_body(body, reason="error event in the stream")
         choices = chunk.get("choices")
