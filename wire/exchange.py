@@ -181,11 +181,14 @@ class Exchange:
         importlib.import_module("wire.notebook").repr_pretty(self, printer, cycle)
 
 
-def first_content(reply: Any) -> str | None:
-    """``reply["choices"][0]["message"]["content"]`` when each step is there with its JSON type, else None."""
+def first_content(reply: Any, part: str = "message") -> str | None:
+    """``reply["choices"][0][part]["content"]`` when each step is there with its JSON type, else None.
+
+    ``part`` is ``"message"`` in a reply, ``"delta"`` in a stream's chunk.
+    """
     choices = reply.get("choices") if isinstance(reply, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         return None
-    message = choices[0].get("message")
+    message = choices[0].get(part)
     content = message.get("content") if isinstance(message, dict) else None
     return content if isinstance(content, str) else None

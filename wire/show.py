@@ -21,6 +21,7 @@ import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from wire.exchange import first_content
 from wire.http11 import (
     ChunkEnd,
     ChunkFrame,
@@ -589,21 +590,13 @@ def json_view(exchange: Exchange) -> str:
     return "  (no JSON)"
 
 
-def _first_delta_text(chunk: dict[str, Any]) -> str:
-    """The text a chunk's first choice adds; "" when it adds none, or is not shaped as the API sends it."""
-    choices = chunk.get("choices")
-    choice = choices[0] if isinstance(choices, list) and choices else None
-    delta = choice.get("delta") if isinstance(choice, dict) else None
-    content = delta.get("content") if isinstance(delta, dict) else None
-    return content if isinstance(content, str) else ""
-
-
 def answer_view(exchange: Exchange, *, color: bool = False) -> str:
     """The answer's text, why it stopped, and the token usage; control characters escaped (``printable``)."""
     completion = exchange.completion
     if completion is None:
         # A stream that broke off: the text of the chunks that did arrive (first choice).
-        text = "".join(map(_first_delta_text, exchange.completion_chunks))
+        # (A chunk that is not shaped as the API sends it adds nothing: the stream broke on it.)
+        text = "".join(first_content(chunk, "delta") or "" for chunk in exchange.completion_chunks)
         if not text:
             return "  (no answer)"
         return _indent(printable(text)) + "\n" + paint("  (the answer so far: the stream broke off)", "note", color)
