@@ -1060,7 +1060,7 @@ def calls_bench(id: str, sizes: Sizes, peers: Peers, server_kind: str, *, keep_a
         ]
         title = f"{calls} calls, a fresh connection each"
 
-    def after(best: dict[str, float]) -> list[str]:
+    def after(medians: dict[str, float]) -> list[str]:
         server.__exit__(None, None, None)
         if server_kind == "fake":
             return [
@@ -1192,7 +1192,7 @@ def bench_p7(sizes: Sizes, peers: Peers, server_kind: str = "mini") -> Bench:
             if got != expected:
                 raise AssertionError(f"P7: {name} collected {len(got)} characters of text, not {len(expected)}")
 
-    def after(best: dict[str, float]) -> list[str]:
+    def after(medians: dict[str, float]) -> list[str]:
         server.__exit__(None, None, None)
         return []
 
