@@ -10,6 +10,8 @@ to kill the mutants that `mutmut` left alive (docs/testing.md).
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from wire.errors import InvalidHeader, InvalidRequest
 from wire.request import Request, chat_request, host_field, is_secret_field, redact_value
@@ -346,3 +348,64 @@ def test_header_lookup_joins_in_order() -> None:
     assert request.header("a") == "1, 2, 3"
     assert request.header("B") == "x"
     assert request.header("C") is None
+
+
+# -- the one-match check agrees with the checks rule by rule ----------------------------
+
+# A good request with one part replaced by text made of pieces near the edges of the rules:
+# characters each rule allows or refuses, and the shapes that could fool one match of the
+# whole head (a line end followed by a field line, a colon and SP in a name).
+_PIECES = ["a", "Z", "0", "-", ".", "+", ":", ": ", "/", "?", " ", "\t", "\r", "\n", "\r\n", "\r\nX: y", "#", "%"]
+_PIECES += ["@", "\x00", "\x7f", "\x80", "\xff", "\u0100", "\u201c", "HTTP/1.1"]
+_edge_text = st.lists(st.sampled_from(_PIECES), max_size=5).map("".join)
+_parts = st.sampled_from(["method", "target", "target after /", "version", "name", "value"])
+
+
+def _each_rule(request: Request) -> type[Exception] | None:
+    """What the rule-by-rule checks say of ``request`` (the error type, or None), run one by one."""
+    from wire import request as module
+    from wire.grammar import HTTP_VERSION_RE
+
+    try:
+        module._check_method(request.method)
+        module._check_target(request.target)
+        if not HTTP_VERSION_RE.fullmatch(request.http_version):
+            return InvalidRequest
+        for name, value in request.headers:
+            module._check_name(name)
+            module._check_value(name, value)
+    except InvalidRequest as exc:
+        return type(exc)
+    length = request.header("Content-Length")
+    return None if length is None or length == str(len(request.body)) else InvalidHeader
+
+
+@given(part=_parts, text=_edge_text, body=st.sampled_from([b"", b"x"]))
+@example(part="value", text="v\r\nX: y", body=b"x")  # a line end, then what reads as a field line of its own
+@example(part="name", text="A: b", body=b"x")  # "A: b: v" reads as the field A with the value "b: v"
+@example(part="target after /", text="\x00", body=b"x")
+def test_the_one_match_check_agrees_with_the_rules_one_by_one(part: str, text: str, body: bytes) -> None:
+    """validate() first matches the whole head once (REQUEST_HEAD_SENT in wire/grammar.py) and runs the
+    rules one by one only when that fails: it must refuse exactly what they refuse."""
+    method, target, version = "POST", "/v1/chat/completions", "HTTP/1.1"
+    name, value = "X-Note", "v"
+    if part == "method":
+        method = text
+    elif part == "target":
+        target = text
+    elif part == "target after /":
+        target = "/" + text
+    elif part == "version":
+        version = text
+    elif part == "name":
+        name = text
+    else:
+        value = text
+    headers = [("Host", "example.com"), (name, value), ("Content-Length", "1")]
+    request = Request(method, target, headers, body, http_version=version)
+    try:
+        request.validate()
+        got = None
+    except InvalidRequest as exc:
+        got = type(exc)
+    assert got is _each_rule(request)

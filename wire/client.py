@@ -190,11 +190,12 @@ class Client:
         """The request that carries ``body``, and the Exchange that will record the call (no connection yet)."""
         s = self.settings
         api_key = s.require_key()
+        scheme, host, port, base_path = s.url_parts()
         request = chat_request(
-            host=s.host,
-            port=s.port,
-            scheme=s.scheme,
-            path=s.base_path + CHAT_PATH,
+            host=host,
+            port=port,
+            scheme=scheme,
+            path=base_path + CHAT_PATH,
             api_key=api_key,
             body=body,
             accept="text/event-stream" if stream else "application/json",

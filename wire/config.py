@@ -138,28 +138,29 @@ class Settings:
 
     # -- the base URL, taken apart ------------------------------------------
 
-    def _url(self) -> tuple[str, str, int, str]:
+    def url_parts(self) -> tuple[str, str, int, str]:
+        """The base URL taken apart, as the four properties below give it: (scheme, host, port, base_path)."""
         return _split_base_url(self.base_url)
 
     @property
     def scheme(self) -> str:
         """``"https"`` or ``"http"``: whether the connection is wrapped in TLS."""
-        return self._url()[0]
+        return self.url_parts()[0]
 
     @property
     def host(self) -> str:
         """The host name (lower-cased, IPv6 without brackets): DNS name, SNI name and ``Host`` field."""
-        return self._url()[1]
+        return self.url_parts()[1]
 
     @property
     def port(self) -> int:
         """The TCP port: the one in the URL, else 443 for https and 80 for http."""
-        return self._url()[2]
+        return self.url_parts()[2]
 
     @property
     def base_path(self) -> str:
         """The path prefix without a trailing slash (``"/v1"``); ``""`` for none."""
-        return self._url()[3]
+        return self.url_parts()[3]
 
 
 def _read_env_file(path: str) -> dict[str, str]:

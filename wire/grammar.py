@@ -126,9 +126,27 @@ REG_NAME = r"[A-Za-z0-9\-._~%!$&'()*+,;=]+"
 AUTHORITY_FORM = f"(?:{IP_LITERAL}|{REG_NAME}):[0-9]{{1,5}}"
 
 # RFC 9112 §5:  field-line = field-name ":" OWS field-value OWS, as the request writer sends it:
-# one SP after the colon, no OWS at the end, CRLF. The writer checks all its field lines with one
-# match of this pattern, and counts the lines: as many as fields, or a value held a line end.
+# one SP after the colon, no OWS at the end, CRLF.
 FIELD_LINES_SENT = f"(?:{FIELD_NAME}: {FIELD_VALUE}\r\n)*"
+
+# RFC 3986 §2: the characters a URI may contain (unreserved, reserved, "%"). RFC 9112 §3.2: a
+# request-target has no SP, CTL or non-ASCII, and no fragment ("#..."): the fragment stays in
+# the client.
+URI_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?[]@!$&'()*+,;=%"
+URI_CHAR = f"[{re.escape(URI_CHARACTERS)}]"
+
+# RFC 9112 §3.2:  origin-form = absolute-path [ "?" query ]    ("/v1/chat/completions")
+#                 absolute-form = absolute-URI                  ("http://host/v1/...", for proxies)
+# RFC 3986 §3.1:  scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+# As the request writer checks a target: URI characters only, either starting with "/" or
+# with a scheme and its colon.
+REQUEST_TARGET_SENT = f"(?:/{URI_CHAR}*|[A-Za-z][A-Za-z0-9+\\-.]*:{URI_CHAR}*)"
+
+# RFC 9112 §2.1 and §3:  request-line = method SP request-target SP HTTP-version, then the
+# field lines, then the empty line: a whole request head as the writer sends it. The writer
+# checks a head with one match of this pattern (method = token, RFC 9110 §9.1), and counts its
+# line ends: one per field and two more, or a value held a line end of its own.
+REQUEST_HEAD_SENT = f"{TOKEN} {REQUEST_TARGET_SENT} {HTTP_VERSION}\r\n{FIELD_LINES_SENT}\r\n"
 
 # --- compiled: what the request writer and the parser match with ---
 
@@ -137,7 +155,7 @@ NOT_TCHAR_RE = re.compile(NOT_TCHAR)
 HTTP_VERSION_RE = re.compile(HTTP_VERSION)
 FIELD_VALUE_RE = re.compile(FIELD_VALUE)
 FIELD_LINE_RE = re.compile(FIELD_LINE)
-FIELD_LINES_SENT_RE = re.compile(FIELD_LINES_SENT)
+REQUEST_HEAD_SENT_RE = re.compile(REQUEST_HEAD_SENT)
 STATUS_LINE_RE = re.compile(STATUS_LINE)
 AUTHORITY_FORM_RE = re.compile(AUTHORITY_FORM)
 # A chunk size line is matched as bytes, as it arrives (latin-1 keeps the rule's classes).

@@ -20,11 +20,10 @@ a secret, such as an API key with a stray ``\\r`` from a ``.env`` file.
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass, field
 
 from wire.errors import InvalidHeader, InvalidRequest
-from wire.grammar import FIELD_LINES_SENT_RE, FIELD_VALUE_RE, HTTP_VERSION_RE, NOT_TCHAR_RE, TOKEN_RE
+from wire.grammar import FIELD_VALUE_RE, HTTP_VERSION_RE, NOT_TCHAR_RE, REQUEST_HEAD_SENT_RE, TOKEN_RE, URI_CHARACTERS
 from wire.secrets import redact
 from wire.version import __version__
 
@@ -33,10 +32,8 @@ USER_AGENT = f"wire/{__version__}"
 # The characters a token may hold (tchar, RFC 9110 §5.6.2, in wire/grammar.py), as a set.
 TCHAR = frozenset(c for c in map(chr, range(128)) if TOKEN_RE.fullmatch(c))
 
-# RFC 3986 §2: the characters a URI may contain (unreserved, reserved, "%").
-# RFC 9112 §3.2: the request-target has no SP, CTL or non-ASCII, and no
-# fragment ("#..."): the fragment stays in the client.
-URI_CHARS = frozenset(string.ascii_letters + string.digits + "-._~" + ":/?[]@" + "!$&'()*+,;=" + "%")
+# The characters a request-target may hold (RFC 3986 §2, RFC 9112 §3.2, in wire/grammar.py), as a set.
+URI_CHARS = frozenset(URI_CHARACTERS)
 NOT_URI_CHAR_RE = re.compile("[^" + re.escape("".join(sorted(URI_CHARS))) + "]")  # finds the first one that is not
 
 # The method, the field names, the version and the field values are checked against the
@@ -92,9 +89,9 @@ class Request:
 
         RFC 9112 §3: ``request-line = method SP request-target SP HTTP-version``.
         """
-        field_lines = self._field_lines()
-        self._validate(field_lines)
-        return f"{self.method} {self.target} {self.http_version}\r\n{field_lines}\r\n".encode("latin-1")
+        head = self._head()
+        self._validate(head)
+        return head.encode("latin-1")
 
     def to_bytes(self) -> bytes:
         """Everything that crosses the wire for this request: ``head_bytes()`` then the body."""
@@ -102,26 +99,28 @@ class Request:
 
     def validate(self) -> None:
         """Raise ``InvalidRequest`` for a bad method, target or version, ``InvalidHeader`` for a bad field."""
-        self._validate(self._field_lines())
+        self._validate(self._head())
 
-    def _field_lines(self) -> str:
-        """The field lines as they go out: ``Name: value`` CRLF each."""
-        return "".join([name + ": " + value + "\r\n" for name, value in self.headers])
+    def _head(self) -> str:
+        """The head as it goes out, as text: the request line, ``Name: value`` CRLF per field, CRLF."""
+        field_lines = "".join([name + ": " + value + "\r\n" for name, value in self.headers])
+        return f"{self.method} {self.target} {self.http_version}\r\n{field_lines}\r\n"
 
-    def _validate(self, field_lines: str) -> None:
-        _check_method(self.method)
-        _check_target(self.target)
-        if not HTTP_VERSION_RE.fullmatch(self.http_version):
-            raise InvalidRequest(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
-        # One match checks every field, and one count that no value holds an LF of its own (which
-        # would make its rest a field line of its own: header injection). A name may hold no colon:
-        # the name "A: b" with the value "c" makes the line "A: b: c", which matches as the field A
-        # with the value "b: c". When any check fails, the checks below say which field is wrong and why.
+    def _validate(self, head: str) -> None:
+        # One match checks the request line and every field line against the grammar, and one
+        # count that no part holds an LF of its own (which would make its rest a line of its own:
+        # header injection). A name may hold no colon: the name "A: b" with the value "c" makes
+        # the line "A: b: c", which matches as the field A with the value "b: c". When any check
+        # fails, the checks below say which part is wrong and why.
         if (
-            field_lines.count("\n") != len(self.headers)
-            or any(":" in name for name, _ in self.headers)
-            or not FIELD_LINES_SENT_RE.fullmatch(field_lines)
+            head.count("\n") != len(self.headers) + 2
+            or ":" in "".join([name for name, _ in self.headers])
+            or not REQUEST_HEAD_SENT_RE.fullmatch(head)
         ):
+            _check_method(self.method)
+            _check_target(self.target)
+            if not HTTP_VERSION_RE.fullmatch(self.http_version):
+                raise InvalidRequest(f"HTTP version {self.http_version!r} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)")
             for name, value in self.headers:
                 _check_name(name)
                 _check_value(name, value)

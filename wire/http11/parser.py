@@ -245,18 +245,17 @@ class ResponseParser:
         """The field lines in ``section[start:end]`` as events; None when one breaks the grammar."""
         # One findall checks every line and cuts it into name and value, the loop running in C
         # (this took a quarter less than a match of the whole head, then a split and a
-        # partition per line). A match is one whole line, so each line matched when there are
-        # as many matches as line ends.
+        # partition per line). A match is one whole line, with no CR but one before its LF.
+        # bytes.splitlines cuts the raw lines at each LF, CRLF and lone CR: every line matched
+        # when there are as many matches as raw lines.
         parts = grammar.FIELD_LINE_PARTS_RE.findall(text, start, end)
-        if len(parts) != text.count("\n", start, end):
+        raws = section[start:end].splitlines(keepends=True)
+        if len(parts) != len(raws):
             # Some line is no field line. The grammar lets a line start with SP or HTAB as an
             # obs-fold, which nearly no section has: checked only here.
             if "\n " in text or "\n\t" in text:
                 return _folded_fields(text, section, start, end, base, kind)
             return None
-        # Every line is valid, so a CR comes only before an LF: bytes.splitlines cuts the raw
-        # lines where the matches end.
-        raws = section[start:end].splitlines(keepends=True)
         # Each line's offset: the section's, then a running sum of the line lengths (one more
         # than there are lines, hence strict=False: the last is where the section ends).
         offsets = itertools.accumulate(map(len, raws), initial=base + start)
