@@ -1,6 +1,6 @@
 """wire against its pure-Python peers, measured side by side in one run (issue 7).
 
-    python -m tests.bench.bench                 # the full run (about a minute)
+    python -m tests.bench.bench                 # the full run (about two minutes)
     python -m tests.bench.bench --quick         # small sizes, few repetitions (CI: it prints, it asserts nothing)
     python -m tests.bench.bench --only P1,P3    # some benchmarks only
     python -m tests.bench.bench --without httptools,openai   # act as if these peers were not installed
@@ -58,6 +58,12 @@ stayed within 1.14x-1.17x; three runs of P1 in 70 rounds of 200 parses gave pair
 within 1.89x-1.90x, where best rounds had given 1.64x to 2.06x (README, "Speed"). A verdict
 that flips with the run says nothing. From one run of the benchmark to the next a row still
 moves by about 5 %.
+Each row runs in a process of its own, started afresh ("spawn"), which imports wire, this
+module and that row's peers only. What else a process has imported changes both sides' speed:
+with the openai SDK imported (P4 and P7 need it) beside requests and httpx, a P6 call took
+about 12 % more CPU time for wire and 7 % more for http.client, with the same instruction
+counts (callgrind): the P6 ratio went from about 1.17x to 1.12x. Before, every row ran in one
+process that had imported every peer.
 Every client (wire.Client, requests.Session, httpx.Client, the SDK's OpenAI) is made before
 its timing starts: the rows time calls, not a client's set-up (an httpx.Client loads the CA
 bundle when it is made, even for an http:// URL: about 60 ms of CPU).
@@ -66,7 +72,7 @@ wall clock mostly measures who got scheduled. The whole-call rows print their wa
 ratio beside. The garbage collector stays on (as in real use) and runs before each round.
 The server for P5-P7 and M2 runs in a separate process (forked), so that it shares neither
 the interpreter lock nor the CPU-time count with the client: a minimal socket server (a
-fixed reply, one thread per connection). With two CPUs or more, this process stays on one
+fixed reply, one thread per connection). With two CPUs or more, a row's process stays on one
 CPU and the server processes on another (``os.sched_setaffinity``): neither is moved between
 CPUs mid-round, nor waits for the other's CPU. ``--server fake`` uses wire's FakeServer (in a
 thread of this process) instead, which costs several times more per call than the clients.
@@ -97,6 +103,7 @@ import statistics
 import sys
 import threading
 import time
+import traceback
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -316,21 +323,32 @@ def pieces_of(data: bytes, size: int) -> list[bytes]:
 
 
 class Peers:
-    """The peer modules that could be imported (and were not excluded with --without)."""
+    """The peer modules a row asks for, each imported when first asked for (None: not installed, or excluded
+    with --without)."""
 
     def __init__(self, without: set[str]) -> None:
+        self.without = without
         self.modules: dict[str, ModuleType | None] = {}
-        for name, module in PEER_MODULES.items():
-            if name in without:
-                self.modules[name] = None
-                continue
-            try:
-                self.modules[name] = importlib.import_module(module)
-            except ImportError:
-                self.modules[name] = None
 
     def get(self, name: str) -> Any:
-        return self.modules.get(name)
+        if name not in self.modules:
+            module = None
+            if name not in self.without:
+                try:
+                    module = importlib.import_module(PEER_MODULES[name])
+                except ImportError:
+                    pass
+            self.modules[name] = module
+        return self.modules[name]
+
+    def versions(self) -> str:
+        """Each peer's version, or why it is missing (this imports every peer)."""
+        return ", ".join(
+            f"{name} {getattr(importlib.import_module(name.split('.')[0]), '__version__', '?')}"
+            if self.get(name) is not None
+            else f"{name} not installed"
+            for name in PEER_MODULES
+        )
 
 
 # --------------------------------------------------------------------------- racing
@@ -1547,6 +1565,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def run_row(id: str, sizes: Sizes, without: set[str], server: str) -> tuple[list[Row], list[str]]:
+    """One row's table rows and notes (main() runs this in a fresh process per row)."""
+    pin_cpus()
+    if id in MEMORY:
+        row, notes = MEMORY[id](sizes)
+        return [row], notes
+    result = run_bench(build(id, sizes, Peers(without), server), sizes)
+    return result.rows, result.notes
+
+
+def _row_in_child(out: Any, id: str, sizes: Sizes, without: set[str], server: str) -> None:
+    try:
+        out.send(("rows", run_row(id, sizes, without, server)))
+    except BaseException:
+        out.send(("error", traceback.format_exc()))
+        raise
+
+
+def run_row_in_child(id: str, sizes: Sizes, without: set[str], server: str) -> tuple[list[Row], list[str]]:
+    """``run_row`` in a process started afresh ("spawn"): it imports wire, the benchmark and the row's peers only."""
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe(duplex=False)
+    process = context.Process(target=_row_in_child, args=(there, id, sizes, without, server), name=f"bench-{id}")
+    process.start()
+    there.close()
+    kind, value = here.recv()
+    process.join()
+    if kind == "error":
+        raise RuntimeError(f"benchmark {id} failed in its process:\n{value}")
+    rows, notes = value
+    return rows, notes
+
+
 def build(id: str, sizes: Sizes, peers: Peers, server: str) -> Bench:
     if id in ("P5", "P6", "P7"):
         return BENCHES[id](sizes, peers, server)
@@ -1576,14 +1627,10 @@ def main(argv: list[str] | None = None) -> int:
         sizes = Sizes(**{**sizes.__dict__, "reps": args.reps, "call_reps": args.reps, "p7_reps": args.reps})
     peers = Peers(args.without)
     if args.profile:
+        pin_cpus()
         profile(args.profile.upper(), sizes, peers, args.server)
         return 0
-    versions = ", ".join(
-        f"{name} {getattr(importlib.import_module(name.split('.')[0]), '__version__', '?')}"
-        if mod is not None
-        else f"{name} not installed"
-        for name, mod in peers.modules.items()
-    )
+    versions = peers.versions()
     print(
         f"wire benchmark ({'quick' if args.quick else 'full'}; medians of {sizes.reps} interleaved rounds, "
         f"P5 and P6 {sizes.call_reps}, P7 {sizes.p7_reps})"
@@ -1591,21 +1638,19 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}; {versions}"
     )
-    pinned = pin_cpus()
-    if pinned is not None:
-        print(pinned)
+    if hasattr(os, "sched_getaffinity") and len(allowed := sorted(os.sched_getaffinity(0))) >= 2:
+        print(f"each row's process runs on CPU {allowed[0]}, the benchmark servers on CPU {allowed[-1]}")
     started = time.perf_counter()
     rows: list[Row] = []
     notes: list[str] = []
+    # Each row runs in a process of its own, started afresh, which imports only that row's peers.
+    # What else a process holds changes both sides' speed: with the openai SDK imported (P4 and P7
+    # need it), a P6 call took 12 % more CPU time for wire and 7 % more for http.client, with the
+    # same instruction counts (callgrind).
     for id in args.wanted:
-        if id in MEMORY:
-            row, more = MEMORY[id](sizes)
-            rows.append(row)
-            notes += more
-            continue
-        result = run_bench(build(id, sizes, peers, args.server), sizes)
-        rows += result.rows
-        notes += result.notes
+        row_rows, row_notes = run_row_in_child(id, sizes, args.without, args.server)
+        rows += row_rows
+        notes += row_notes
     print()
     print(table(rows))
     print()
