@@ -124,10 +124,12 @@ def test_target_messages_exact() -> None:
     assert " at position 1," in str(line_refusal(Request("GET", "/{}}")))
 
 
-@pytest.mark.parametrize("target", ["a:", "http://h/p", "a+b-c.d9:x", "Z:rest"])
+@pytest.mark.parametrize("target", ["a:", "http://h/p", "a+b-c.d9:x", "Z:rest", "http://h:1/p"])
 def test_absolute_form_schemes(target: str) -> None:
     # RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     Request("GET", target).validate()
+    # The same target beside a bad field: the checks rule by rule run, and they too accept the target.
+    assert type(refusal(Request("GET", target, [("X-Note", "\x00")]))) is InvalidHeader
 
 
 @pytest.mark.parametrize("target", ["abc", ":x", "1http:x", "a_b:x", "a!b:x", "*", "h?x:y"])
@@ -161,6 +163,9 @@ def test_content_length_message_exact() -> None:
         "(RFC 9112 §6.2)"
     )
     Request("POST", "/", [("Content-Length", "4")], body=b"four").validate()
+    # Two fields are read as header("Content-Length") reads them: joined with ", " (RFC 9110 §5.3).
+    error = refusal(Request("POST", "/", [("Content-Length", "4"), ("content-length", "4")], body=b"four"))
+    assert str(error).startswith("Content-Length is '4, 4' but the body is 4 bytes")
 
 
 # -- field values -------------------------------------------------------------------------
@@ -380,14 +385,21 @@ def _each_rule(request: Request) -> type[Exception] | None:
     return None if length is None or length == str(len(request.body)) else InvalidHeader
 
 
-@given(part=_parts, text=_edge_text, body=st.sampled_from([b"", b"x"]))
-@example(part="value", text="v\r\nX: y", body=b"x")  # a line end, then what reads as a field line of its own
-@example(part="name", text="A: b", body=b"x")  # "A: b: v" reads as the field A with the value "b: v"
-@example(part="target after /", text="\x00", body=b"x")
-def test_the_one_match_check_agrees_with_the_rules_one_by_one(part: str, text: str, body: bytes) -> None:
+# Good targets of both forms, and an absolute-form one whose authority has a colon too.
+_good_targets = st.sampled_from(["/v1/chat/completions", "http://h:1/p", "h.x+1-2:3", "/"])
+
+
+@given(part=_parts, text=_edge_text, body=st.sampled_from([b"", b"x"]), good_target=_good_targets)
+@example(part="value", text="v\r\nX: y", body=b"x", good_target="/")  # a line end, then a field line of its own
+@example(part="name", text="A: b", body=b"x", good_target="/")  # "A: b: v" reads as the field A, value "b: v"
+@example(part="target after /", text="\x00", body=b"x", good_target="/")
+@example(part="value", text="\x00", body=b"x", good_target="http://h:1/p")  # the value is wrong, not the target
+def test_the_one_match_check_agrees_with_the_rules_one_by_one(
+    part: str, text: str, body: bytes, good_target: str
+) -> None:
     """validate() first matches the whole head once (REQUEST_HEAD_SENT in wire/grammar.py) and runs the
     rules one by one only when that fails: it must refuse exactly what they refuse."""
-    method, target, version = "POST", "/v1/chat/completions", "HTTP/1.1"
+    method, target, version = "POST", good_target, "HTTP/1.1"
     name, value = "X-Note", "v"
     if part == "method":
         method = text
@@ -409,3 +421,19 @@ def test_the_one_match_check_agrees_with_the_rules_one_by_one(part: str, text: s
     except InvalidRequest as exc:
         got = type(exc)
     assert got is _each_rule(request)
+
+
+def test_a_good_head_is_checked_by_the_one_match_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule-by-rule checks are for saying what is wrong: a good head never reaches them."""
+    from wire import request as module
+
+    def not_called(*args: object) -> None:
+        raise AssertionError("a rule-by-rule check ran for a good head")
+
+    for name in ("_check_method", "_check_target", "_check_name", "_check_value"):
+        monkeypatch.setattr(module, name, not_called)
+    request = chat_request(
+        host="api.openai.com", port=443, scheme="https", path="/v1/chat/completions", api_key="sk-abc", body=b"{}"
+    )
+    assert request.to_bytes().startswith(b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n")
+    Request("GET", "/", [("X-Empty", ""), ("X-Tab", "a\tb")]).validate()
