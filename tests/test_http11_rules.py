@@ -1118,3 +1118,11 @@ def test_the_first_framing_trailer_by_position_is_named() -> None:
     assert (err.message, err.offset) == (
         "Content-Length in the trailer section: a field that frames the message cannot come after the body", 56,
     )
+
+
+def test_only_sp_and_htab_are_trimmed_from_a_field_value() -> None:
+    """OWS is SP and HTAB (RFC 9110 §5.6.3); obs-text such as NEL (0x85) and NBSP (0xA0) is part of the value,
+    though Python's str.strip() would take both."""
+    data = b"HTTP/1.1 200 OK\r\nX-A: \t\xa0a\x85 \r\nX-B:\x85\r\nContent-Length: 0\r\n\r\n"
+    response = wire.parse_response(data)
+    assert response.headers == [("X-A", "\xa0a\x85"), ("X-B", "\x85"), ("Content-Length", "0")]
