@@ -134,6 +134,7 @@ FIELD_LINES_SENT = f"(?:{FIELD_NAME}: {FIELD_VALUE}\r\n)*"
 # the client.
 URI_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?[]@!$&'()*+,;=%"
 URI_CHAR = f"[{re.escape(URI_CHARACTERS)}]"
+NOT_URI_CHAR = f"[^{re.escape(URI_CHARACTERS)}]"  # for saying which character broke a target
 
 # RFC 9112 §3.2:  origin-form = absolute-path [ "?" query ]    ("/v1/chat/completions")
 #                 absolute-form = absolute-URI                  ("http://host/v1/...", for proxies)
@@ -152,6 +153,7 @@ REQUEST_HEAD_SENT = f"{TOKEN} {REQUEST_TARGET_SENT} {HTTP_VERSION}\r\n{FIELD_LIN
 
 TOKEN_RE = re.compile(TOKEN)
 NOT_TCHAR_RE = re.compile(NOT_TCHAR)
+NOT_URI_CHAR_RE = re.compile(NOT_URI_CHAR)
 HTTP_VERSION_RE = re.compile(HTTP_VERSION)
 FIELD_VALUE_RE = re.compile(FIELD_VALUE)
 FIELD_LINE_RE = re.compile(FIELD_LINE)

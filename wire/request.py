@@ -19,11 +19,18 @@ a secret, such as an API key with a stray ``\\r`` from a ``.env`` file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from wire.errors import InvalidHeader, InvalidRequest
-from wire.grammar import FIELD_VALUE_RE, HTTP_VERSION_RE, NOT_TCHAR_RE, REQUEST_HEAD_SENT_RE, TOKEN_RE, URI_CHARACTERS
+from wire.grammar import (
+    FIELD_VALUE_RE,
+    HTTP_VERSION_RE,
+    NOT_TCHAR_RE,
+    NOT_URI_CHAR_RE,
+    REQUEST_HEAD_SENT_RE,
+    TOKEN_RE,
+    URI_CHARACTERS,
+)
 from wire.secrets import redact
 from wire.version import __version__
 
@@ -34,7 +41,6 @@ TCHAR = frozenset(c for c in map(chr, range(128)) if TOKEN_RE.fullmatch(c))
 
 # The characters a request-target may hold (RFC 3986 §2, RFC 9112 §3.2, in wire/grammar.py), as a set.
 URI_CHARS = frozenset(URI_CHARACTERS)
-NOT_URI_CHAR_RE = re.compile("[^" + re.escape("".join(sorted(URI_CHARS))) + "]")  # finds the first one that is not
 
 # The method, the field names, the version and the field values are checked against the
 # grammar in wire/grammar.py (token, HTTP-version, field-value).
