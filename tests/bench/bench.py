@@ -868,17 +868,22 @@ class MiniServer:
 SERVER_CPUS: set[int] | None = None
 
 
-def pin_cpus() -> str | None:
-    """Keep this process on the first CPU it may use and the server processes on the last one."""
-    global SERVER_CPUS
+def cpu_plan() -> tuple[int, int] | None:
+    """(the CPU for a row's process, the CPU for its servers): the first and last this process may use;
+    None with fewer than two."""
     if not hasattr(os, "sched_getaffinity"):
         return None
     allowed = sorted(os.sched_getaffinity(0))
-    if len(allowed) < 2:
-        return None
-    os.sched_setaffinity(0, {allowed[0]})
-    SERVER_CPUS = {allowed[-1]}
-    return f"this process runs on CPU {allowed[0]}, the benchmark servers on CPU {allowed[-1]}"
+    return (allowed[0], allowed[-1]) if len(allowed) >= 2 else None
+
+
+def pin_cpus() -> None:
+    """Keep this process on the first CPU of ``cpu_plan()`` and the server processes on the second."""
+    global SERVER_CPUS
+    plan = cpu_plan()
+    if plan is not None:
+        os.sched_setaffinity(0, {plan[0]})
+        SERVER_CPUS = {plan[1]}
 
 
 def _serve_in_child(reply: Reply, close: bool, port: Any, connections: Any) -> None:
@@ -1638,8 +1643,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}; {versions}"
     )
-    if hasattr(os, "sched_getaffinity") and len(allowed := sorted(os.sched_getaffinity(0))) >= 2:
-        print(f"each row's process runs on CPU {allowed[0]}, the benchmark servers on CPU {allowed[-1]}")
+    plan = cpu_plan()
+    if plan is not None:
+        print(f"each row's process runs on CPU {plan[0]}, the benchmark servers on CPU {plan[1]}")
     started = time.perf_counter()
     rows: list[Row] = []
     notes: list[str] = []
