@@ -130,8 +130,7 @@ class Request:
             for name, value in self.headers:
                 _check_name(name)
                 _check_value(name, value)
-        lengths = [value for name, value in self.headers if name.lower() == "content-length"]
-        length = ", ".join(lengths) if lengths else None  # as header("Content-Length") gives it
+        length = self.header("Content-Length")
         if length is not None and length != str(len(self.body)):
             raise InvalidHeader(
                 f"Content-Length is {length!r} but the body is {len(self.body)} bytes; the server would read "
