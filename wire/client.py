@@ -297,8 +297,13 @@ class Client:
         keep = False
         try:
             # A streamed body can be far longer than anything a reply needs kept whole: unless the
-            # capture is full, _read_stream keeps what fits the reply's byte budget itself.
-            parser = ResponseParser(keep_body=not exchange.stream or self.capture == "full")
+            # capture is full, _read_stream keeps what fits the reply's byte budget itself. A reply
+            # read whole has its Field events made when first asked for (Exchange.events), unless a
+            # trace callback wants each as it comes.
+            parser = ResponseParser(
+                keep_body=not exchange.stream or self.capture == "full",
+                field_events=exchange.stream or exchange.tracer.callback is not None,
+            )
             reads = _reads(conn, first)
             try:
                 if exchange.stream:
@@ -524,11 +529,14 @@ class Client:
         """Feed the parser until the response is complete (or the peer closes)."""
         events = exchange.events
         trace = exchange.tracer
+        add_fields = None if parser.field_events else parser.add_field_events
+        if add_fields is not None:
+            exchange.field_events_from(add_fields)
         while parser.response is None:
             data = next(reads)
             new = parser.feed(data) if data else parser.feed_eof()
             events += new
-            trace.parser_events(new)
+            trace.parser_events(new, add_fields)
         exchange.response = parser.response
 
     def _decode(self, exchange: Exchange, response: Response) -> None:

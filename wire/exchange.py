@@ -10,6 +10,7 @@ timings, reply and error, retries included.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +78,6 @@ class Exchange:
     timings: Timings = field(default_factory=Timings)
     records: list[Record] = field(default_factory=list)
     peer: tuple[str, int] | None = None
-    events: list[Event] = field(default_factory=list)
     response: Response | None = None
     json: Any = None
     sse_events: list[ServerSentEvent] = field(default_factory=list)
@@ -98,6 +98,8 @@ class Exchange:
     # still gives its completion (as in the SDK); the answer view says it was missing.
     done_received: bool = False
     _completion: ChatCompletion | None = field(default=None, repr=False)  # see ``completion``
+    _events: list[Event] = field(default_factory=list, repr=False)  # see ``events``
+    _add_field_events: Callable[[list[Event]], None] | None = field(default=None, repr=False)
     _readable: bool = field(default=True, repr=False)  # False: ``json`` is not a completion the views read
 
     @property
@@ -120,6 +122,29 @@ class Exchange:
     @completion.setter
     def completion(self, value: ChatCompletion | None) -> None:
         self._completion = value
+
+    @property
+    def events(self) -> list[Event]:
+        """The HTTP/1.1 parser's events for the reply of the last attempt, in wire order.
+
+        The Client's parser leaves out the ``Field`` events of a reply that is
+        not streamed (they cost more than the rest of its head, and most calls
+        are never looked at): they are cut from the reply's bytes on first use
+        (``ResponseParser.add_field_events``), the same events either way.
+        """
+        if self._add_field_events is not None:
+            self._add_field_events(self._events)
+            self._add_field_events = None
+        return self._events
+
+    @events.setter
+    def events(self, events: list[Event]) -> None:
+        self._events = events
+        self._add_field_events = None
+
+    def field_events_from(self, add: Callable[[list[Event]], None]) -> None:
+        """``events`` lack the Field events: ``add`` (``ResponseParser.add_field_events``) puts them in when read."""
+        self._add_field_events = add
 
     @property
     def response_bytes(self) -> bytes:

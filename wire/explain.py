@@ -87,9 +87,9 @@ def parse_saved(data: bytes, *, secret: str | None = None, request_method: str =
         request=Request("POST", "/"),
         request_bytes=b"",
         records=[Record(0.0, "in", data)],
-        events=events,
         response=parser.response,  # None when the bytes broke off or broke a rule
     )
+    exchange.events = events
     keys = _keys(exchange, data, secret)
     # The views find the key in the request's Authorization field (wire.show.secrets_of), and redact it
     # even where chunk framing cuts it in two: put the key there. Other keys are redacted in the text.

@@ -68,7 +68,9 @@ Facts = dict[str, Any] | Callable[["Tracer"], dict[str, Any]]
 class _Read:
     """One read of the reply, kept as it came, made into steps when the trace is read.
 
-    ``events`` is the parser's list for the read, as it was handed on; for a
+    ``events`` is the parser's list for the read, as it was handed on (when the
+    parser left out the Field events, ``add_fields`` puts them in before the
+    steps are made: see ``ResponseParser.add_field_events``); for a
     stream, ``sse_events`` are the Server-Sent Events the read completed and
     ``deltas`` the text each one's chunk carried (None for an event that was
     not a chunk). A long stream brings hundreds of events a read: keeping the
@@ -82,6 +84,14 @@ class _Read:
     sse_events: list[ServerSentEvent] = field(default_factory=list)
     deltas: list[str | None] = field(default_factory=list)
     steps: int | None = None  # counted when the capture is cut back, once the read is over
+    add_fields: Callable[[list[Event]], None] | None = None
+
+    def parser_events(self) -> list[Event]:
+        """The read's parser events, Field events included."""
+        if self.add_fields is not None:
+            self.add_fields(self.events)
+            self.add_fields = None
+        return self.events
 
 
 _Entry = TraceEvent | tuple[str, str, float, Facts] | _Read
@@ -167,20 +177,24 @@ class Tracer:
     def _made(self, name: str, step: str, now: float, facts: Facts) -> TraceEvent:
         return self._redacted(TraceEvent(name, step, now, facts(self) if callable(facts) else facts))
 
-    def parser_events(self, events: list[Event]) -> None:
+    def parser_events(self, events: list[Event], add_fields: Callable[[list[Event]], None] | None = None) -> None:
         """One trace event per status line, field, end of head, chunk frame, trailer and end of message.
 
         Without a callback the read's list is kept as it is (``_Read``) and
-        made into steps when the trace is read.
+        made into steps when the trace is read. ``add_fields`` is given when
+        the parser left out the Field events (it has no callback to hand them
+        to at once): it puts them in then.
         """
         if not events:
             return
         now = time.perf_counter() - self._start
         if self.callback is None:
             self._trim()  # once a read, before the new one: the reads kept so far are over
-            self._read = _Read(now, events)
+            self._read = _Read(now, events, add_fields=add_fields)
             self._entries.append(self._read)
             return
+        if add_fields is not None:
+            add_fields(events)
         for event in _from_parser(now, events):
             self._emit(self._redacted(event))
         self._trim()
@@ -212,7 +226,7 @@ class Tracer:
 
     def _read_steps(self, read: _Read) -> list[TraceEvent]:
         """The steps of one read: its parser events, then each Server-Sent Event and its chunk's delta."""
-        steps = [self._redacted(event) for event in _from_parser(read.time, read.events)]
+        steps = [self._redacted(event) for event in _from_parser(read.time, read.parser_events())]
         for sse, delta in zip(read.sse_events, read.deltas, strict=True):  # appended together
             steps.append(self._sse_step(read.time, sse))
             if delta is not None:
@@ -268,7 +282,7 @@ def _steps(entry: _Entry) -> int:
     if not isinstance(entry, _Read):
         return 1
     if entry.steps is None:
-        made = sum(type(event) not in _NO_STEP for event in entry.events)
+        made = sum(type(event) not in _NO_STEP for event in entry.parser_events())
         entry.steps = made + len(entry.sse_events) + sum(delta is not None for delta in entry.deltas)
     return entry.steps
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from wire import grammar
 from wire.errors import IncompleteMessage, ProtocolError
@@ -78,6 +78,12 @@ class ResponseParser:
 
     ``request_method`` matters for framing: a reply to HEAD has no body, and a
     2xx reply to CONNECT ends with its head (the tunnel follows).
+
+    With ``field_events=False`` (it needs ``keep_body``) the head's fields are
+    checked, framed and kept in ``Response.headers`` as ever, but not handed
+    back as ``Field`` events: making them costs more than the rest of a head
+    together. ``add_field_events(events)`` cuts them from the kept bytes when
+    they are wanted (the Client's way: most calls are never looked at).
     """
 
     def __init__(
@@ -89,8 +95,12 @@ class ResponseParser:
         max_fields: int = MAX_FIELDS,
         max_chunk_line_bytes: int = MAX_CHUNK_LINE_BYTES,
         max_body_size: int = MAX_BODY_SIZE,
+        field_events: bool = True,
     ) -> None:
+        if not (field_events or keep_body):
+            raise ValueError("field_events=False needs keep_body=True: the fields are cut from the kept bytes")
         self.keep_body = keep_body
+        self.field_events = field_events
         self.request_method = request_method.upper()
         self.max_head_bytes = max_head_bytes
         self.max_fields = max_fields
@@ -179,6 +189,28 @@ class ResponseParser:
             )
         )
 
+    def add_field_events(self, events: list[Event]) -> None:
+        """Put back into ``events``, in place, the ``Field`` events that ``field_events=False`` left out.
+
+        ``events`` is what ``feed()`` and ``feed_eof()`` returned (all of it, or
+        one feed's list). Each head's field lines are the bytes between its
+        ``StatusLine`` and its ``EndOfHead``: they are cut again, by the same
+        code, into the events the parser would have handed back. A head whose
+        events are there already is left as it is.
+        """
+        raw = self.response.raw if self.response is not None else self._received()
+        index = 1
+        while index < len(events):
+            status, end = events[index - 1], events[index]
+            if type(status) is StatusLine and type(end) is EndOfHead:
+                start = status.offset + len(status.raw)
+                section = raw[start : end.offset]
+                lines = _field_lines(section.decode("latin-1"), section, 0, len(section), start)
+                assert lines is not None  # the parser accepted this head
+                events[index:index] = lines.events(Field)
+                index += len(lines.pairs)
+            index += 1
+
     # -- the head: status line, fields, empty line --
 
     def _read_head(self, events: list[Event]) -> bool:
@@ -218,14 +250,16 @@ class ResponseParser:
         status_end = text.index("\n") + 1
         end = len(head) - (2 if head.endswith(b"\r\n") else 1)  # where the empty line starts
         status = grammar.STATUS_LINE_END_RE.match(text)
-        fields = self._fields(text, head, status_end, end, base, Field) if status else None
-        if status is None or fields is None:
+        lines = _field_lines(text, head, status_end, end, base) if status else None
+        if status is None or lines is None:
             diagnose.diagnose_head(head, base, self.max_fields)
         events.append(self._status_line(status.group(1, 2, 3, 4), head[:status_end], base))
         self.state = State.FIELDS
-        self._check_count(fields, "header")
-        events.extend(fields)
-        self._end_of_head(fields, events, head[end:], base + end)
+        self._check_count(lines, "header")
+        fields = lines.events(Field) if self.field_events else None
+        if fields is not None:
+            events.extend(fields)
+        self._end_of_head(lines, fields, events, head[end:], base + end)
 
     def _status_line(self, groups: tuple[str, ...], raw: bytes, offset: int) -> StatusLine:
         major, minor, code, reason = groups
@@ -239,46 +273,26 @@ class ResponseParser:
         resp.http_version, resp.status, resp.reason = event.http_version, status, event.reason
         return event
 
-    def _fields(
-        self, text: str, section: bytes, start: int, end: int, base: int, kind: type[Field]
-    ) -> list[Field] | None:
-        """The field lines in ``section[start:end]`` as events; None when one breaks the grammar."""
-        # One findall checks every line and cuts it into name and value, the loop running in C
-        # (this took a quarter less than a match of the whole head, then a split and a
-        # partition per line). A match is one whole line, with no CR but one before its LF.
-        # bytes.splitlines cuts the raw lines at each LF, CRLF and lone CR: every line matched
-        # when there are as many matches as raw lines.
-        parts = grammar.FIELD_LINE_PARTS_RE.findall(text, start, end)
-        raws = section[start:end].splitlines(keepends=True)
-        if len(parts) != len(raws):
-            # Some line is no field line. The grammar lets a line start with SP or HTAB as an
-            # obs-fold, which nearly no section has: checked only here.
-            if "\n " in text or "\n\t" in text:
-                return _folded_fields(text, section, start, end, base, kind)
-            return None
-        # Each line's offset: the section's, then a running sum of the line lengths (one more
-        # than there are lines, hence strict=False: the last is where the section ends).
-        offsets = itertools.accumulate(map(len, raws), initial=base + start)
-        lines = zip(parts, raws, offsets, strict=False)
-        return [kind(name, value.strip(" \t"), raw, offset) for (name, value), raw, offset in lines]
-
-    def _check_count(self, fields: list[Field], section: str) -> None:
+    def _check_count(self, lines: FieldLines, section: str) -> None:
         """At most max_fields fields in the header (or trailer) section."""
-        if len(fields) > self.max_fields:
-            raise diagnose.too_many_fields(self.max_fields, fields[self.max_fields].offset, section)
+        if len(lines.pairs) > self.max_fields:
+            raise diagnose.too_many_fields(self.max_fields, lines.offset(self.max_fields), section)
 
-    def _end_of_head(self, fields: list[Field], events: list[Event], raw: bytes, offset: int) -> None:
-        """Decide the framing of the body (RFC 9112 §6.3) and move to its state."""
+    def _end_of_head(
+        self, lines: FieldLines, fields: list[Field] | None, events: list[Event], raw: bytes, offset: int
+    ) -> None:
+        """Decide the framing of the body (RFC 9112 §6.3) and move to its state.
+
+        ``fields`` are the head's Field events, None when the parser makes none (field_events=False).
+        """
         resp = self._resp
-        # The fields as (name, value) pairs, and the three that decide framing and reuse.
-        headers = resp.headers
+        resp.headers = lines.pairs
+        # The three fields that decide framing and reuse, as events (their offsets go into errors).
         picked: dict[str, list[Field]] = {"transfer-encoding": [], "content-length": [], "connection": []}
-        for f in fields:
-            name = f.name
-            headers.append((name, f.value))
+        for index, (name, _) in enumerate(lines.pairs):
             bucket = picked.get(name.lower())
             if bucket is not None:
-                bucket.append(f)
+                bucket.append(fields[index] if fields is not None else lines.field(index))
         status = resp.status
         informational = 100 <= status < 200 and status != 101
         body_framing, length = framing.body_framing(
@@ -443,10 +457,11 @@ class ResponseParser:
     def _trailer_fields(self, events: list[Event], section: bytes, base: int) -> None:
         text = section.decode("latin-1")
         end = len(section) - (2 if section.endswith(b"\r\n") else 1)  # where the empty line starts
-        trailers = self._fields(text, section, 0, end, base, Trailer)
-        if trailers is None:
+        lines = _field_lines(text, section, 0, end, base)
+        if lines is None:
             diagnose.diagnose_trailers(section, base, self.max_fields)
-        self._check_count(trailers, "trailer")
+        self._check_count(lines, "trailer")
+        trailers = lines.events(Trailer)
         framing_fields = [t for t in trailers if t.name.lower() in ("transfer-encoding", "content-length")]
         if framing_fields:
             # The sender broke a MUST NOT (RFC 9110 §6.5.1), and a framing field after the body
@@ -458,7 +473,7 @@ class ResponseParser:
                 "RFC 9110 §6.5.1: fields that describe message framing cannot be processed outside the header section",
             )
         events.extend(trailers)
-        self._resp.trailers = [(t.name, t.value) for t in trailers]
+        self._resp.trailers = lines.pairs
 
     # -- the end --
 
@@ -512,8 +527,61 @@ class ResponseParser:
         raise error
 
 
-def _folded_fields(text: str, section: bytes, start: int, end: int, base: int, kind: type[Field]) -> list[Field] | None:
-    """The field lines in ``section[start:end]``, some folded, as events; None when one breaks the grammar."""
+class FieldLines(NamedTuple):
+    """A header or trailer section cut into its field lines, in wire order.
+
+    ``pairs`` are the (name, value) pairs, the value without its OWS (and one
+    SP for each obs-fold); ``raws`` each field's line as it arrived, line end
+    included (a folded field's lines together); ``start`` the stream offset
+    of the first. The lines follow each other with nothing between.
+    """
+
+    pairs: list[tuple[str, str]]
+    raws: list[bytes]
+    start: int
+
+    def offset(self, index: int) -> int:
+        """The stream offset of field ``index``: the section's, plus the lengths of the lines before."""
+        return self.start + sum(map(len, self.raws[:index]))
+
+    def field(self, index: int) -> Field:
+        """Field ``index`` as an event."""
+        name, value = self.pairs[index]
+        return Field(name, value, self.raws[index], self.offset(index))
+
+    def events(self, kind: type[Field]) -> list[Field]:
+        """One event per field: ``Field`` for the head, ``Trailer`` after a chunked body."""
+        offsets = itertools.accumulate(map(len, self.raws), initial=self.start)
+        # (one more offset than lines, hence strict=False: the last is where the section ends)
+        return [
+            kind(name, value, raw, offset)
+            for (name, value), raw, offset in zip(self.pairs, self.raws, offsets, strict=False)
+        ]
+
+
+def _field_lines(text: str, section: bytes, start: int, end: int, base: int) -> FieldLines | None:
+    """The field lines in ``section[start:end]`` (``text`` is its latin-1 decoding); None when one breaks the grammar.
+
+    ``base`` is the stream offset of ``section``.
+    """
+    # One findall checks every line and cuts it into name and value, the loop running in C
+    # (this took a quarter less than a match of the whole head, then a split and a
+    # partition per line). A match is one whole line, with no CR but one before its LF.
+    # bytes.splitlines cuts the raw lines at each LF, CRLF and lone CR: every line matched
+    # when there are as many matches as raw lines.
+    parts = grammar.FIELD_LINE_PARTS_RE.findall(text, start, end)
+    raws = section[start:end].splitlines(keepends=True)
+    if len(parts) != len(raws):
+        # Some line is no field line. The grammar lets a line start with SP or HTAB as an
+        # obs-fold, which nearly no section has: checked only here.
+        if "\n " in text or "\n\t" in text:
+            return _folded_field_lines(text, section, start, end, base)
+        return None
+    return FieldLines([(name, value.strip(" \t")) for name, value in parts], raws, base + start)
+
+
+def _folded_field_lines(text: str, section: bytes, start: int, end: int, base: int) -> FieldLines | None:
+    """The field lines in ``section[start:end]``, some folded; None when one breaks the grammar."""
     if grammar.FIELD_SECTION_RE.fullmatch(text, start, end) is None:
         return None
     # Every line is valid, so a CR can only come just before an LF: bytes.splitlines cuts the
@@ -524,12 +592,13 @@ def _folded_fields(text: str, section: bytes, start: int, end: int, base: int, k
     offset = base + start
     for line, raw in zip(lines, raws, strict=True):
         name, _, value = line.partition(":")
-        fields.append(kind(name, value.strip(" \t\r"), raw, offset))  # strip OWS, and the CR of a CRLF
+        fields.append(Field(name, value.strip(" \t\r"), raw, offset))  # strip OWS, and the CR of a CRLF
         offset += len(raw)
-    return _unfold(fields, kind)
+    unfolded = _unfold(fields)
+    return FieldLines([(f.name, f.value) for f in unfolded], [f.raw for f in unfolded], base + start)
 
 
-def _unfold(lines: list[Field], kind: type[Field]) -> list[Field]:
+def _unfold(lines: list[Field]) -> list[Field]:
     """The fields with each obs-fold line joined to the field before it (RFC 9112 §5.2).
 
     A continuation line (one that starts with SP or HTAB) continues the field before it; a user
@@ -542,7 +611,7 @@ def _unfold(lines: list[Field], kind: type[Field]) -> list[Field]:
             last = fields[-1]
             more = line.raw.decode("latin-1").strip(" \t\r\n")
             value = " ".join(part for part in (last.value, more) if part)
-            fields[-1] = kind(last.name, value, last.raw + line.raw, last.offset)
+            fields[-1] = Field(last.name, value, last.raw + line.raw, last.offset)
         else:
             fields.append(line)
     return fields
