@@ -41,7 +41,7 @@ ROWS = [
     ("M1b", "-"),
     ("M2", "-"),
 ]
-SIDES = {"P2": 2}  # rows per peer: one per wire side
+SIDES = {"P1": 2, "P2": 2}  # rows per peer: one per wire side
 CALLS = {"P5", "P6", "P7", "M2"}  # the rows that time the whole call (the others: the parser alone)
 NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 

@@ -13,7 +13,10 @@ parser, JSON: what a user feels):
 
     P1  parser. A realistic non-streamed chat reply (19 header fields as the real API sends
         them, a 1.5 KB pretty-printed JSON body in two chunks), fed whole: responses per second
-        against h11, http.client and httptools (C, llhttp: the ceiling, not a target).
+        against h11, http.client and httptools (C, llhttp: the ceiling, not a target). Two rows
+        for wire: the parser as ``ResponseParser()`` gives it (a Field event per field line) and
+        with ``field_events=False`` (the fields only in ``Response.headers``, as h11 and
+        http.client give them: what the Client uses for a reply that is not streamed).
     P2  parser. An 8 MiB body in 16 KiB chunks, fed in 64 KiB reads: MB/s (10^6 bytes of body
         per second). Two rows for wire: keep_body=False (the Data events are collected, as the
         peers' callers do) and keep_body=True (the body and the raw bytes kept: what the Client
@@ -381,7 +384,7 @@ class Bench:
     after: Callable[[dict[str, float]], list[str]] | None = None  # notes once the figures are known
     label: str = "wire"  # how the table names wire's side (P6 says when it had no keep-alive)
     scope: str = "parser"  # what a row times: "parser" (bytes in memory) or "call" (the whole call)
-    variants: list[Contender] = field(default_factory=list)  # more of wire's sides (P2: keep_body=True)
+    variants: list[Contender] = field(default_factory=list)  # more of wire's sides (P1: no field events; P2: keep_body=True)
     reps: int = 0  # rounds, when the row has its own number (P7: a round is one long call); 0: the Sizes'
 
 
@@ -474,8 +477,8 @@ def missing(name: str, **kw: Any) -> Contender:
 Summary = tuple[int, int, bytes]  # (status, number of header fields, body)
 
 
-def wire_parse(pieces: list[bytes]) -> Summary:
-    parser = ResponseParser()
+def wire_parse(pieces: list[bytes], *, field_events: bool = True) -> Summary:
+    parser = ResponseParser(field_events=field_events)
     for piece in pieces:
         parser.feed(piece)
     resp = parser.response
@@ -635,7 +638,7 @@ def parser_bench(
 def bench_p1(sizes: Sizes, peers: Peers) -> Bench:
     data = chat_reply()
     expected = (200, len(REPLY_FIELDS), COMPLETION_BODY)
-    return parser_bench(
+    bench = parser_bench(
         "P1",
         f"chat reply ({len(data):,} B), whole",
         "resp/s",
@@ -647,6 +650,10 @@ def bench_p1(sizes: Sizes, peers: Peers) -> Bench:
         peers=peers,
         targets={"h11": 2.0},
     )
+    bench.label = "a Field event per line"
+    lean = timed(lambda: wire_parse([data], field_events=False), sizes.p1_loops)
+    bench.variants = [Contender("field_events=False, as the Client reads", lean)]
+    return bench
 
 
 def bench_p2(sizes: Sizes, peers: Peers) -> Bench:
