@@ -95,7 +95,8 @@ def test_quick_bench_prints_every_row() -> None:
         figures = [right_aligned_cell(header, line, "wire") for line in lines]
         assert figures[0] != "" and len([f for f in figures if f]) == SIDES.get(bench, 1), lines
         for wire_figure in filter(None, figures):
-            assert re.fullmatch(NUMBER + r"(?: \[keep_body=(?:False|True)\])?", wire_figure), lines
+            labels = r"keep_body=(?:False|True)|a Field event per line|field_events=False, as the Client reads"
+            assert re.fullmatch(NUMBER + rf"(?: \[(?:{labels})\])?", wire_figure), lines
     for bench, peer in ROWS:
         for line in rows_of(out, bench, peer):
             cells = re.split(r"\s{2,}", line)
