@@ -123,3 +123,27 @@ def test_a_call_reads_without_field_events_and_shows_them_all() -> None:
     assert exchange._add_field_events is None and exchange.events is exchange.events
     steps = [e.info for e in exchange.trace if e.name == "http11.field"]
     assert steps == [{"name": f.name, "value": f.value, "offset": f.offset} for f in fields]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nServer: x\r\nDate: y\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nServer: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+    ],
+    ids=["two lengths", "not chunked", "both"],
+)
+def test_a_framing_error_is_the_same_without_field_events(data: bytes) -> None:
+    """The framing fields picked without events carry the offsets the errors name."""
+    for pieces in ways(data):
+        with pytest.raises(wire.ProtocolError) as full:
+            feed(pieces)
+        with pytest.raises(wire.ProtocolError) as lean:
+            feed(pieces, field_events=False)
+        assert (lean.value.message, lean.value.offset, lean.value.rule) == (
+            full.value.message,
+            full.value.offset,
+            full.value.rule,
+        )
+        assert full.value.offset is not None and full.value.offset > data.index(b"Server")

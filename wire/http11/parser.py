@@ -208,7 +208,7 @@ class ResponseParser:
                 lines = _field_lines(section.decode("latin-1"), section, 0, len(section), start)
                 assert lines is not None  # the parser accepted this head
                 events[index:index] = lines.events(Field)
-                index += len(lines.parts)
+                index += len(lines.pairs)
             index += 1
 
     # -- the head: status line, fields, empty line --
@@ -275,7 +275,7 @@ class ResponseParser:
 
     def _check_count(self, lines: FieldLines, section: str) -> None:
         """At most max_fields fields in the header (or trailer) section."""
-        if len(lines.parts) > self.max_fields:
+        if len(lines.pairs) > self.max_fields:
             raise diagnose.too_many_fields(self.max_fields, lines.offset(self.max_fields), section)
 
     def _end_of_head(
@@ -286,23 +286,13 @@ class ResponseParser:
         ``fields`` are the head's Field events, None when the parser makes none (field_events=False).
         """
         resp = self._resp
-        # The (name, value) pairs, and the three fields that decide framing and reuse as events
-        # (their offsets go into errors): from the Field events when there are, else from the lines.
+        resp.headers = lines.pairs
+        # The three fields that decide framing and reuse, as events (their offsets go into errors).
         picked: dict[str, list[Field]] = {"transfer-encoding": [], "content-length": [], "connection": []}
-        if fields is not None:
-            headers = resp.headers
-            for f in fields:
-                name = f.name
-                headers.append((name, f.value))
-                bucket = picked.get(name.lower())
-                if bucket is not None:
-                    bucket.append(f)
-        else:
-            resp.headers = lines.pairs()
-            for index, (name, _) in enumerate(resp.headers):
-                bucket = picked.get(name.lower())
-                if bucket is not None:
-                    bucket.append(lines.field(index))
+        for index, (name, _) in enumerate(lines.pairs):
+            bucket = picked.get(name.lower())
+            if bucket is not None:
+                bucket.append(fields[index] if fields is not None else lines.field(index))
         status = resp.status
         informational = 100 <= status < 200 and status != 101
         body_framing, length = framing.body_framing(
@@ -483,7 +473,7 @@ class ResponseParser:
                 "RFC 9110 §6.5.1: fields that describe message framing cannot be processed outside the header section",
             )
         events.extend(trailers)
-        self._resp.trailers = [(t.name, t.value) for t in trailers]
+        self._resp.trailers = lines.pairs
 
     # -- the end --
 
@@ -540,20 +530,16 @@ class ResponseParser:
 class FieldLines(NamedTuple):
     """A header or trailer section cut into its field lines, in wire order.
 
-    ``parts`` are the (name, value) pairs as the grammar cut them, each value
-    still with the OWS around it (a folded field's value already unfolded);
-    ``raws`` each field's line as it arrived, line end included (a folded
-    field's lines together); ``start`` the stream offset of the first. The
-    lines follow each other with nothing between.
+    ``pairs`` are the (name, value) pairs, each value without the OWS around
+    it (a folded field's value unfolded); ``raws`` each field's line as it
+    arrived, line end included (a folded field's lines together); ``start``
+    the stream offset of the first. The lines follow each other with nothing
+    between.
     """
 
-    parts: list[tuple[str, str]]
+    pairs: list[tuple[str, str]]
     raws: list[bytes]
     start: int
-
-    def pairs(self) -> list[tuple[str, str]]:
-        """The (name, value) pairs, each value without its OWS (``Response.headers``)."""
-        return [(name, value.strip(" \t")) for name, value in self.parts]
 
     def offset(self, index: int) -> int:
         """The stream offset of field ``index``: the section's, plus the lengths of the lines before."""
@@ -561,16 +547,16 @@ class FieldLines(NamedTuple):
 
     def field(self, index: int) -> Field:
         """Field ``index`` as an event."""
-        name, value = self.parts[index]
-        return Field(name, value.strip(" \t"), self.raws[index], self.offset(index))
+        name, value = self.pairs[index]
+        return Field(name, value, self.raws[index], self.offset(index))
 
     def events(self, kind: type[Field]) -> list[Field]:
         """One event per field: ``Field`` for the head, ``Trailer`` after a chunked body."""
         offsets = itertools.accumulate(map(len, self.raws), initial=self.start)
         # (one more offset than lines, hence strict=False: the last is where the section ends)
         return [
-            kind(name, value.strip(" \t"), raw, offset)
-            for (name, value), raw, offset in zip(self.parts, self.raws, offsets, strict=False)
+            kind(name, value, raw, offset)
+            for (name, value), raw, offset in zip(self.pairs, self.raws, offsets, strict=False)
         ]
 
 
@@ -592,7 +578,7 @@ def _field_lines(text: str, section: bytes, start: int, end: int, base: int) -> 
         if "\n " in text or "\n\t" in text:
             return _folded_field_lines(text, section, start, end, base)
         return None
-    return FieldLines(parts, raws, base + start)
+    return FieldLines([(name, value.strip(" \t")) for name, value in parts], raws, base + start)
 
 
 def _folded_field_lines(text: str, section: bytes, start: int, end: int, base: int) -> FieldLines | None:
