@@ -35,6 +35,8 @@ ROWS = [
     ("P6", "http.client, one connection"),
     ("P6", "requests.Session"),
     ("P6", "httpx.Client"),
+    ("P5", "bare socket"),
+    ("P6", "bare socket"),
     ("P7", "openai SDK, stream=True"),
     ("P7", "httpx, naive SSE split"),
     ("M1", "-"),
@@ -116,11 +118,16 @@ def test_quick_bench_prints_every_row() -> None:
     for bench in ("P1", "P2", "P3", "P4", "P4b", "M1", "M1b", "P5", "P6", "P7", "M2"):
         scope = "call" if bench in CALLS else "parser"
         assert re.search(rf"^{bench} +{scope}  ", out, re.MULTILINE), bench
-    # Each benchmark is headlined against its fastest peer, never against the C ceiling.
+    # Each benchmark is headlined against its fastest peer, never against the C ceiling or the floor.
     for bench in ("P1", "P2", "P3", "P4", "P5", "P6", "P7"):
         first = next(line for line in out.splitlines() if line.startswith(bench + " "))
-        assert "  fastest  " in first and "httptools" not in first, first
+        assert "  fastest  " in first and "httptools" not in first and "bare socket" not in first, first
         assert re.search(rf"^- {bench}: wire is {NUMBER}x .*, the fastest peer measured$", out, re.MULTILINE)
+    # The whole-call rows time a bare socket doing the same bytes: the floor, and each side's time above it.
+    for bench, peer in (("P5", "http.client"), ("P6", "http.client, one connection")):
+        assert "  the floor  " in row(out, bench, "bare socket")
+        above = rf"above it wire took -?\d+ us, {re.escape(peer)} -?\d+ us"
+        assert re.search(rf"^- {bench}: a bare socket took \d+ us a call \(the floor.*\); {above}$", out, re.MULTILINE)
     assert re.search(r"^P2 .*  [0-9,.]+ \[keep_body=True\]  ", out, re.MULTILINE)
     assert re.search(r"^- P6: connections opened for \d+ calls: wire 1,", out, re.MULTILINE)
 

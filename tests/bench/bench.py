@@ -34,6 +34,10 @@ parser, JSON: what a user feels):
         decodes the JSON reply.
     P6  whole call. The same on one kept-alive connection, against http.client's one reused
         HTTPConnection, requests.Session and httpx.Client. The server counts connections.
+        P5 and P6 also time a bare socket (the floor, not a peer): the same request's bytes
+        in one ``sendall``, the reply read to its last byte, no HTTP and no JSON. What it
+        costs (system calls, loopback, the wait for the server) every client pays; a note
+        gives each side's time a call above it.
     P7  whole call. One streamed call of 5,000 chunks (one chunk frame each, as the API sends
         them): chunks per CPU-second for ``Client.stream()`` against the openai SDK
         (``stream=True``, over httpx) and httpx with a naive SSE split (``data:`` lines +
@@ -81,7 +85,8 @@ CPUs mid-round, nor waits for the other's CPU. ``--server fake`` uses wire's Fak
 thread of this process) instead, which costs several times more per call than the clients.
 
 Each benchmark's first row is its headline: wire against the fastest peer measured
-(httptools, a C parser, is named as the ceiling and never the headline).
+(httptools, a C parser, is named as the ceiling and the bare socket of P5 and P6 as the
+floor; neither is ever the headline).
 
 Nothing here is a test: pytest collects only ``test_*.py``; ``tests/test_bench.py`` runs
 this in quick mode and checks that the table is printed.
@@ -361,6 +366,11 @@ class Peers:
 Seconds = tuple[float, float]
 
 
+# A Contender's ``reference`` for the sides that are not peers: never the headline.
+CEILING = "C ceiling"  # httptools: what a parser in C does
+FLOOR = "the floor: bytes only"  # P5/P6's bare socket: what every client pays
+
+
 @dataclass
 class Contender:
     """One side of a benchmark: ``run()`` does one round and returns the seconds it took."""
@@ -610,12 +620,11 @@ def parser_bench(
         contenders.append(Contender("h11", h11_runner(h11, pieces, loops), target=targets.get("h11")))
         checks.append(("h11", lambda: h11_parse(h11, h11_connection(h11), pieces)))
     httptools = peers.get("httptools")
-    ceiling = "C ceiling"
     if httptools is None:
-        contenders.append(missing("httptools", reference=ceiling))
+        contenders.append(missing("httptools", reference=CEILING))
     else:
         contenders.append(Contender("httptools", timed(lambda: httptools_parse(httptools, pieces), loops)))
-        contenders[-1].reference = ceiling
+        contenders[-1].reference = CEILING
         checks.append(("httptools", lambda: httptools_parse(httptools, pieces)))
     if http_client:
         contenders.append(Contender("http.client", timed(lambda: httpclient_parse(data), loops)))
@@ -1010,6 +1019,51 @@ def httpclient_calls(base_url: str, calls: int, *, reuse: bool) -> Callable[[], 
     return run
 
 
+def bare_socket_calls(base_url: str, calls: int, *, reuse: bool, reply_size: int) -> Callable[[], Seconds]:
+    """The floor of P5 and P6: the request's bytes in one ``sendall``, the reply read to its last byte.
+
+    The same bytes as a client's call (a request with http.client's fields and JSON
+    body; the server's fixed reply of ``reply_size`` bytes), on a bare socket with the
+    same timeout and TCP_NODELAY: no HTTP, no JSON, no checks.
+    """
+    host, port, path = _split(base_url)
+    body = json.dumps(PAYLOAD).encode()
+    fields = "".join(f"{name}: {value}\r\n" for name, value in HEADERS.items())
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{fields}Content-Length: {len(body)}\r\n\r\n"
+    request = head.encode() + body
+
+    def connect() -> socket.socket:
+        sock = socket.create_connection((host, port), timeout=10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def call(sock: socket.socket) -> None:
+        sock.sendall(request)
+        received = 0
+        while received < reply_size:
+            data = sock.recv(65536)
+            if not data:
+                raise RuntimeError(f"the server closed after {received} of the reply's {reply_size} bytes")
+            received += len(data)
+
+    def run() -> Seconds:
+        watch = Stopwatch()
+        watch.start()
+        if reuse:
+            sock = connect()
+            for _ in range(calls):
+                call(sock)
+            sock.close()
+        else:
+            for _ in range(calls):
+                sock = connect()
+                call(sock)
+                sock.close()
+        return watch.stop()
+
+    return run
+
+
 def requests_calls(requests: Any, base_url: str, calls: int) -> Callable[[], Seconds]:
     url = base_url + "/chat/completions"
 
@@ -1075,6 +1129,7 @@ def calls_bench(id: str, sizes: Sizes, peers: Peers, server_kind: str, *, keep_a
         return Contender(name, counting(server, name, run, counts), **kw)
 
     wire = contender("wire", wire_calls(url, calls))
+    reply_size = len(length_reply(close=not keep_alive))
     if keep_alive:
         contenders = [
             contender("http.client, one connection", httpclient_calls(url, calls, reuse=True), target=1.2),
@@ -1089,16 +1144,29 @@ def calls_bench(id: str, sizes: Sizes, peers: Peers, server_kind: str, *, keep_a
             contender("httpx", httpx and httpx_calls(httpx, url, calls)),
         ]
         title = f"{calls} calls, a fresh connection each"
+    if server_kind == "mini":  # the bare socket reads MiniServer's fixed reply (FakeServer's differs)
+        floor = bare_socket_calls(url, calls, reuse=keep_alive, reply_size=reply_size)
+        contenders.append(contender("bare socket", floor, reference=FLOOR))
+    stdlib = contenders[0].name
 
     def after(medians: dict[str, float]) -> list[str]:
         server.__exit__(None, None, None)
+        notes = []
+        if {"wire", stdlib, "bare socket"} <= medians.keys():
+            # Medians of a round, per call: the floor is what no client can go under.
+            bare, ours, theirs = (medians[name] / calls * 1e6 for name in ("bare socket", "wire", stdlib))
+            notes.append(
+                f"{id}: a bare socket took {bare:.0f} us a call (the floor: system calls, loopback, the wait "
+                f"for the server); above it wire took {ours - bare:.0f} us, {stdlib} {theirs - bare:.0f} us"
+            )
         if server_kind == "fake":
             return [
                 f"{id}: against wire's FakeServer, which keeps connections alive whatever the row says "
-                "(connections not counted): clients that pool reuse them"
+                "(connections not counted): clients that pool reuse them",
+                *notes,
             ]
         used = ", ".join(f"{name} {n}" for name, n in counts.items())
-        notes = [f"{id}: connections opened for {calls} calls: {used}"]
+        notes.insert(0, f"{id}: connections opened for {calls} calls: {used}")
         if keep_alive and counts.get("wire", 0) >= calls:
             bench.label = "no keep-alive"
             notes.append(f"{id}: wire.Client did not reuse its connection; its figure is for fresh connections")
@@ -1395,10 +1463,10 @@ def run_bench(bench: Bench, sizes: Sizes) -> Result:
     def speed(name: str) -> float | None:
         return bench.work / rounds.median(name) if name in measured else None
 
-    # The headline peer: the fastest one measured, C parsers (the ceiling) aside.
+    # The headline peer: the fastest one measured, C parsers (the ceiling) and bare sockets (the floor) aside.
     ranked = sorted(
         (p for p in bench.peers if p.name in measured),
-        key=lambda p: (p.reference == "C ceiling", rounds.median(p.name)),
+        key=lambda p: (p.reference in (CEILING, FLOOR), rounds.median(p.name)),
     )
     order = ranked + [p for p in bench.peers if p.name not in measured]
     for side in [bench.wire, *bench.variants]:
@@ -1417,7 +1485,8 @@ def run_bench(bench: Bench, sizes: Sizes) -> Result:
                     met = f"NO ({int(ratio * 1000) / 1000:.3f}x)"
             else:
                 target, met = (f"({peer.reference})" if peer.reference else ""), "-"
-            role = "the ceiling" if peer.reference == "C ceiling" else ("fastest" if peer is order[0] else "")
+            roles = {CEILING: "the ceiling", FLOOR: "the floor"}
+            role = roles.get(peer.reference, "fastest" if peer is order[0] else "")
             result.rows.append(
                 Row(
                     bench.id,
