@@ -56,6 +56,10 @@ parser rows, 105 for P5 and P6 (60 calls each), 31 for P7 (one streamed call eac
 contender's figure is its work over its median round. The ratio wire/peer is the median,
 over the rounds, of the peer's time over wire's time in the same round: the two ran seconds
 apart, so a slow spell of the machine slows both and the pair's ratio stays.
+What ran just before a round moves it too: right after requests' and httpx's rounds, which
+make and drop far more objects, a P6 call took about 8 % more CPU time for wire and 3 % more
+for http.client. In P5 and P6 the bare socket (the floor) runs last in each round, so that
+neither side of the headline follows a heavy peer.
 On this project's virtual machine the CPU time of one and the same call moves by a third from
 one round to the next, in spells that last seconds (it is a virtual machine, and what else runs
 on its host cannot be seen from inside). An earlier version took each contender's best round:
@@ -1144,7 +1148,9 @@ def calls_bench(id: str, sizes: Sizes, peers: Peers, server_kind: str, *, keep_a
             contender("httpx", httpx and httpx_calls(httpx, url, calls)),
         ]
         title = f"{calls} calls, a fresh connection each"
-    if server_kind == "mini":  # the bare socket reads MiniServer's fixed reply (FakeServer's differs)
+    # The floor runs last in each round (the race keeps this order), so that wire's next round does
+    # not follow httpx's, which slows it (see Method). It reads MiniServer's fixed reply: not FakeServer's.
+    if server_kind == "mini":
         floor = bare_socket_calls(url, calls, reuse=keep_alive, reply_size=reply_size)
         contenders.append(contender("bare socket", floor, reference=FLOOR))
     stdlib = contenders[0].name
