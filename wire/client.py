@@ -206,14 +206,11 @@ class Client:
         # bounds on lists apply to streamed replies, which can go on for hours.
         trace = Tracer(self.on_trace, capture=self.capture if stream else "full")
         messages = payload.get("messages")
-        trace(
-            "payload.build",
-            model=payload.get("model"),
-            messages=len(messages) if isinstance(messages, list) else None,
-            stream=stream,
-        )
+        count = len(messages) if isinstance(messages, list) else None
+        trace.record("payload.build", "complete", {"model": payload.get("model"), "messages": count, "stream": stream})
         request_bytes = request.to_bytes()
-        trace("request.build", method=request.method, target=request.target, bytes=len(request_bytes))
+        facts = {"method": request.method, "target": request.target, "bytes": len(request_bytes)}
+        trace.record("request.build", "complete", facts)
         exchange = Exchange(
             base_url=s.base_url,
             payload=payload,
@@ -250,21 +247,20 @@ class Client:
         for number in range(1, self.max_retries + 2):
             attempt = Attempt(number=number, request_bytes=exchange.request_bytes)
             exchange.attempts.append(attempt)
-            trace("attempt", "started", number=number)
+            trace.record("attempt", "started", {"number": number})
             delivered = False
             try:
                 for delta in self._one_attempt(exchange, attempt):
                     delivered = True
                     yield delta
-                trace(
-                    "attempt", "complete", number=number, status=exchange.response.status if exchange.response else None
-                )
+                status = exchange.response.status if exchange.response else None
+                trace.record("attempt", "complete", {"number": number, "status": status})
                 return
             except WireError as exc:
                 attempt.error = exc
                 exc.exchange = exchange
                 exc.redact(secrets_of(exchange))  # the server's text in the message may echo the key
-                trace("attempt", "failed", number=number, error=f"{type(exc).__name__}: {exc}")
+                trace.record("attempt", "failed", {"number": number, "error": f"{type(exc).__name__}: {exc}"})
                 if delivered:  # text already went to the caller: sending again would repeat it
                     raise
                 if attempt.sent_before_close is not None:  # the server refused the request part-way: final
@@ -284,7 +280,7 @@ class Client:
                         exc.add_hint(NOT_RESENT)  # RFC 9110 §9.2.2: the server may have processed it
                     raise
                 attempt.retry_delay = delay
-                trace("attempt.retry", "started", number=number + 1, delay=delay)
+                trace.record("attempt.retry", "started", {"number": number + 1, "delay": delay})
                 self._sleep(delay)
 
     def _one_attempt(self, exchange: Exchange, attempt: Attempt) -> Iterator[str]:
@@ -364,7 +360,7 @@ class Client:
         trace = exchange.tracer
         conn = self._take_kept()
         if conn is not None:
-            trace.later("connection.reuse", "complete", partial(_reuse_facts, conn.peer, conn.setup_seconds))
+            trace.record("connection.reuse", "complete", partial(_reuse_facts, conn.peer, conn.setup_seconds))
         else:
             conn = self._open(trace)
         self._watch(conn, exchange, attempt)
@@ -383,7 +379,8 @@ class Client:
             raise
         if not first and conn.reuse_count > 0:
             conn.close()
-            trace("connection.reuse", "failed", error="the server closed the kept connection without answering")
+            error = "the server closed the kept connection without answering"
+            trace.record("connection.reuse", "failed", {"error": error})
             raise IncompleteMessage(
                 "the server closed the kept-alive connection after the request was sent, without answering",
                 offset=0,
@@ -411,19 +408,14 @@ class Client:
         trace = exchange.tracer
         sent = conn.cut_short_at
         attempt.sent_before_close = sent
-        trace(
-            "http11.send_body",
-            "failed",
-            sent=sent,
-            of=len(exchange.request_bytes),
-            error=f"{type(error).__name__}: {error.message}",
-        )
+        facts = {"sent": sent, "of": len(exchange.request_bytes), "error": f"{type(error).__name__}: {error.message}"}
+        trace.record("http11.send_body", "failed", facts)
         try:
             first = conn.recv()
         except NetworkError:
             first = b""
         if first:
-            trace("http11.early_reply", bytes=len(first))
+            trace.record("http11.early_reply", "complete", {"bytes": len(first)})
             return first
         conn.close()
         raise NetworkError(
@@ -444,11 +436,11 @@ class Client:
         """
         trace = exchange.tracer
         head_size = len(exchange.request_bytes) - len(exchange.request.body)
-        trace("http11.send_head", "started", bytes=head_size)
+        trace.record("http11.send_head", "started", {"bytes": head_size})
         conn.sendall(exchange.request_bytes)
-        trace("http11.send_head", "complete", bytes=head_size)
+        trace.record("http11.send_head", "complete", {"bytes": head_size})
         if exchange.request.body:
-            trace("http11.send_body", "complete", bytes=len(exchange.request.body), same_write=True)
+            trace.record("http11.send_body", "complete", {"bytes": len(exchange.request.body), "same_write": True})
 
     def _take_kept(self) -> Connection | None:
         """The connection kept from the last call, ready for a new request, or None."""
@@ -465,7 +457,7 @@ class Client:
         """A new connection: DNS, TCP, (a proxy's CONNECT,) TLS, each traced as it starts and ends."""
         s = self.settings
         host, port, tls = s.host, s.port, s.scheme == "https"
-        trace("connection.open", "started", host=host, port=port, tls=tls)
+        trace.record("connection.open", "started", {"host": host, "port": port, "tls": tls})
         proxy = proxy_for(s)
         try:
             conn = Connection.open(
@@ -479,11 +471,11 @@ class Client:
             )
         except WireError as exc:
             error = hints.through_proxy(exc, proxy) if proxy is not None else exc
-            trace("connection.open", "failed", error=f"{type(error).__name__}: {error}")
+            trace.record("connection.open", "failed", {"error": f"{type(error).__name__}: {error}"})
             if error is exc:
                 raise
             raise error from exc
-        trace("connection.open", "complete", peer=conn.peer)
+        trace.record("connection.open", "complete", {"peer": conn.peer})
         return conn
 
     @staticmethod
@@ -562,11 +554,8 @@ class Client:
         trace = exchange.tracer
         if exchange.stream:
             completion = exchange.completion
-            trace(
-                "chat.completion",
-                text=trace.shown(completion.text if completion else "", 60),
-                chunks=len(exchange.completion_chunks),
-            )
+            text = trace.shown(completion.text if completion else "", 60)
+            trace.record("chat.completion", "complete", {"text": text, "chunks": len(exchange.completion_chunks)})
             return
         body = exchange.decoded_body
         try:
@@ -584,14 +573,14 @@ class Client:
                 received=body,
                 rule="Chat Completions reply format",
             ) from None
-        trace("json.parse", bytes=len(body))
+        trace.record("json.parse", "complete", {"bytes": len(body)})
         # The typed views are read from the JSON when first asked for (Exchange.completion), by the
         # trace too: a call nobody traces never builds them. A reply that is not the usual one (no
         # text at choices[0].message.content) is read at once, so that one without the parts the
         # views need fails the call with a ProtocolError that names the part.
         if first_content(exchange.json) is None:
             exchange.completion = ChatCompletion.from_dict(exchange.json)  # a ProtocolError names the part
-        trace.later("chat.completion", "complete", partial(_completion_facts, exchange.json))
+        trace.record("chat.completion", "complete", partial(_completion_facts, exchange.json))
 
 
 def _reuse_facts(peer: tuple[str, int], setup_seconds: float, trace: Tracer) -> dict[str, Any]:

@@ -136,7 +136,7 @@ def read_stream(
         total = len(kept_comments) + kept_comments.dropped
         new_comments = kept_comments[len(kept_comments) - (total - comments) :] if total > comments else []
         for comment in new_comments:
-            trace("sse.comment", text=comment.text, offset=comment.offset)
+            trace.record("sse.comment", "complete", {"text": comment.text, "offset": comment.offset})
         comments = total
         kept_comments.trim()
     exchange.response = parser.response

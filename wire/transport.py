@@ -303,13 +303,13 @@ class Connection:
         tcp_host, tcp_port = (proxy.host, proxy.port) if proxy is not None else (host, port)
 
         # Each step is reported as it starts, then as complete (with what it found) or failed.
-        with _Step(step, "connection.dns", host=tcp_host, port=tcp_port) as facts:
+        with _Step(step, "connection.dns", {"host": tcp_host, "port": tcp_port}) as facts:
             addresses = _resolve(tcp_host, tcp_port)
             timings.dns = time.perf_counter() - start
             facts["addresses"] = [ip for _, (ip, _) in addresses]
         conn = None
         try:
-            with _Step(step, "connection.tcp", host=tcp_host, port=tcp_port) as facts:
+            with _Step(step, "connection.tcp", {"host": tcp_host, "port": tcp_port}) as facts:
                 sock, peer, local = _connect_tcp(tcp_host, addresses, limits.connect, deadline)
                 timings.connect = time.perf_counter() - start
                 conn = cls(
@@ -327,7 +327,7 @@ class Connection:
                 timings.tunnel = time.perf_counter() - start
             if context is not None:
                 sni = server_hostname or host
-                with _Step(step, "connection.tls", server_hostname=sni) as facts:
+                with _Step(step, "connection.tls", {"server_hostname": sni}) as facts:
                     conn.sock, conn.tls = _start_tls(conn.sock, context, sni, port, ca_file, limits.tls, deadline)
                     timings.tls = time.perf_counter() - start
                     facts.update(version=conn.tls.version, cipher=conn.tls.cipher, alpn=conn.tls.alpn)
@@ -558,14 +558,14 @@ class Connection:
 class _Step:
     """Report step ``name`` as started, then complete (with the facts the body adds) or failed.
 
-    Used as ``with _Step(on_step, name, **info) as facts:``, once for each step of ``open``
+    Used as ``with _Step(on_step, name, info) as facts:``, once for each step of ``open``
     (DNS, TCP, TLS). A class rather than a ``contextlib.contextmanager`` generator: the
     generator's machinery cost more than the step's own report.
     """
 
     __slots__ = ("on_step", "name", "facts")
 
-    def __init__(self, on_step: OnStep, name: str, **info: Any) -> None:
+    def __init__(self, on_step: OnStep, name: str, info: dict[str, Any]) -> None:
         self.on_step = on_step
         self.name = name
         self.facts: dict[str, Any] = {}
