@@ -169,11 +169,7 @@ class Tracer:
 
     def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
         """``record`` with the facts as keywords: the ``OnStep`` that ``Connection.open`` calls."""
-        now = time.perf_counter() - self._start
-        if self.callback is None:
-            self._entries.append((name, step, now, info))
-            return
-        self._emit(self._made(name, step, now, info))
+        self.record(name, step, info)
 
     def _emit(self, event: TraceEvent) -> None:
         """Keep a step made at once (there is a callback) and hand it to the callback."""
