@@ -76,7 +76,7 @@ def test_the_trace_is_the_same_with_and_without_a_callback() -> None:
 
 def test_a_deferred_step_is_redacted_with_the_secrets_known_when_read() -> None:
     tracer = Tracer()
-    tracer("http11.field", name="x-echo", value=f"you sent {KEY}")
+    tracer.record("http11.field", "complete", {"name": "x-echo", "value": f"you sent {KEY}"})
     tracer.record("chat.completion", "complete", lambda tracer: {"text": KEY})
     from wire.secrets import Secret
 

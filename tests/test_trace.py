@@ -244,10 +244,10 @@ def test_a_bounded_trace_keeps_the_first_and_the_latest_steps_and_counts_the_res
     monkeypatch.setattr(wire.capture, "KEEP_FIRST", 4)
     monkeypatch.setattr(wire.capture, "KEEP_LAST", 5)
     tracer = Tracer(capture="bounded")
-    tracer("attempt", "started", number=1)  # 1 step
+    tracer.record("attempt", "started", {"number": 1})  # 1 step
     for read in range(6):
         stream_read(tracer, 1000 * read, 2)  # 2 chunk steps, 2 sse.event steps, 2 chat.chunk steps
-    tracer("attempt", "complete", number=1)
+    tracer.record("attempt", "complete", {"number": 1})
     steps = tracer.events
     # The first: the attempt and the whole first read (7 steps, KEEP_FIRST 4 reached inside it). The
     # latest: the last read and the final step (7 >= 5). Between them 4 reads of 6 steps were cut.
@@ -295,7 +295,7 @@ def test_a_live_trace_read_twice_has_the_steps_made_in_between() -> None:
 
     seen: list[TraceEvent] = []
     tracer = Tracer(seen.append, capture="bounded")
-    tracer("attempt", "started", number=1)
+    tracer.record("attempt", "started", {"number": 1})
     assert [s.name for s in tracer.events] == ["attempt"]
     stream_read(tracer, 0, 1)
     assert [s.name for s in tracer.events] == ["attempt", "http11.chunk", "sse.event", "chat.chunk"] and seen == tracer.events

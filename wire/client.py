@@ -455,10 +455,10 @@ class Client:
 
     def _open(self, trace: Tracer) -> Connection:
         """A new connection: DNS, TCP, (a proxy's CONNECT,) TLS, each traced as it starts and ends."""
-        s = self.settings
-        host, port, tls = s.host, s.port, s.scheme == "https"
+        scheme, host, port, _ = self.settings.url_parts()
+        tls = scheme == "https"
         trace.record("connection.open", "started", {"host": host, "port": port, "tls": tls})
-        proxy = proxy_for(s)
+        proxy = proxy_for(self.settings)
         try:
             conn = Connection.open(
                 host,
@@ -467,7 +467,7 @@ class Client:
                 ca_file=self.ca_file,
                 timeouts=self.timeouts,
                 proxy=proxy,
-                on_step=trace,
+                on_step=trace.record,
             )
         except WireError as exc:
             error = hints.through_proxy(exc, proxy) if proxy is not None else exc

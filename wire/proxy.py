@@ -290,13 +290,13 @@ def open_tunnel(conn: Connection, proxy: ProxyInfo, host: str, port: int, on_ste
     """
     request = connect_request_bytes(proxy, host, port)
     tunnel = TunnelInfo(proxy=proxy, target=request.split(b" ", 2)[1].decode("ascii"), request_bytes=request)
-    on_step("proxy.connect", "started", proxy=proxy.url, target=tunnel.target)
+    on_step("proxy.connect", "started", {"proxy": proxy.url, "target": tunnel.target})
     try:
         _connect_exchange(conn, tunnel)
     except WireError as exc:
-        on_step("proxy.connect", "failed", error=f"{type(exc).__name__}: {exc}")
+        on_step("proxy.connect", "failed", {"error": f"{type(exc).__name__}: {exc}"})
         raise
-    on_step("proxy.connect", "complete", status=tunnel.status)
+    on_step("proxy.connect", "complete", {"status": tunnel.status})
     return tunnel
 
 

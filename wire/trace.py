@@ -167,10 +167,6 @@ class Tracer:
             return
         self._emit(self._made(name, step, now, facts))
 
-    def __call__(self, name: str, step: str = "complete", /, **info: Any) -> None:
-        """``record`` with the facts as keywords: the ``OnStep`` that ``Connection.open`` calls."""
-        self.record(name, step, info)
-
     def _emit(self, event: TraceEvent) -> None:
         """Keep a step made at once (there is a callback) and hand it to the callback."""
         assert self.callback is not None

@@ -19,7 +19,7 @@ only runs that step between TCP and TLS and keeps what it returns on
 
 Each step is reported as it starts and ends to ``on_step`` (the client's
 trace): ``connection.dns``, ``connection.tcp``, ``connection.tls``, each
-``.started`` then ``.complete`` or ``.failed``.
+``.started`` then ``.complete`` or ``.failed``, with its facts as a dict.
 
 This is the only module that imports ``socket`` and ``ssl``, and
 ``_convert_error`` is the one place where their exceptions become wire errors
@@ -199,16 +199,17 @@ class Record:
 
 
 class OnStep(Protocol):
-    """Told as each step of opening starts and ends: ``("connection.tcp", "started", peer=...)``.
+    """Told as each step of opening starts and ends: ``("connection.tcp", "started", {"host": ...})``.
 
-    The client passes its trace (``wire.trace.Tracer``); steps are named
-    ``layer.step`` and ``started``, ``complete`` or ``failed``, as httpcore's.
+    The client passes its trace's ``record`` (``wire.trace.Tracer``); steps are
+    named ``layer.step`` and ``started``, ``complete`` or ``failed``, as
+    httpcore's, and their facts come as a dict.
     """
 
-    def __call__(self, name: str, step: str, /, **info: Any) -> None: ...
+    def __call__(self, name: str, step: str, facts: dict[str, Any], /) -> None: ...
 
 
-def _no_step(name: str, step: str, /, **info: Any) -> None:
+def _no_step(name: str, step: str, facts: dict[str, Any], /) -> None:
     """The ``on_step`` when nobody listens."""
 
 
@@ -569,7 +570,7 @@ class _Step:
         self.on_step = on_step
         self.name = name
         self.facts: dict[str, Any] = {}
-        on_step(name, "started", **info)
+        on_step(name, "started", info)
 
     def __enter__(self) -> dict[str, Any]:
         return self.facts
@@ -578,9 +579,9 @@ class _Step:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if exc is None:
-            self.on_step(self.name, "complete", **self.facts)
+            self.on_step(self.name, "complete", self.facts)
         elif isinstance(exc, WireError):
-            self.on_step(self.name, "failed", error=f"{type(exc).__name__}: {exc}")
+            self.on_step(self.name, "failed", {"error": f"{type(exc).__name__}: {exc}"})
 
 
 def _resolve(host: str, port: int) -> list[tuple[Any, tuple[str, int]]]:
