@@ -147,3 +147,19 @@ def test_a_framing_error_is_the_same_without_field_events(data: bytes) -> None:
             full.value.rule,
         )
         assert full.value.offset is not None and full.value.offset > data.index(b"Server")
+
+
+def test_parse_response_makes_no_field_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It hands back the Response only: the fields go to ``headers``, no event per field line is made."""
+    from wire.http11 import parser
+
+    events = parser.FieldLines.events
+
+    def refuse(self: parser.FieldLines, kind: type[Field]) -> list[Field]:
+        assert kind is Trailer, "parse_response made Field events nobody asked for"
+        return events(self, kind)
+
+    monkeypatch.setattr(parser.FieldLines, "events", refuse)
+    response = wire.parse_response(REPLIES["chunked with trailers"])
+    assert response.headers == [("Transfer-Encoding", "chunked"), ("x-id", "7")]
+    assert (response.body, response.trailers) == (b"hello", [("x-checksum", "abc")])

@@ -640,7 +640,8 @@ def parse_response(data: bytes, *, request_method: str = "POST") -> Response:
     when ``data`` ends before the response does. Bytes after the end of the
     response are an error too: one request gets one response.
     """
-    parser = ResponseParser(request_method=request_method)
+    # Only the Response is handed back, so the parser makes no Field event per field line.
+    parser = ResponseParser(request_method=request_method, field_events=False)
     parser.feed(data)
     parser.feed_eof()
     if parser.trailing_data:
