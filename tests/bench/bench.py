@@ -66,7 +66,7 @@ on its host cannot be seen from inside). An earlier version took each contender'
 the ratio of two minima, each set by the one round that happened to be quietest. In six runs
 of the same code its P6 ratio went from 1.03x to 1.23x while the median of paired ratios
 stayed within 1.14x-1.17x; three runs of P1 in 70 rounds of 200 parses gave paired medians
-within 1.89x-1.90x, where best rounds had given 1.64x to 2.06x (README, "Speed"). A verdict
+within 1.89x-1.90x, where best rounds had given 1.64x to 2.06x (docs/speed.md). A verdict
 that flips with the run says nothing. From one run of the benchmark to the next a row still
 moves by about 5 %.
 Each row runs in a process of its own, started afresh ("spawn"), which imports wire, this
