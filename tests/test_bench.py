@@ -7,6 +7,7 @@ httpx) must give rows that say so, never a crash.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -139,3 +140,14 @@ def test_missing_peers_are_rows_not_crashes() -> None:
         assert right_aligned_cell(header, row(out, bench, peer), "peer figure") == "not installed"
     assert re.fullmatch(NUMBER, right_aligned_cell(header, row(out, "P1", "http.client"), "peer figure"))
     assert "P2" not in [line[:2] for line in out.splitlines()]
+
+
+def test_a_run_names_the_processor_it_ran_on(tmp_path: Path) -> None:
+    """The same code measures differently on two machines of one kind: each run says which it was."""
+    from tests.bench.bench import cpu_model
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t: fpu\n")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert cpu_model(str(info)) == f"AMD EPYC 7B13, {cpus} CPUs"
+    assert cpu_model(str(tmp_path / "missing")).endswith(f", {cpus} CPUs")

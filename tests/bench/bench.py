@@ -888,6 +888,26 @@ class MiniServer:
 SERVER_CPUS: set[int] | None = None
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The processor's model name and how many CPUs this process may use (``"AMD EPYC, 2 CPUs"``).
+
+    Printed with every run: the same code gave P7 1.63x on one machine of this project's kind
+    and 1.45x to 1.47x on another (docs/speed.md), so a run says which machine made it.
+    """
+    model = platform.processor() or "unknown processor"
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                name, sep, value = line.partition(":")
+                if sep and name.strip() == "model name" and value.strip():
+                    model = value.strip()
+                    break
+    except OSError:
+        pass  # not Linux: platform.processor() is what there is
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cpus} CPUs"
+
+
 def cpu_plan() -> tuple[int, int] | None:
     """(the CPU for a row's process, the CPU for its servers): the first and last this process may use;
     None with fewer than two."""
@@ -1723,7 +1743,8 @@ def main(argv: list[str] | None = None) -> int:
         f"P5 and P6 {sizes.call_reps}, P7 {sizes.p7_reps})"
     )
     print(
-        f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}; {versions}"
+        f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()} "
+        f"({cpu_model()}); {versions}"
     )
     plan = cpu_plan()
     if plan is not None:
